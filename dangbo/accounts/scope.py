@@ -1,0 +1,80 @@
+"""The one scoping mechanism. Every view that reads units or members starts with `scope_for`, and
+reads them through the scope; anything outside the subtree answers 404, never 403, so an outsider
+cannot learn that it exists."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import Q
+from django.http import Http404
+
+from dangbo.orgs.models import UnitVersion
+
+from .models import ROLES_SEEING_PEOPLE
+
+
+@dataclass
+class Scope:
+    unit_id: int
+    sees_people: bool
+
+    def root_on(self, on: datetime.date) -> UnitVersion | None:
+        """The scope's own unit as it stood on `on` (None if it did not exist then)."""
+        return UnitVersion.objects.on(on).filter(unit_id=self.unit_id).first()
+
+    def units_on(self, on: datetime.date):
+        root = self.root_on(on)
+        if root is None:
+            return UnitVersion.objects.none()
+        return UnitVersion.objects.on(on).under(root.path)
+
+    def unit_on_or_404(self, unit_id: int, on: datetime.date) -> UnitVersion:
+        """A unit of the subtree as it stood on `on`."""
+        version = self.units_on(on).filter(unit_id=unit_id).first()
+        if version is None:
+            raise Http404
+        return version
+
+    @cached_property
+    def _paths_ever(self) -> list[str]:
+        return list(UnitVersion.objects.filter(unit_id=self.unit_id).values_list("path", flat=True).distinct())
+
+    def unit_ids_ever(self):
+        """Ids of every unit that was in the subtree at some time (a subquery)."""
+        condition = Q(pk__in=[])
+        for path in self._paths_ever:
+            condition |= Q(path__startswith=path)
+        return UnitVersion.objects.filter(condition).values("unit_id")
+
+    def member_or_404(self, member_id: int):
+        from dangbo.members.models import Member
+
+        if not self.sees_people:
+            raise Http404
+        member = Member.unscoped.visible_to(self).filter(pk=member_id).first()
+        if member is None:
+            raise Http404
+        return member
+
+
+def scope_for(request, *, people: bool = False) -> Scope:
+    """The scope of the logged-in user; 404 when they have none, or when `people` is asked of a
+    role that sees aggregated figures only."""
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    if user.unit_id:
+        scope = Scope(unit_id=user.unit_id, sees_people=user.role in ROLES_SEEING_PEOPLE)
+    elif user.is_superuser:
+        top = UnitVersion.objects.filter(depth=0).order_by("valid_from").first()
+        if top is None:
+            raise Http404
+        scope = Scope(unit_id=top.unit_id, sees_people=True)
+    else:
+        raise Http404
+    if people and not scope.sees_people:
+        raise Http404
+    return scope

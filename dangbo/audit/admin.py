@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from .log import record, snapshot
+from .models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "target_type", "target_id"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "actor__username", "note"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Back-office edits leave the same audit entries as the application's own actions.
+
+    The admin already wraps each change form in a transaction, so the entry and the change commit
+    together."""
+
+    def save_model(self, request, obj, form, change):
+        before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        record(request.user, "admin_change" if change else "admin_add", obj, before, snapshot(obj))
+
+    def delete_model(self, request, obj):
+        before = snapshot(obj)
+        record(request.user, "admin_delete", obj, before, None)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)

@@ -1,0 +1,40 @@
+"""Writing audit entries. Every action function calls `record` inside its own transaction, so the
+entry is written if and only if the change is."""
+
+import datetime
+import decimal
+
+from django.db import models
+
+from .models import AuditEntry
+
+
+def _jsonable(value):
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(obj: models.Model | None) -> dict | None:
+    """The concrete field values of a row, JSON-ready (foreign keys as ids)."""
+    if obj is None:
+        return None
+    return {f.attname: _jsonable(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+
+
+def record(actor, action: str, target: models.Model, before=None, after=None, note: str = "") -> AuditEntry:
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        before=before,
+        after=after,
+        note=note,
+    )

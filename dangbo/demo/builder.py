@@ -1,0 +1,458 @@
+"""The demo committee: a deterministic, realistic superior committee calibrated to the reference.
+
+As of REFERENCE_DAY (30/09/2024) the default build holds exactly the reference figures (DOMAIN §11):
+62 TCCS, 10 sub-committees and 442 attached cells, 4,466 members, 653 of them admitted since the
+start of the 2020–2025 term. Around that day the tree and the membership change: units founded,
+dissolved, moved and renamed between 2020 and 2026, members who left before and joined after.
+`members=N` builds a committee of the same shape scaled to N members (for benchmarks).
+
+The builder writes in bulk for speed (a national-size committee has hundreds of thousands of rows);
+it runs on an empty database only, and leaves one audit entry for the whole load.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from dangbo.accounts.models import Role, User
+from dangbo.audit.log import record
+from dangbo.lib import vn
+from dangbo.members.models import Member, MemberStatus, Stint, StintKind, TheoryLevel
+from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
+
+from . import names
+
+date = datetime.date
+REFERENCE_DAY = date(2024, 9, 30)
+# The demo's history runs up to this day, whenever it is loaded, so the data never depends on the clock.
+HORIZON = date(2026, 11, 27)
+BASE_FOUNDED = date(1997, 1, 1)
+TERM_2020 = (date(2020, 10, 15), date(2025, 8, 20))
+REFERENCE = {"grassroots": 62, "committees": 38, "sub_committees": 10, "attached_cells": 442,
+             "members": 4466, "admissions": 653}  # fmt: skip
+SEED = 20241016
+DEMO_PASSWORD = "demo"
+DEMO_LOGINS = [
+    ("khoi", "Cán bộ Đảng ủy cấp trên cơ sở, toàn Đảng bộ"),
+    ("coso", "Cán bộ một đảng bộ cơ sở"),
+    ("chibo", "Bí thư một chi bộ trực thuộc"),
+    ("xem", "Người xem số liệu tổng hợp, toàn Đảng bộ"),
+    ("admin", "Quản trị hệ thống (superuser)"),
+]
+
+
+@dataclass(eq=False)
+class UnitSpec:
+    name: str
+    kind: str
+    parent: UnitSpec | None
+    founded: date = BASE_FOUNDED
+    dissolved: date | None = None
+    moves: list[tuple[date, UnitSpec]] = field(default_factory=list)
+    renames: list[tuple[date, str]] = field(default_factory=list)
+    code: str | None = None
+    unit_id: int | None = None
+
+    def exists_on(self, day: date) -> bool:
+        return self.founded <= day and (self.dissolved is None or day < self.dissolved)
+
+    def exists_over(self, start: date, end: date | None) -> bool:
+        return self.founded <= start and (self.dissolved is None or (end is not None and end <= self.dissolved))
+
+    def parent_on(self, day: date) -> UnitSpec | None:
+        parent = self.parent
+        for when, new_parent in self.moves:
+            if when <= day:
+                parent = new_parent
+        return parent
+
+    def name_on(self, day: date) -> str:
+        name = self.name
+        for when, new_name in self.renames:
+            if when <= day:
+                name = new_name
+        return name
+
+    def path_on(self, day: date) -> str:
+        parent = self.parent_on(day)
+        return (parent.path_on(day) if parent else "") + path_segment(self.unit_id)
+
+    def change_days(self) -> set[date]:
+        days = {when for when, _ in self.moves} | {when for when, _ in self.renames}
+        parent = self.parent
+        while parent:
+            days |= {when for when, _ in parent.moves}
+            parent = parent.parent
+        return {d for d in days if self.exists_on(d) and d != self.founded}
+
+
+def _random_day(rng: random.Random, start: date, end: date) -> date:
+    """A day in [start, end)."""
+    return start + datetime.timedelta(days=rng.randrange(max((end - start).days, 1)))
+
+
+def _weighted(rng: random.Random, pairs):
+    values, weights = zip(*pairs)
+    return rng.choices(values, weights)[0]
+
+
+def _allocate(rng: random.Random, total: int, weights: list[float], minimum: int) -> list[int]:
+    """Split `total` into integers proportional to `weights`, each at least `minimum`, summing exactly."""
+    spare = total - minimum * len(weights)
+    scale = spare / sum(weights)
+    shares = [w * scale for w in weights]
+    counts = [int(s) for s in shares]
+    order = sorted(range(len(weights)), key=lambda i: shares[i] - counts[i], reverse=True)
+    for i in order[: spare - sum(counts)]:
+        counts[i] += 1
+    return [c + minimum for c in counts]
+
+
+class DemoBuilder:
+    def __init__(self, members: int = REFERENCE["members"], seed: int = SEED):
+        self.rng = random.Random(seed)
+        self.target_members = members
+        self.scale = members / REFERENCE["members"]
+        self.units: list[UnitSpec] = []
+        self.members: list[Member] = []
+        self.stints: list[tuple[int, UnitSpec, date, date | None]] = []  # member index, unit, start, end
+
+    # --- the tree --------------------------------------------------------------------------------
+
+    def _add(self, *args, **kwargs) -> UnitSpec:
+        spec = UnitSpec(*args, **kwargs)
+        self.units.append(spec)
+        return spec
+
+    def _scaled(self, key: str) -> int:
+        return max(1, round(REFERENCE[key] * self.scale))
+
+    def plan_tree(self) -> None:
+        rng = self.rng
+        root = self._add("Đảng bộ Khối các cơ quan thành phố", UnitKind.SUPERIOR, None, date(1990, 1, 1), code="DBK")
+        # July 2025: the bloc committees were replaced; ours continues under its new name.
+        root.renames.append((date(2025, 7, 1), "Đảng bộ các cơ quan Đảng thành phố"))
+        self.root = root
+        n_grassroots, n_committees = self._scaled("grassroots"), self._scaled("committees")
+        n_subs, n_cells = self._scaled("sub_committees"), self._scaled("attached_cells")
+
+        def numbered(pool, i, prefix):
+            base = pool[i % len(pool)]
+            return f"{prefix} {base}" + (f" {i // len(pool) + 1}" if i >= len(pool) else "")
+
+        committees = [
+            self._add(numbered(names.COMMITTEE_NAMES, i, "Đảng bộ"), UnitKind.GRASSROOTS_COMMITTEE, root)
+            for i in range(n_committees)
+        ]
+        committees[-1].founded = date(2021, 3, 15)  # founded during the term, still counted
+        grassroots_cells = [
+            self._add(numbered(names.CELL_ORG_NAMES, i, "Chi bộ"), UnitKind.GRASSROOTS_CELL, root)
+            for i in range(n_grassroots - n_committees)
+        ]
+        self.coso = committees[0]
+        # Sub-committees: two in each of the first committees; one founded during the term.
+        subs = []
+        for i in range(n_subs):
+            parent = committees[i // 2]
+            subs.append(
+                self._add(
+                    f"Đảng bộ bộ phận {names.SUB_COMMITTEE_NAMES[i % 2 + 2 * (i // 2 % 2)]}",
+                    UnitKind.SUB_COMMITTEE,
+                    parent,
+                )
+            )
+        subs[-1].founded = date(2020, 11, 1)
+        # Attached cells, spread over committees and sub-committees with uneven sizes.
+        holders = committees + subs
+        weights = [rng.uniform(0.5, 2.0) if h.kind == UnitKind.GRASSROOTS_COMMITTEE else 0.6 for h in holders]
+        per_holder = _allocate(rng, n_cells, weights, 2)
+        cells = []
+        for holder, count in zip(holders, per_holder):
+            for j in range(count):
+                cell = self._add(
+                    f"Chi bộ {numbered(names.DEPARTMENT_NAMES, j, '').strip()}", UnitKind.ATTACHED_CELL, holder
+                )
+                cells.append(cell)
+        for cell in rng.sample(cells, min(6, len(cells))):
+            cell.founded = _random_day(rng, date(2020, 6, 1), date(2024, 6, 1))
+        self.chibo = next(c for c in cells if c.parent is self.coso and c.founded == BASE_FOUNDED)
+        # One cell moved from one committee to another (the count is unchanged).
+        moved = next(c for c in cells if c.parent is committees[3] and c.founded == BASE_FOUNDED)
+        moved.moves.append((date(2022, 4, 1), committees[4]))
+        # Changes that the reference day does not count: dissolved before it, founded after it.
+        gone_cell = self._add(
+            "Chi bộ Ban Quản lý các dự án giao thông",
+            UnitKind.GRASSROOTS_CELL,
+            root,
+            date(2005, 1, 1),
+            date(2022, 6, 30),
+        )
+        gone_attached = [
+            self._add(
+                "Chi bộ Phòng Quản lý công sản", UnitKind.ATTACHED_CELL, committees[1], BASE_FOUNDED, date(2021, 8, 1)
+            ),
+            self._add(
+                "Chi bộ Trung tâm Thẩm định", UnitKind.ATTACHED_CELL, committees[2], BASE_FOUNDED, date(2023, 1, 1)
+            ),
+        ]
+        new_committee = self._add(
+            "Đảng bộ Sở Ngoại vụ và Hợp tác quốc tế", UnitKind.GRASSROOTS_COMMITTEE, root, date(2025, 3, 1)
+        )
+        new_cells = [
+            self._add("Chi bộ Phòng Lãnh sự", UnitKind.ATTACHED_CELL, new_committee, date(2025, 3, 1)),
+            self._add("Chi bộ Phòng Hợp tác quốc tế", UnitKind.ATTACHED_CELL, new_committee, date(2025, 3, 1)),
+            self._add("Chi bộ Phòng Chuyển đổi số", UnitKind.ATTACHED_CELL, committees[0], date(2025, 11, 1)),
+            self._add("Chi bộ Trung tâm Dữ liệu", UnitKind.ATTACHED_CELL, committees[5], date(2026, 3, 2)),
+        ]
+        # A committee merged into another on 01/07/2025: its cells move, then it is dissolved.
+        merged, receiver = committees[6], committees[7]
+        merged.dissolved = date(2025, 7, 1)
+        for spec in self.units:
+            if spec.parent is merged:
+                spec.moves.append((merged.dissolved, receiver))
+        self.counted_cells = [c for c in cells + grassroots_cells if c.exists_on(REFERENCE_DAY)]
+        self.gone_cells = [gone_cell, *gone_attached]
+        self.new_cells = new_cells
+
+    # --- members ---------------------------------------------------------------------------------
+
+    def _person(self, sex: str, birth: date, admitted: date) -> Member:
+        rng = self.rng
+        index = len(self.members)
+        family = _weighted(rng, names.FAMILY_NAMES)
+        middle = rng.choice(names.MIDDLE_NAMES[sex])
+        given = rng.choice(names.GIVEN_NAMES[sex])
+        official = vn.add_years(admitted, 1)
+        century = 0 if birth.year < 2000 else 2
+        age_then = vn.age_on(birth, REFERENCE_DAY)
+        theory = _weighted(
+            rng,
+            [
+                (TheoryLevel.NONE, 14),
+                (TheoryLevel.ELEMENTARY, 42),
+                (TheoryLevel.INTERMEDIATE, 30 + age_then // 2),
+                (TheoryLevel.ADVANCED, age_then // 4),
+                (TheoryLevel.BACHELOR, 3),
+            ],
+        )
+        member = Member(
+            family_name=family, middle_name=middle, given_name=given, sex=sex, birth_date=birth,
+            ethnicity=_weighted(rng, names.ETHNICITIES), religion="Không",
+            home_town=f"{rng.choice(names.HOME_TOWNS)}", residence=f"{rng.choice(names.HOME_TOWNS)}",
+            citizen_id=f"031{century + (sex == 'F')}{birth.year % 100:02d}{index:06d}",
+            education="12/12", qualification=rng.choice(names.QUALIFICATIONS), theory_level=theory,
+            foreign_language=rng.choice(names.LANGUAGES), occupation=_weighted(rng, [(o, w) for o, w in
+                                                                                   zip(names.OCCUPATIONS, (6, 3, 1))]),
+            admitted_on=admitted, official_on=official if official <= HORIZON else None,
+            card_number=f"{(10_000_019 + index * 7_919) % 100_000_000:08d}", background_number=f"{index + 1:06d}",
+        )  # fmt: skip
+        member.refresh_derived()
+        self.members.append(member)
+        return member
+
+    def _birth_for(self, admitted: date, low: int = 20, high: int = 34) -> date:
+        return vn.add_years(admitted, -self.rng.randint(low, high)) - datetime.timedelta(days=self.rng.randrange(365))
+
+    def _other_cell(self, cell: UnitSpec, start: date, end: date) -> UnitSpec | None:
+        for _ in range(20):
+            other = self.rng.choice(self.counted_cells)
+            if other is not cell and other.exists_over(start, end):
+                return other
+        return None
+
+    def plan_members(self) -> None:
+        rng = self.rng
+        total = self.target_members
+        cells = self.counted_cells
+        weights = [rng.uniform(4, 20) if c.kind == UnitKind.ATTACHED_CELL else rng.uniform(8, 30) for c in cells]
+        per_cell = _allocate(rng, total, weights, 3)
+        slots = [cell for cell, count in zip(cells, per_cell) for _ in range(count)]
+        in_term = set(rng.sample(range(total), round(REFERENCE["admissions"] * self.scale)))
+        term_start = TERM_2020[0]
+        for i, cell in enumerate(slots):
+            sex = "F" if rng.random() < 0.52 else "M"
+            if i in in_term:
+                admitted = _random_day(rng, max(term_start, cell.founded), REFERENCE_DAY + datetime.timedelta(days=1))
+                birth = self._birth_for(admitted, 21, 33)
+                index = len(self.members)
+                self._person(sex, birth, admitted)
+                self._history(index, cell, admitted)
+                continue
+            age = rng.randint(24, 59)
+            birth = vn.add_years(REFERENCE_DAY, -age) - datetime.timedelta(days=rng.randrange(365))
+            earliest = vn.add_years(birth, 19)
+            latest = min(vn.add_years(birth, 38), term_start - datetime.timedelta(days=1))
+            if latest <= earliest:
+                earliest = vn.add_years(birth, 18)
+                latest = term_start - datetime.timedelta(days=1)
+            admitted = _random_day(rng, earliest, latest)
+            index = len(self.members)
+            self._person(sex, birth, admitted)
+            # Members come into a cell when it is founded or later (transferred from elsewhere).
+            start = max(admitted, cell.founded)
+            if start == admitted and rng.random() < 0.25:
+                start = max(_random_day(rng, vn.add_years(admitted, 1), REFERENCE_DAY), admitted)
+                start = min(start, REFERENCE_DAY - datetime.timedelta(days=30))
+            self._history(index, cell, max(start, admitted))
+        self._former_members()
+        self._newcomers()
+        self.chibo_named = self._name_chibo_member()
+
+    def _history(self, index: int, cell: UnitSpec, start: date) -> None:
+        """A counted member's stints: maybe a prior cell (transfer within the tree), the current cell
+        from `start`, maybe leaving or moving after the reference day."""
+        rng = self.rng
+        member = self.members[index]
+        if start > member.admitted_on:
+            # Before `start` the member was in another of our cells (or outside the tree).
+            prior_start = max(member.admitted_on, BASE_FOUNDED)
+            gone = [g for g in self.gone_cells
+                    if g.exists_over(prior_start, g.dissolved) and cell.founded <= g.dissolved <= start]  # fmt: skip
+            if gone and rng.random() < 0.15:
+                prior = rng.choice(gone)
+                self.stints.append((index, prior, prior_start, prior.dissolved))
+                start = prior.dissolved
+            elif prior_start < start and rng.random() < 0.6:
+                prior = self._other_cell(cell, prior_start, start)
+                if prior:
+                    self.stints.append((index, prior, prior_start, start))
+        end = None
+        roll = rng.random()
+        if roll < 0.04:  # left the tree after the reference day (transfer out, retirement, death)
+            end = _random_day(rng, REFERENCE_DAY + datetime.timedelta(days=1), HORIZON)
+        elif roll < 0.06:  # moved to another cell after the reference day
+            end = _random_day(rng, REFERENCE_DAY + datetime.timedelta(days=1), HORIZON)
+            later = self._other_cell(cell, end, None)
+            if later and cell.exists_over(start, end):
+                self.stints.append((index, later, end, None))
+            else:
+                end = None
+        if cell.dissolved and (end is None or end > cell.dissolved):
+            end = cell.dissolved
+        self.stints.append((index, cell, start, end))
+
+    def _former_members(self) -> None:
+        """Members who left before the reference day: they count on earlier dates only."""
+        rng = self.rng
+        for _ in range(round(0.06 * self.target_members)):
+            cell = rng.choice(self.counted_cells + self.gone_cells)
+            birth = vn.add_years(REFERENCE_DAY, -rng.randint(30, 75))
+            admitted = _random_day(rng, vn.add_years(birth, 20), min(vn.add_years(birth, 40), TERM_2020[0]))
+            start = max(admitted, cell.founded)
+            stop = cell.dissolved or REFERENCE_DAY
+            if start >= stop - datetime.timedelta(days=60):
+                continue
+            end = _random_day(rng, max(start + datetime.timedelta(days=30), date(2018, 1, 1)), stop)
+            if end <= start:
+                continue
+            index = len(self.members)
+            self._person("F" if rng.random() < 0.5 else "M", birth, admitted)
+            self.stints.append((index, cell, start, end))
+
+    def _newcomers(self) -> None:
+        """Members who arrive after the reference day: new admissions and transfers in."""
+        rng = self.rng
+        later_cells = [c for c in self.counted_cells if c.dissolved is None] + self.new_cells
+        for i in range(round(0.05 * self.target_members)):
+            cell = self.new_cells[i % len(self.new_cells)] if i < 4 * len(self.new_cells) else rng.choice(later_cells)
+            start = _random_day(rng, max(REFERENCE_DAY + datetime.timedelta(days=1), cell.founded), HORIZON)
+            if rng.random() < 0.5:
+                admitted = start
+                birth = self._birth_for(admitted, 21, 32)
+            else:
+                birth = vn.add_years(REFERENCE_DAY, -rng.randint(25, 55))
+                admitted = _random_day(rng, vn.add_years(birth, 20), min(start, vn.add_years(birth, 40)))
+            index = len(self.members)
+            self._person("F" if rng.random() < 0.52 else "M", birth, admitted)
+            self.stints.append((index, cell, start, None))
+
+    def _name_chibo_member(self) -> Member:
+        """Give one member of chibo's cell the name used in the search examples."""
+        index = next(i for i, cell, start, end in self.stints
+                     if cell is self.chibo and start <= REFERENCE_DAY and end is None)  # fmt: skip
+        member = self.members[index]
+        member.sex = "F"
+        member.family_name, member.middle_name, member.given_name = "Nguyễn", "Thị", "Hường"
+        member.refresh_derived()
+        return member
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def _stint_rows(self, member: Member, unit: UnitSpec, start: date, end: date | None):
+        """Split a stint at the official date, so each row carries one status."""
+        official = member.official_on
+        cuts = (
+            [start] + ([official] if official and start < official and (end is None or official < end) else []) + [end]
+        )
+        for a, b in zip(cuts, cuts[1:]):
+            status = MemberStatus.OFFICIAL if official and official <= a else MemberStatus.PROBATIONARY
+            yield Stint(member=member, unit_id=unit.unit_id, kind=StintKind.OFFICIAL, status=status, start=a, end=b)
+
+    def write(self) -> dict:
+        created = Unit.objects.bulk_create([Unit(code=spec.code) for spec in self.units])
+        for spec, unit in zip(self.units, created):
+            spec.unit_id = unit.pk
+        versions = []
+        for spec in self.units:
+            days = sorted({spec.founded} | spec.change_days())
+            for start, end in zip(days, days[1:] + [spec.dissolved]):
+                parent = spec.parent_on(start)
+                path = spec.path_on(start)
+                versions.append(UnitVersion(
+                    unit_id=spec.unit_id, name=spec.name_on(start), kind=spec.kind,
+                    parent_id=parent.unit_id if parent else None, path=path,
+                    depth=len(path) // PATH_WIDTH - 1, valid_from=start, valid_to=end,
+                ))  # fmt: skip
+        UnitVersion.objects.bulk_create(versions, batch_size=2000)
+        Member.unscoped.bulk_create(self.members, batch_size=2000)
+        rows = [
+            row
+            for index, unit, start, end in self.stints
+            for row in self._stint_rows(self.members[index], unit, start, end)
+        ]
+        Stint.unscoped.bulk_create(rows, batch_size=5000)
+        for committee in [self.root] + [u for u in self.units if u.kind == UnitKind.GRASSROOTS_COMMITTEE]:
+            if committee.founded <= TERM_2020[0] and committee.exists_on(TERM_2020[0]):
+                Term.objects.create(
+                    committee_id=committee.unit_id, name="2020–2025", starts_on=TERM_2020[0], ends_on=TERM_2020[1]
+                )
+            if committee.exists_on(TERM_2020[1]):
+                Term.objects.create(committee_id=committee.unit_id, name="2025–2030", starts_on=TERM_2020[1])
+        return {"units": len(self.units), "versions": len(versions), "members": len(self.members), "stints": len(rows)}
+
+    def create_logins(self) -> None:
+        def login(username, first, last, role="", unit=None, **extra):
+            user = User(
+                username=username,
+                first_name=first,
+                last_name=last,
+                role=role,
+                unit_id=unit.unit_id if unit else None,
+                **extra,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+
+        login("khoi", "Hà", "Trần Thu", Role.SUPERIOR_STAFF, self.root)
+        login("coso", "Minh", "Lê Văn", Role.GRASSROOTS_STAFF, self.coso)
+        login("chibo", "Lan", "Phạm Thị", Role.CELL_SECRETARY, self.chibo)
+        login("xem", "Thanh tra", "Đoàn", Role.VIEWER, self.root)
+        login("admin", "Quản trị", "", is_staff=True, is_superuser=True)
+
+
+@transaction.atomic
+def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bool = True) -> dict:
+    builder = DemoBuilder(members=members, seed=seed)
+    builder.plan_tree()
+    builder.plan_members()
+    stats = builder.write()
+    if logins:
+        builder.create_logins()
+    root = Unit.objects.get(pk=builder.root.unit_id)
+    record(None, "load_demo", root, None, {**stats, "seed": seed, "target_members": members})
+    stats.update(root=builder.root.unit_id, coso=builder.coso.unit_id, chibo=builder.chibo.unit_id)
+    return stats

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from dangbo.audit.admin import AuditedAdmin
+
+from .models import Member, Stint
+
+
+class StintInline(admin.TabularInline):
+    """Stints follow from membership events; the back office shows them and does not edit them."""
+
+    model = Stint
+    fields = ["unit", "kind", "status", "start", "end"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Member)
+class MemberAdmin(AuditedAdmin):
+    list_display = ["__str__", "birth_date", "sex", "admitted_on", "card_number"]
+    list_filter = ["sex", "theory_level"]
+    search_fields = ["search_name", "card_number", "citizen_id"]
+    ordering = ["sort_key"]
+    inlines = [StintInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        from dangbo.lib import vn
+
+        return super().get_search_results(request, queryset, vn.fold(search_term))
+
+    def has_delete_permission(self, request, obj=None):
+        return False

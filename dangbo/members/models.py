@@ -1,0 +1,160 @@
+"""Party members and where they hold party activity over time.
+
+Member records are confidential personal data: the models have no plain `.objects`. A query either
+says `unscoped` (actions, the demo builder, the back office) or goes through `visible_to(scope)`.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+
+from dangbo.lib import vn
+from dangbo.lib.dates import valid_on
+from dangbo.orgs.models import Unit
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Nam"
+    FEMALE = "F", "Nữ"
+
+
+class TheoryLevel(models.TextChoices):
+    NONE = "none", "Chưa qua đào tạo"
+    ELEMENTARY = "so_cap", "Sơ cấp"
+    INTERMEDIATE = "trung_cap", "Trung cấp"
+    ADVANCED = "cao_cap", "Cao cấp"
+    BACHELOR = "cu_nhan", "Cử nhân"
+
+
+class MemberStatus(models.TextChoices):
+    PROBATIONARY = "probationary", "Dự bị"
+    OFFICIAL = "official", "Chính thức"
+
+
+class StintKind(models.TextChoices):
+    OFFICIAL = "official", "Sinh hoạt chính thức"
+    TEMPORARY = "temporary", "Sinh hoạt tạm thời"
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, scope):
+        """Members who ever held party activity in a unit of the scope's subtree."""
+        return self.filter(id__in=Stint.unscoped.filter(unit_id__in=scope.unit_ids_ever()).values("member_id"))
+
+
+class Member(models.Model):
+    # Fields follow the member sheet (Phiếu đảng viên, mẫu 2-HSĐV).
+    family_name = models.CharField("họ", max_length=64)
+    middle_name = models.CharField("tên đệm", max_length=64, blank=True)
+    given_name = models.CharField("tên", max_length=64)
+    other_name = models.CharField("tên gọi khác", max_length=128, blank=True)
+    sex = models.CharField("giới tính", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("ngày sinh")
+    ethnicity = models.CharField("dân tộc", max_length=64, default="Kinh")
+    religion = models.CharField("tôn giáo", max_length=64, default="Không")
+    home_town = models.CharField("quê quán", max_length=255, blank=True)
+    residence = models.CharField("nơi cư trú", max_length=255, blank=True)
+    citizen_id = models.CharField("số CCCD", max_length=12, unique=True, null=True, blank=True)
+    education = models.CharField("giáo dục phổ thông", max_length=16, default="12/12")
+    qualification = models.CharField("chuyên môn, nghiệp vụ", max_length=128, blank=True)
+    theory_level = models.CharField(
+        "lý luận chính trị", max_length=16, choices=TheoryLevel.choices, default=TheoryLevel.NONE
+    )
+    foreign_language = models.CharField("ngoại ngữ", max_length=64, blank=True)
+    occupation = models.CharField("nghề nghiệp", max_length=128, blank=True)
+    workplace = models.CharField("nơi làm việc", max_length=255, blank=True)
+    party_position = models.CharField("chức vụ Đảng", max_length=128, blank=True)
+    government_position = models.CharField("chức vụ chính quyền", max_length=128, blank=True)
+    union_position = models.CharField("chức vụ đoàn thể", max_length=128, blank=True)
+    admitted_on = models.DateField("ngày vào Đảng")
+    official_on = models.DateField("ngày chính thức", null=True, blank=True)
+    card_number = models.CharField("số thẻ đảng viên", max_length=16, blank=True, db_index=True)
+    background_number = models.CharField("số lý lịch", max_length=16, blank=True)
+    badge = models.CharField("huy hiệu Đảng", max_length=64, blank=True)
+    # Derived from the name on every save: folded for diacritic-free search, and the sort key.
+    search_name = models.CharField(max_length=255, editable=False, db_index=True)
+    sort_key = models.CharField(max_length=255, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    unscoped = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "đảng viên"
+        verbose_name_plural = "đảng viên"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(official_on__isnull=True) | models.Q(official_on__gt=models.F("admitted_on")),
+                name="member_official_after_admission",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
+
+    def save(self, *args, **kwargs):
+        self.refresh_derived()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name", "sort_key"}
+        super().save(*args, **kwargs)
+
+    def refresh_derived(self) -> None:
+        """Normalise the name and recompute the search and sort columns (bulk inserts call this)."""
+        for field in ("family_name", "middle_name", "given_name", "other_name"):
+            setattr(self, field, vn.normalize(getattr(self, field)))
+        self.search_name = vn.fold(self.full_name)
+        self.sort_key = vn.name_sort_key(self.family_name, self.middle_name, self.given_name)
+
+    def status_on(self, on: datetime.date) -> str | None:
+        if self.admitted_on > on:
+            return None
+        if self.official_on and self.official_on <= on:
+            return MemberStatus.OFFICIAL
+        return MemberStatus.PROBATIONARY
+
+
+class StintQuerySet(models.QuerySet):
+    def open_on(self, on: datetime.date):
+        return self.filter(valid_on(on, start="start", end="end"))
+
+    def official(self):
+        return self.filter(kind=StintKind.OFFICIAL)
+
+
+class Stint(models.Model):
+    """A period [start, end) in which a member holds party activity in one unit, with one status.
+
+    Stints are derived from membership events (admission, recognition, transfer, leaving); the
+    status is on the stint so that every count "as of a date" reads this one table. A member has
+    at most one official stint on any day."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="stints")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="stints")
+    kind = models.CharField("hình thức", max_length=16, choices=StintKind.choices, default=StintKind.OFFICIAL)
+    status = models.CharField("trạng thái", max_length=16, choices=MemberStatus.choices)
+    start = models.DateField("từ ngày")
+    end = models.DateField("đến ngày (không kể)", null=True, blank=True)
+
+    unscoped = StintQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "quá trình sinh hoạt"
+        verbose_name_plural = "quá trình sinh hoạt"
+        indexes = [
+            models.Index(fields=["unit", "start"]),
+            models.Index(fields=["member", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")),
+                name="stint_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} @ {self.unit_id} [{self.start}, {self.end})"

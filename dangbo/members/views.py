@@ -1,0 +1,71 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F, OuterRef, Subquery
+from django.shortcuts import render
+
+from dangbo.accounts.scope import scope_for
+from dangbo.lib import vn
+from dangbo.lib.http import date_from_request
+from dangbo.orgs.models import UnitVersion
+
+from .figures import AGE_BANDS, age_band_condition, counted_stints
+from .models import MemberStatus, Sex
+
+PAGE_SIZE = 50
+
+
+@login_required
+def member_list(request):
+    scope = scope_for(request, people=True)
+    on, date_error = date_from_request(request)
+    root = scope.root_on(on)
+    context = {"on": on, "date_error": date_error, "root": root, "q": request.GET.get("q", "")}
+    context.update(status_choices=MemberStatus.choices, sex_choices=Sex.choices, age_bands=AGE_BANDS)
+    if root is None:
+        return render(request, "members/list.html", context)
+    unit = scope.unit_on_or_404(int(request.GET["unit"]), on) if request.GET.get("unit", "").isdigit() else root
+    stints = counted_stints(unit, on)
+    filters = {k: request.GET.get(k, "") for k in ("status", "sex", "age")}
+    if filters["status"] in MemberStatus.values:
+        stints = stints.filter(status=filters["status"])
+    if filters["sex"] in Sex.values:
+        stints = stints.filter(member__sex=filters["sex"])
+    if filters["age"] in {key for key, *_ in AGE_BANDS}:
+        stints = stints.filter(age_band_condition(filters["age"], on))
+    for word in vn.fold(context["q"]).split():
+        stints = stints.filter(member__search_name__contains=word)
+    stints = (
+        stints.select_related("member")
+        .annotate(unit_name=F("unit__versions__name"))
+        .order_by("member__sort_key", "member_id")
+    )
+    page = Paginator(stints, PAGE_SIZE).get_page(request.GET.get("page"))
+    sub_units = sorted(scope.units_on(on).filter(parent_id=root.unit_id), key=lambda v: vn.text_sort_key(v.name))
+    context.update(page=page, unit=unit, filters=filters, sub_units=sub_units)
+    return render(request, "members/list.html", context)
+
+
+@login_required
+def member_detail(request, member_id: int):
+    scope = scope_for(request, people=True)
+    member = scope.member_or_404(member_id)
+    on, date_error = date_from_request(request)
+    name_then = UnitVersion.objects.filter(unit_id=OuterRef("unit_id"), valid_from__lte=OuterRef("start"))
+    name_then = name_then.order_by("-valid_from").values("name")[:1]
+    stints = member.stints.annotate(unit_name=Subquery(name_then)).order_by("start", "kind")
+    in_scope_now = scope.units_on(on).filter(unit_id__in=[s.unit_id for s in stints]).values_list("unit_id", flat=True)
+    context = {
+        "member": member,
+        "on": on,
+        "date_error": date_error,
+        "status": member.status_on(on),
+        "age": vn.age_on(member.birth_date, on),
+        "stints": stints,
+        "current": next((s for s in stints if s.kind == "official" and _holds_on(s, on)), None),
+        "linkable_units": set(in_scope_now),
+    }
+    return render(request, "members/detail.html", context)
+
+
+def _holds_on(stint, on) -> bool:
+    return stint.start <= on and (stint.end is None or stint.end > on)

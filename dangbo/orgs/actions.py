@@ -1,0 +1,203 @@
+"""Changes to the organisation tree. One function per kind of change; each is atomic, validates the
+whole change before writing, and leaves an audit entry.
+
+Changes to a branch are recorded in date order: a change dated D is refused when the unit, its
+ancestors' paths or its subtree already hold a change after D (history is never rewritten).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from dangbo.audit.log import record, snapshot
+from dangbo.lib import vn
+
+from .models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, path_segment
+
+
+def _label(kind: str | None) -> str:
+    return UnitKind(kind).label if kind else "cấp cao nhất"
+
+
+def check_parent_kind(kind: str, parent_kind: str | None) -> None:
+    allowed = ALLOWED_PARENT_KINDS[kind]
+    if parent_kind not in allowed:
+        where = " hoặc ".join(_label(k) for k in sorted(allowed, key=str) if k) or "cấp cao nhất"
+        if None in allowed:
+            where = "cấp cao nhất (không có tổ chức cấp trên)"
+        raise ValidationError(f"{_label(kind)} chỉ được đặt dưới {where}, không được đặt dưới {_label(parent_kind)}.")
+
+
+def _parent_version(parent: Unit, on: datetime.date) -> UnitVersion:
+    """The parent's version on `on`, checked to hold its place from then on."""
+    version = parent.versions.on(on).first()
+    if version is None:
+        raise ValidationError(f"Tổ chức cấp trên không tồn tại vào ngày {vn.format_date(on)}.")
+    later = list(parent.versions.filter(valid_from__gt=on).order_by("valid_from"))
+    if any(v.path != version.path for v in later):
+        raise ValidationError(
+            "Tổ chức cấp trên đã được chuyển sang vị trí khác sau ngày "
+            f"{vn.format_date(on)}; hãy ghi các thay đổi theo thứ tự thời gian."
+        )
+    last = later[-1] if later else version
+    if last.valid_to is not None:
+        raise ValidationError(f"Tổ chức cấp trên đã giải thể từ ngày {vn.format_date(last.valid_to)}.")
+    return version
+
+
+def _current_version(unit: Unit, on: datetime.date) -> UnitVersion:
+    """The unit's open version, which must have started before `on`."""
+    version = unit.versions.filter(valid_to__isnull=True).first()
+    if version is None:
+        raise ValidationError("Tổ chức này đã giải thể.")
+    if version.valid_from >= on:
+        raise ValidationError(
+            f"Tổ chức này đã có thay đổi từ ngày {vn.format_date(version.valid_from)}; ngày hiệu lực phải sau ngày đó."
+        )
+    return version
+
+
+@transaction.atomic
+def found_unit(
+    actor,
+    *,
+    name: str,
+    kind: str,
+    parent: Unit | None,
+    on: datetime.date,
+    code: str | None = None,
+    decision: str = "",
+) -> Unit:
+    """Thành lập: a new unit under `parent` from `on`."""
+    name = vn.normalize(name)
+    if not name:
+        raise ValidationError("Tên tổ chức không được để trống.")
+    if kind not in ALLOWED_PARENT_KINDS:
+        raise ValidationError("Loại tổ chức không hợp lệ.")
+    parent_version = _parent_version(parent, on) if parent else None
+    check_parent_kind(kind, parent_version.kind if parent_version else None)
+    if code and Unit.objects.filter(code=code).exists():
+        raise ValidationError(f"Mã tổ chức “{code}” đã được dùng.")
+    unit = Unit.objects.create(code=code or None)
+    prefix = parent_version.path if parent_version else ""
+    version = UnitVersion.objects.create(
+        unit=unit,
+        name=name,
+        kind=kind,
+        parent=parent,
+        path=prefix + path_segment(unit.pk),
+        depth=(parent_version.depth + 1) if parent_version else 0,
+        valid_from=on,
+        decision=vn.normalize(decision),
+    )
+    record(actor, "found_unit", unit, None, snapshot(version))
+    return unit
+
+
+def _descendant_versions(version: UnitVersion, on: datetime.date) -> list[UnitVersion]:
+    below = UnitVersion.objects.under(version.path).exclude(unit_id=version.unit_id)
+    if below.filter(valid_from__gt=on).exists():
+        raise ValidationError(
+            f"Một tổ chức trực thuộc đã có thay đổi sau ngày {vn.format_date(on)}; "
+            "hãy ghi các thay đổi theo thứ tự thời gian."
+        )
+    return list(below.on(on).order_by("depth"))
+
+
+def _successor(old: UnitVersion, on: datetime.date, **changes) -> UnitVersion:
+    """Close `old` on `on` and open a copy with `changes`; a version that starts on `on` itself
+    is changed in place (an interval may not be empty)."""
+    if old.valid_from == on:
+        for field, value in changes.items():
+            setattr(old, field, value)
+        old.save()
+        return old
+    old.valid_to = on
+    old.save(update_fields=["valid_to"])
+    fields = {
+        f.name: getattr(old, f.name)
+        for f in UnitVersion._meta.concrete_fields
+        if f.name not in {"id", "valid_from", "valid_to"}
+    }
+    fields.update(changes, valid_from=on)
+    return UnitVersion.objects.create(**fields)
+
+
+@transaction.atomic
+def change_unit(
+    actor,
+    unit: Unit,
+    *,
+    on: datetime.date,
+    name: str | None = None,
+    kind: str | None = None,
+    parent: Unit | None | bool = False,
+    decision: str = "",
+) -> UnitVersion:
+    """Đổi tên, chuyển, đổi loại: a new version of `unit` from `on`. `parent=False` keeps the
+    parent; `parent=None` puts the unit at the top. A move rewrites the paths of the subtree."""
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+    old = _current_version(unit, on)
+    before = snapshot(old)
+    changes: dict = {"decision": vn.normalize(decision)}
+    if name is not None:
+        changes["name"] = vn.normalize(name)
+        if not changes["name"]:
+            raise ValidationError("Tên tổ chức không được để trống.")
+    new_kind = kind or old.kind
+    new_parent = old.parent if parent is False else parent
+    moving = new_parent != old.parent or new_kind != old.kind
+    descendants = _descendant_versions(old, on) if moving else []
+    if moving:
+        parent_version = _parent_version(new_parent, on) if new_parent else None
+        if parent_version and parent_version.path.startswith(old.path):
+            raise ValidationError("Không thể chuyển một tổ chức vào bên trong chính nó.")
+        check_parent_kind(new_kind, parent_version.kind if parent_version else None)
+        for child in descendants:
+            if child.parent_id == unit.pk:
+                check_parent_kind(child.kind, new_kind)
+        changes.update(
+            kind=new_kind,
+            parent=new_parent,
+            path=(parent_version.path if parent_version else "") + path_segment(unit.pk),
+            depth=(parent_version.depth + 1) if parent_version else 0,
+        )
+    new = _successor(old, on, **changes)
+    old_prefix = before["path"]
+    for child in descendants:
+        if new.path != old_prefix:
+            _successor(
+                child,
+                on,
+                path=new.path + child.path[len(old_prefix) :],
+                depth=child.depth - before["depth"] + new.depth,
+            )
+    record(actor, "change_unit", unit, before, snapshot(new))
+    return new
+
+
+@transaction.atomic
+def dissolve_unit(actor, unit: Unit, *, on: datetime.date, decision: str = "") -> None:
+    """Giải thể: the unit ends on `on`. Its sub-units and members must have left it first."""
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+    version = _current_version(unit, on)
+    children = UnitVersion.objects.on(on).filter(parent=unit).count()
+    if children:
+        raise ValidationError(f"Không thể giải thể: còn {children} tổ chức trực thuộc vào ngày {vn.format_date(on)}.")
+    Stint = apps.get_model("members", "Stint")
+    members = Stint.unscoped.open_on(on).filter(unit=unit).count()
+    if members:
+        raise ValidationError(
+            f"Không thể giải thể: còn {members} đảng viên sinh hoạt tại đây vào ngày "
+            f"{vn.format_date(on)}; hãy chuyển sinh hoạt trước."
+        )
+    before = snapshot(version)
+    version.valid_to = on
+    if decision:
+        version.decision = vn.normalize(decision)
+    version.save(update_fields=["valid_to", "decision"])
+    record(actor, "dissolve_unit", unit, before, snapshot(version))

@@ -1,0 +1,138 @@
+"""The organisation tree, effective-dated.
+
+A `Unit` is the lasting identity of a party organisation. Everything about it that can change —
+name, kind, parent — lives in `UnitVersion` rows, each valid over a half-open interval
+[valid_from, valid_to). The tree as it stood on a date is the set of versions valid on that date;
+history is never rewritten, a change closes one version and opens the next.
+
+Subtree queries use a materialised path stored on each version: the ids of the unit's ancestors and
+its own, each zero-padded to PATH_WIDTH digits ("00000001" + "00000007" + …). Why a path rather
+than a recursive CTE or a closure table: the overview must group members of a subtree by direct
+sub-unit as of a date, in one query, at national scale. With a path, "in the subtree of X on day D"
+is an indexed prefix match on versions valid on D, and "which direct sub-unit" is a substring of
+the path, so the grouping is a plain GROUP BY on both SQLite and PostgreSQL. The price is that
+moving a unit writes new versions for its whole subtree; reorganisations are rare and small
+compared with the reads. A closure table would need the same rewrite and many more rows; a
+recursive CTE cannot use an index for the date-bounded walk and its cost grows with depth × width.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+
+from dangbo.lib.dates import valid_on
+
+PATH_WIDTH = 8
+
+
+def path_segment(unit_id: int) -> str:
+    return f"{unit_id:0{PATH_WIDTH}d}"
+
+
+class UnitKind(models.TextChoices):
+    SUPERIOR = "superior", "Đảng bộ cấp trên cơ sở"
+    GRASSROOTS_COMMITTEE = "grassroots_committee", "Đảng bộ cơ sở"
+    GRASSROOTS_CELL = "grassroots_cell", "Chi bộ cơ sở"
+    SUB_COMMITTEE = "sub_committee", "Đảng bộ bộ phận"
+    ATTACHED_CELL = "attached_cell", "Chi bộ trực thuộc"
+
+
+# Which kind may sit under which (None: at the top of our tree). DOMAIN §2; these are the Party's
+# statute, not a local setting.
+ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
+    UnitKind.SUPERIOR: {None},
+    UnitKind.GRASSROOTS_COMMITTEE: {UnitKind.SUPERIOR},
+    UnitKind.GRASSROOTS_CELL: {UnitKind.SUPERIOR},
+    UnitKind.SUB_COMMITTEE: {UnitKind.GRASSROOTS_COMMITTEE},
+    UnitKind.ATTACHED_CELL: {UnitKind.GRASSROOTS_COMMITTEE, UnitKind.SUB_COMMITTEE},
+}
+GRASSROOTS_KINDS = (UnitKind.GRASSROOTS_COMMITTEE, UnitKind.GRASSROOTS_CELL)
+CELL_KINDS = (UnitKind.GRASSROOTS_CELL, UnitKind.ATTACHED_CELL)
+
+
+class Unit(models.Model):
+    """A party organisation's identity. Its name and place over time are in `versions`."""
+
+    code = models.CharField("mã", max_length=32, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "tổ chức đảng"
+        verbose_name_plural = "tổ chức đảng"
+
+    def __str__(self):
+        version = self.versions.order_by("-valid_from").first()
+        return version.name if version else f"Tổ chức #{self.pk}"
+
+    def version_on(self, on: datetime.date) -> UnitVersion | None:
+        return self.versions.filter(valid_on(on)).first()
+
+
+class UnitVersionQuerySet(models.QuerySet):
+    def on(self, day: datetime.date):
+        return self.filter(valid_on(day))
+
+    def under(self, path: str):
+        """Versions whose unit is `path`'s unit or below it (combine with `on`)."""
+        return self.filter(path__startswith=path)
+
+
+class UnitVersion(models.Model):
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="versions")
+    name = models.CharField("tên", max_length=255)
+    kind = models.CharField("loại", max_length=32, choices=UnitKind.choices)
+    parent = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="child_versions")
+    path = models.CharField(max_length=255, db_index=True)
+    depth = models.PositiveSmallIntegerField()
+    valid_from = models.DateField("hiệu lực từ")
+    valid_to = models.DateField("hiệu lực đến (không kể)", null=True, blank=True)
+    decision = models.CharField("quyết định", max_length=128, blank=True)
+
+    objects = UnitVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "thời kỳ của tổ chức"
+        verbose_name_plural = "các thời kỳ của tổ chức"
+        indexes = [
+            models.Index(fields=["unit", "valid_from"]),
+            models.Index(fields=["parent", "valid_from"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="unitversion_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_grassroots(self) -> bool:
+        return self.kind in GRASSROOTS_KINDS
+
+    @property
+    def is_cell(self) -> bool:
+        return self.kind in CELL_KINDS
+
+
+class Term(models.Model):
+    """A congress term (nhiệm kỳ) of a committee, e.g. 2020–2025."""
+
+    committee = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="terms")
+    name = models.CharField("nhiệm kỳ", max_length=32)
+    starts_on = models.DateField("bắt đầu")
+    ends_on = models.DateField("kết thúc", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "nhiệm kỳ"
+        verbose_name_plural = "nhiệm kỳ"
+        ordering = ["committee", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "starts_on"], name="term_unique_start"),
+        ]
+
+    def __str__(self):
+        return f"Nhiệm kỳ {self.name}"

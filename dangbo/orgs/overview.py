@@ -1,0 +1,95 @@
+"""The overview of a unit as of a date: its subtree's units and members, in total and per direct
+sub-unit. Three queries whatever the size of the tree."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from dangbo.lib import vn
+from dangbo.members.figures import AGE_BANDS, member_counts
+from dangbo.members.models import TheoryLevel
+
+from .figures import unit_counts
+from .models import UnitKind, UnitVersion
+
+
+@dataclass
+class Figures:
+    units: Counter = field(default_factory=Counter)
+    members: Counter = field(default_factory=Counter)
+
+    def add(self, other: Figures) -> None:
+        self.units.update(other.units)
+        self.members.update(other.members)
+
+    @property
+    def grassroots(self) -> int:
+        return self.units[UnitKind.GRASSROOTS_COMMITTEE] + self.units[UnitKind.GRASSROOTS_CELL]
+
+    @property
+    def grassroots_committees(self) -> int:
+        return self.units[UnitKind.GRASSROOTS_COMMITTEE]
+
+    @property
+    def grassroots_cells(self) -> int:
+        return self.units[UnitKind.GRASSROOTS_CELL]
+
+    @property
+    def sub_committees(self) -> int:
+        return self.units[UnitKind.SUB_COMMITTEE]
+
+    @property
+    def attached_cells(self) -> int:
+        return self.units[UnitKind.ATTACHED_CELL]
+
+    def _share(self, key: str) -> list[tuple[str, int, object]]:
+        return self.members[key], vn.percent(self.members[key], self.members["total"])
+
+    @property
+    def by_age(self):
+        return [(label, *self._share(f"age_{key}")) for key, label, *_ in AGE_BANDS]
+
+    @property
+    def by_theory(self):
+        return [(level.label, *self._share(f"theory_{level.value}")) for level in TheoryLevel]
+
+    @property
+    def by_sex(self):
+        return [("Nam", *self._share("male")), ("Nữ", *self._share("female"))]
+
+    @property
+    def by_status(self):
+        return [("Chính thức", *self._share("official")), ("Dự bị", *self._share("probationary"))]
+
+
+@dataclass
+class Row:
+    version: UnitVersion
+    figures: Figures
+
+
+@dataclass
+class Overview:
+    root: UnitVersion
+    on: datetime.date
+    rows: list[Row]
+    own: Figures  # members held by the root unit itself (a cell)
+    total: Figures
+
+
+def build_overview(root: UnitVersion, on: datetime.date) -> Overview:
+    children = list(UnitVersion.objects.on(on).filter(parent_id=root.unit_id))
+    children.sort(key=lambda v: (v.kind != UnitKind.GRASSROOTS_COMMITTEE, vn.text_sort_key(v.name)))
+    units = unit_counts(root, on)
+    members = member_counts(root, on)
+    rows = [
+        Row(child, Figures(units.get(child.path, Counter()), members.get(child.path, Counter()))) for child in children
+    ]
+    own = Figures(Counter(), members.get(root.path, Counter()))
+    total = Figures()
+    total.add(own)
+    for row in rows:
+        total.add(row.figures)
+    return Overview(root=root, on=on, rows=rows, own=own, total=total)

@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from dangbo.accounts.scope import scope_for
+from dangbo.lib.http import date_from_request
+
+from .models import PATH_WIDTH
+from .overview import build_overview
+
+
+@login_required
+def overview(request, unit_id: int | None = None):
+    scope = scope_for(request)
+    on, date_error = date_from_request(request)
+    root = scope.unit_on_or_404(unit_id, on) if unit_id else scope.root_on(on)
+    context = {"on": on, "date_error": date_error, "scope": scope, "root": root}
+    if root is not None:
+        context["overview"] = build_overview(root, on)
+        context["ancestors"] = _trail(scope, root, on)
+    return render(request, "orgs/overview.html", context)
+
+
+def _trail(scope, root, on):
+    """The units from the scope's own unit down to `root`, for the breadcrumb (one query)."""
+    top = scope.root_on(on)
+    paths = [root.path[:end] for end in range(len(top.path), len(root.path), PATH_WIDTH)]
+    return list(scope.units_on(on).filter(path__in=paths).order_by("depth"))

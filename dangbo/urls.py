@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from dangbo.accounts.views import LoginView
+from dangbo.members import views as member_views
+from dangbo.orgs import views as org_views
+
+admin.site.site_header = "dangbo — Quản trị"
+admin.site.site_title = "dangbo"
+admin.site.index_title = "Quản trị dữ liệu"
+
+urlpatterns = [
+    path("", org_views.overview, name="overview"),
+    path("to-chuc/<int:unit_id>/", org_views.overview, name="unit"),
+    path("dang-vien/", member_views.member_list, name="member_list"),
+    path("dang-vien/<int:member_id>/", member_views.member_detail, name="member_detail"),
+    path("dang-nhap/", LoginView.as_view(), name="login"),
+    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

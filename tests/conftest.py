@@ -1,0 +1,77 @@
+"""Shared fixtures. The demo committee is loaded once per test session into the test database;
+each test runs in a transaction that is rolled back, so tests see it unchanged.
+
+Personas (each logs in with password "demo"):
+- khoi: superior_staff at the root — sees everything.
+- coso: grassroots_staff of one đảng bộ cơ sở — sees that committee's subtree.
+- chibo: cell_secretary of one chi bộ trực thuộc inside coso's committee — sees that cell.
+- xem: viewer at the root — aggregated figures only, never a person's record.
+- outsider_cell: cell_secretary of another chi bộ in another committee (created by `outsider`).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.conf import settings
+
+from dangbo.demo.builder import REFERENCE_DAY, build_demo
+
+# Fast password hashing in tests; real hashing is Django's default.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+DEMO = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        DEMO.update(build_demo())
+
+
+@pytest.fixture
+def demo(db) -> dict:
+    """Ids of the demo's root, coso's committee and chibo's cell."""
+    return dict(DEMO)
+
+
+@pytest.fixture
+def reference_day() -> datetime.date:
+    return REFERENCE_DAY
+
+
+def login(client, username: str):
+    assert client.login(username=username, password="demo"), username
+    return client
+
+
+@pytest.fixture
+def as_user(client, demo):
+    """as_user("khoi") -> a test client logged in as that persona."""
+
+    def make(username: str):
+        client.logout()
+        return login(client, username)
+
+    return make
+
+
+@pytest.fixture
+def outsider(demo):
+    """A cell secretary of a cell outside coso's committee; returns (username, cell unit id)."""
+    from dangbo.accounts.models import Role, User
+    from dangbo.orgs.models import UnitKind, UnitVersion
+
+    coso_path = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["coso"]).path
+    cell = (
+        UnitVersion.objects.on(datetime.date.today())
+        .filter(kind=UnitKind.ATTACHED_CELL)
+        .exclude(path__startswith=coso_path)
+        .order_by("path")
+        .first()
+    )
+    user = User(username="ngoai", role=Role.CELL_SECRETARY, unit_id=cell.unit_id)
+    user.set_password("demo")
+    user.save()
+    return "ngoai", cell.unit_id
