@@ -93,15 +93,15 @@ class Member(models.Model):
     def __str__(self):
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
-
     def save(self, *args, **kwargs):
         self.refresh_derived()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_name", "sort_key"}
         super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
 
     def refresh_derived(self) -> None:
         """Normalise the name and recompute the search and sort columns (bulk inserts call this)."""
