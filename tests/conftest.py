@@ -75,3 +75,12 @@ def outsider(demo):
     user.set_password("demo")
     user.save()
     return "ngoai", cell.unit_id
+
+
+def pytest_report_header(config):
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        return f"browser tests: Chromium at {chromium}"
+    return "browser tests: SKIPPED — Chromium is not installed (apt-get install -y chromium)"

@@ -5,12 +5,13 @@ cannot learn that it exists."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Q
 from django.http import Http404
 
+from dangbo.lib.http import id_param
 from dangbo.orgs.models import UnitVersion
 
 from .models import ROLES_SEEING_PEOPLE
@@ -21,9 +22,13 @@ class Scope:
     unit_id: int
     sees_people: bool
 
+    _roots: dict = field(default_factory=dict, repr=False)
+
     def root_on(self, on: datetime.date) -> UnitVersion | None:
-        """The scope's own unit as it stood on `on` (None if it did not exist then)."""
-        return UnitVersion.objects.on(on).filter(unit_id=self.unit_id).first()
+        """The scope's own unit as it stood on `on` (None if it did not exist then); one query per date."""
+        if on not in self._roots:
+            self._roots[on] = UnitVersion.objects.on(on).filter(unit_id=self.unit_id).first()
+        return self._roots[on]
 
     def units_on(self, on: datetime.date):
         root = self.root_on(on)
@@ -33,6 +38,8 @@ class Scope:
 
     def unit_on_or_404(self, unit_id: int, on: datetime.date) -> UnitVersion:
         """A unit of the subtree as it stood on `on`."""
+        if id_param(unit_id) is None:
+            raise Http404
         version = self.units_on(on).filter(unit_id=unit_id).first()
         if version is None:
             raise Http404
@@ -52,7 +59,7 @@ class Scope:
     def member_or_404(self, member_id: int):
         from dangbo.members.models import Member
 
-        if not self.sees_people:
+        if not self.sees_people or id_param(member_id) is None:
             raise Http404
         member = Member.unscoped.visible_to(self).filter(pk=member_id).first()
         if member is None:

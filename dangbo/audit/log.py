@@ -19,11 +19,19 @@ def _jsonable(value):
     return value
 
 
+# Secrets never enter the audit log; their changes are recorded as actions of their own.
+SECRET_FIELDS = {"password"}
+
+
 def snapshot(obj: models.Model | None) -> dict | None:
-    """The concrete field values of a row, JSON-ready (foreign keys as ids)."""
+    """The concrete field values of a row, JSON-ready (foreign keys as ids), secrets left out."""
     if obj is None:
         return None
-    return {f.attname: _jsonable(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+    return {
+        f.attname: _jsonable(getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if f.attname not in SECRET_FIELDS
+    }
 
 
 def record(actor, action: str, target: models.Model, before=None, after=None, note: str = "") -> AuditEntry:

@@ -137,8 +137,11 @@ class DemoBuilder:
         # July 2025: the bloc committees were replaced; ours continues under its new name.
         root.renames.append((date(2025, 7, 1), "Đảng bộ các cơ quan Đảng thành phố"))
         self.root = root
-        n_grassroots, n_committees = self._scaled("grassroots"), self._scaled("committees")
-        n_subs, n_cells = self._scaled("sub_committees"), self._scaled("attached_cells")
+        # Small committees keep the few units the demo's story needs (moves, merges, personas).
+        n_committees = max(8, self._scaled("committees"))
+        n_grassroots = max(n_committees + 2, self._scaled("grassroots"))
+        n_subs = max(2, self._scaled("sub_committees"))
+        n_cells = max(3 * (n_committees + n_subs), self._scaled("attached_cells"))
 
         def numbered(pool, i, prefix):
             base = pool[i % len(pool)]
@@ -214,6 +217,9 @@ class DemoBuilder:
         for spec in self.units:
             if spec.parent is merged:
                 spec.moves.append((merged.dissolved, receiver))
+        for spec in self.units:  # parents first: nothing is founded before the unit it sits in
+            if spec.parent and spec.founded < spec.parent.founded:
+                spec.founded = spec.parent.founded
         self.counted_cells = [c for c in cells + grassroots_cells if c.exists_on(REFERENCE_DAY)]
         self.gone_cells = [gone_cell, *gone_attached]
         self.new_cells = new_cells
@@ -269,6 +275,8 @@ class DemoBuilder:
         total = self.target_members
         cells = self.counted_cells
         weights = [rng.uniform(4, 20) if c.kind == UnitKind.ATTACHED_CELL else rng.uniform(8, 30) for c in cells]
+        if total < 3 * len(cells):
+            raise ValueError(f"Cần ít nhất {3 * len(cells)} đảng viên cho {len(cells)} chi bộ.")
         per_cell = _allocate(rng, total, weights, 3)
         slots = [cell for cell, count in zip(cells, per_cell) for _ in range(count)]
         in_term = set(rng.sample(range(total), round(REFERENCE["admissions"] * self.scale)))

@@ -27,3 +27,16 @@ def date_from_request(request) -> tuple[datetime.date, str | None]:
             f"đang hiển thị số liệu ngày {vn.format_date(today())}."
         )
     return parsed, None
+
+
+# Ids beyond a signed 64-bit integer cannot exist in the database (and would overflow its driver).
+MAX_ID = 2**63 - 1
+
+
+def id_param(value: str | int | None) -> int | None:
+    """An id from a URL or a query string; None unless it is ASCII digits within the id range."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -17,6 +17,8 @@ def format_number(value, decimals: int = 0) -> str:
     """4466 -> '4.466'; 81.6349 with decimals=2 -> '81,63' (dot groups thousands, comma decimals)."""
     if value is None:
         return ""
+    if isinstance(value, int) and not decimals:  # the common case, kept fast for large tables
+        return f"{value:,}".replace(",", ".")
     quantum = Decimal(1).scaleb(-decimals)
     number = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
     sign = "-" if number < 0 else ""

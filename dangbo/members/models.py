@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.validators import RegexValidator
 from django.db import models
 
 from dangbo.lib import vn
@@ -56,7 +57,14 @@ class Member(models.Model):
     religion = models.CharField("tôn giáo", max_length=64, default="Không")
     home_town = models.CharField("quê quán", max_length=255, blank=True)
     residence = models.CharField("nơi cư trú", max_length=255, blank=True)
-    citizen_id = models.CharField("số CCCD", max_length=12, unique=True, null=True, blank=True)
+    citizen_id = models.CharField(
+        "số CCCD",
+        max_length=12,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^\d{12}$", "Số căn cước công dân gồm đúng 12 chữ số.")],
+    )
     education = models.CharField("giáo dục phổ thông", max_length=16, default="12/12")
     qualification = models.CharField("chuyên môn, nghiệp vụ", max_length=128, blank=True)
     theory_level = models.CharField(

@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
-from dangbo.lib.http import date_from_request
+from dangbo.lib.http import date_from_request, id_param
 from dangbo.orgs.models import UnitVersion
 
 from .figures import AGE_BANDS, age_band_condition, counted_stints
@@ -23,7 +23,8 @@ def member_list(request):
     context.update(status_choices=MemberStatus.choices, sex_choices=Sex.choices, age_bands=AGE_BANDS)
     if root is None:
         return render(request, "members/list.html", context)
-    unit = scope.unit_on_or_404(int(request.GET["unit"]), on) if request.GET.get("unit", "").isdigit() else root
+    unit_id = id_param(request.GET.get("unit"))  # anything but a plausible id means the whole scope
+    unit = scope.unit_on_or_404(unit_id, on) if unit_id else root
     stints = counted_stints(unit, on)
     filters = {k: request.GET.get(k, "") for k in ("status", "sex", "age")}
     if filters["status"] in MemberStatus.values:

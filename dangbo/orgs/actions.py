@@ -12,6 +12,7 @@ import datetime
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from dangbo.audit.log import record, snapshot
 from dangbo.lib import vn
@@ -100,7 +101,7 @@ def found_unit(
 
 def _descendant_versions(version: UnitVersion, on: datetime.date) -> list[UnitVersion]:
     below = UnitVersion.objects.under(version.path).exclude(unit_id=version.unit_id)
-    if below.filter(valid_from__gt=on).exists():
+    if below.filter(Q(valid_from__gt=on) | Q(valid_to__gt=on)).exists():
         raise ValidationError(
             f"Một tổ chức trực thuộc đã có thay đổi sau ngày {vn.format_date(on)}; "
             "hãy ghi các thay đổi theo thứ tự thời gian."
@@ -185,15 +186,19 @@ def dissolve_unit(actor, unit: Unit, *, on: datetime.date, decision: str = "") -
     """Giải thể: the unit ends on `on`. Its sub-units and members must have left it first."""
     Unit.objects.select_for_update().filter(pk=unit.pk).first()
     version = _current_version(unit, on)
-    children = UnitVersion.objects.on(on).filter(parent=unit).count()
-    if children:
-        raise ValidationError(f"Không thể giải thể: còn {children} tổ chức trực thuộc vào ngày {vn.format_date(on)}.")
-    Stint = apps.get_model("members", "Stint")
-    members = Stint.unscoped.open_on(on).filter(unit=unit).count()
-    if members:
+    # Nothing may sit in the unit on or after the day it ends, including what starts later.
+    children = UnitVersion.objects.filter(parent=unit).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+    if children.exists():
         raise ValidationError(
-            f"Không thể giải thể: còn {members} đảng viên sinh hoạt tại đây vào ngày "
-            f"{vn.format_date(on)}; hãy chuyển sinh hoạt trước."
+            f"Không thể giải thể: còn {children.values('unit').distinct().count()} tổ chức trực thuộc "
+            f"từ ngày {vn.format_date(on)} trở đi."
+        )
+    Stint = apps.get_model("members", "Stint")
+    members = Stint.unscoped.filter(unit=unit).filter(Q(end__isnull=True) | Q(end__gt=on))
+    if members.exists():
+        raise ValidationError(
+            f"Không thể giải thể: còn {members.values('member').distinct().count()} đảng viên sinh hoạt "
+            f"tại đây từ ngày {vn.format_date(on)} trở đi; hãy chuyển sinh hoạt trước."
         )
     before = snapshot(version)
     version.valid_to = on

@@ -13,7 +13,7 @@ def overview(request, unit_id: int | None = None):
     scope = scope_for(request)
     on, date_error = date_from_request(request)
     root = scope.unit_on_or_404(unit_id, on) if unit_id else scope.root_on(on)
-    context = {"on": on, "date_error": date_error, "scope": scope, "root": root}
+    context = {"on": on, "on_iso": on.isoformat(), "date_error": date_error, "scope": scope, "root": root}
     if root is not None:
         context["overview"] = build_overview(root, on)
         context["ancestors"] = _trail(scope, root, on)

@@ -1,0 +1,171 @@
+"""Benchmark of the overview and the member search.
+
+Builds (once) a committee of the demo's shape with --members N in its own database, then measures
+the server-side time of `/` and `/dang-vien/?q=…` through Django's request handling (median, p95),
+the queries per page, and the time of the smallest hand-written SQL computing the same overview
+figures, with the ratio.
+
+    .venv/bin/python bench/overview.py --members 4466
+    .venv/bin/python bench/overview.py --members 250000
+    .venv/bin/python bench/overview.py --members 250000 --database-url postgres://postgres@127.0.0.1:5432/dangbo_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timed(fn, runs: int) -> list[float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+HAND_SQL_UNITS = """
+SELECT substr(path, 1, %(w)s) AS bucket, kind, COUNT(*) FROM orgs_unitversion
+WHERE valid_from <= %(d)s AND (valid_to IS NULL OR valid_to > %(d)s) AND path LIKE %(p)s AND unit_id <> %(root)s
+GROUP BY 1, 2
+"""
+HAND_SQL_MEMBERS = """
+SELECT substr(v.path, 1, %(w)s) AS bucket, COUNT(*),
+  SUM(CASE WHEN s.status = 'official' THEN 1 ELSE 0 END), SUM(CASE WHEN s.status = 'probationary' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN m.sex = 'F' THEN 1 ELSE 0 END), SUM(CASE WHEN m.sex = 'M' THEN 1 ELSE 0 END),
+  {ages}, {theory}
+FROM members_stint s
+JOIN orgs_unitversion v ON v.unit_id = s.unit_id
+  AND v.valid_from <= %(d)s AND (v.valid_to IS NULL OR v.valid_to > %(d)s)
+JOIN members_member m ON m.id = s.member_id
+WHERE s.kind = 'official' AND s.start <= %(d)s AND (s."end" IS NULL OR s."end" > %(d)s) AND v.path LIKE %(p)s
+GROUP BY 1
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=4466)
+    parser.add_argument("--database-url", default=None, help="default: sqlite file bench-<members>.sqlite3")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--date", default="2024-09-30")
+    parser.add_argument("--query", default="nguyen thi huong")
+    args = parser.parse_args()
+
+    url = args.database_url or f"sqlite:///{ROOT / f'bench-{args.members}.sqlite3'}"
+    if url.startswith("postgres"):
+        ensure_postgres_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangbo.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from dangbo.demo.builder import build_demo
+    from dangbo.lib import vn
+    from dangbo.members.figures import AGE_BANDS, age_band_condition  # noqa: F401
+    from dangbo.members.models import Member, Stint, TheoryLevel
+    from dangbo.orgs.models import PATH_WIDTH, Unit, UnitVersion
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    if not Unit.objects.exists():
+        start = time.perf_counter()
+        build_demo(members=args.members)
+        print(f"built committee of {args.members:,} members in {time.perf_counter() - start:.1f} s")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+
+    client = Client()
+    assert client.login(username="khoi", password="demo")
+    overview_url = f"/?date={args.date}"
+    search_url = f"/dang-vien/?q={args.query.replace(' ', '+')}&date={args.date}"
+
+    def get(path):
+        def run():
+            response = client.get(path)
+            assert response.status_code == 200, response.status_code
+
+        return run
+
+    def count_queries(path) -> int:
+        executed = []
+        with connection.execute_wrapper(lambda execute, sql, *rest: executed.append(sql) or execute(sql, *rest)):
+            get(path)()
+        return len(executed)
+
+    results = {}
+    for label, path in [("/", overview_url), ("/dang-vien/?q=", search_url)]:
+        times = timed(get(path), args.runs)
+        results[label] = (statistics.median(times), percentile(times, 95), count_queries(path))
+
+    # The smallest hand-written SQL computing the same overview figures: the unit counts and the
+    # member counts per direct sub-unit (the app also reads the root and its children's names).
+    day = vn.parse_date(args.date)
+    root = UnitVersion.objects.on(day).get(depth=0)
+    ages = ", ".join(
+        f"SUM(CASE WHEN m.birth_date <= '{vn.add_years(day, -lo)}'"
+        + (f" AND m.birth_date > '{vn.add_years(day, -(hi + 1))}'" if hi else "")
+        + " THEN 1 ELSE 0 END)"
+        for _, _, lo, hi in AGE_BANDS
+    )
+    theory = ", ".join(f"SUM(CASE WHEN m.theory_level = '{t}' THEN 1 ELSE 0 END)" for t in TheoryLevel.values)
+    params = {"w": len(root.path) + PATH_WIDTH, "d": day, "p": root.path + "%", "root": root.unit_id}
+
+    def hand_sql():
+        with connection.cursor() as cursor:
+            cursor.execute(HAND_SQL_UNITS, params)
+            cursor.fetchall()
+            cursor.execute(HAND_SQL_MEMBERS.format(ages=ages, theory=theory), params)
+            cursor.fetchall()
+
+    sql_times = timed(hand_sql, args.runs)
+    sql_median = statistics.median(sql_times)
+
+    members = Member.unscoped.count()
+    stints = Stint.unscoped.count()
+    units = Unit.objects.count()
+    print(f"database: {connection.vendor}; {units:,} units, {members:,} member records, {stints:,} stints; "
+          f"date {args.date}; {args.runs} runs")  # fmt: skip
+    for label, (median, p95, queries) in results.items():
+        print(f"{label:<16} median {median:7.1f} ms   p95 {p95:7.1f} ms   queries {queries}")
+    print(f"{'hand SQL':<16} median {sql_median:7.1f} ms   p95 {percentile(sql_times, 95):7.1f} ms   queries 2")
+    print(f"ratio / ÷ hand SQL (medians): {results['/'][0] / sql_median:.2f}")
+
+
+if __name__ == "__main__":
+    main()
