@@ -36,7 +36,7 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60),
+            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 0),
         }
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 

@@ -49,20 +49,29 @@ class Scope:
     def _paths_ever(self) -> list[str]:
         return list(UnitVersion.objects.filter(unit_id=self.unit_id).values_list("path", flat=True).distinct())
 
-    def unit_ids_ever(self):
-        """Ids of every unit that was in the subtree at some time (a subquery)."""
+    def _ever_under(self) -> Q:
+        """Versions that lie under any place the scope's unit ever had."""
         condition = Q(pk__in=[])
         for path in self._paths_ever:
             condition |= Q(path__startswith=path)
-        return UnitVersion.objects.filter(condition).values("unit_id")
+        return condition
+
+    def unit_ids_ever(self):
+        """Ids of every unit that was in the subtree at some time (a subquery)."""
+        return UnitVersion.objects.filter(self._ever_under()).values("unit_id")
 
     def member_or_404(self, member_id: int):
-        from dangbo.members.models import Member
+        """A member who ever held party activity in a unit of the subtree. The check starts from
+        the member's own few stints, so it costs the same in a cell and in the whole country."""
+        from dangbo.members.models import Member, Stint
 
         if not self.sees_people or id_param(member_id) is None:
             raise Http404
-        member = Member.unscoped.visible_to(self).filter(pk=member_id).first()
+        member = Member.unscoped.filter(pk=member_id).first()
         if member is None:
+            raise Http404
+        their_units = Stint.unscoped.filter(member_id=member.pk).values("unit_id")
+        if not UnitVersion.objects.filter(unit_id__in=their_units).filter(self._ever_under()).exists():
             raise Http404
         return member
 

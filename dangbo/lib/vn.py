@@ -6,6 +6,7 @@ Everything that shows a number or a date to a user, or sorts or searches names, 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
@@ -181,6 +182,7 @@ def split_full_name(full_name: str) -> tuple[str, str, str]:
     return words[0], " ".join(words[1:-1]), words[-1]
 
 
+@functools.lru_cache(maxsize=65536)
 def text_sort_key(text: str) -> str:
     """Sort key for names of things (units, places) in Vietnamese alphabet order."""
     return _part_key(text)

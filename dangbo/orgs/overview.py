@@ -7,6 +7,8 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.utils.safestring import mark_safe
+
 from dangbo.lib import vn
 from dangbo.members.figures import AGE_BANDS, member_counts
 from dangbo.members.models import TheoryLevel
@@ -68,6 +70,26 @@ class Figures:
 class Row:
     version: UnitVersion
     figures: Figures
+
+    @property
+    def numbers(self) -> list[int]:
+        """The sub-unit table's figures, in the order of its columns (TABLE_COLUMNS)."""
+        return table_numbers(self.figures)
+
+
+TABLE_COLUMNS = ["Đảng bộ bộ phận", "Chi bộ trực thuộc", "Đảng viên", "Chính thức", "Dự bị", "Nữ"]
+
+
+def table_numbers(figures: Figures) -> list[int]:
+    m = figures.members
+    return [figures.sub_committees, figures.attached_cells, m["total"], m["official"], m["probationary"], m["female"]]
+
+
+def table_cells_html(numbers: list[int], tag: str = "td") -> str:
+    """The number cells of one table row, formatted once in Python: a national tree has thousands
+    of rows, and resolving each figure through the template language costs more than the query."""
+    # format_number yields only digits and separators, so there is nothing to escape.
+    return mark_safe("".join(f'<{tag} class="num">{vn.format_number(n)}</{tag}>' for n in numbers))  # noqa: S308
 
 
 @dataclass

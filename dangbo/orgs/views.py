@@ -5,7 +5,7 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib.http import date_from_request
 
 from .models import PATH_WIDTH
-from .overview import build_overview
+from .overview import TABLE_COLUMNS, build_overview, table_cells_html, table_numbers
 
 
 @login_required
@@ -15,7 +15,15 @@ def overview(request, unit_id: int | None = None):
     root = scope.unit_on_or_404(unit_id, on) if unit_id else scope.root_on(on)
     context = {"on": on, "on_iso": on.isoformat(), "date_error": date_error, "scope": scope, "root": root}
     if root is not None:
-        context["overview"] = build_overview(root, on)
+        overview = build_overview(root, on)
+        context["overview"] = overview
+        context["columns"] = TABLE_COLUMNS
+        context["table"] = [
+            {"id": r.version.unit_id, "name": r.version.name, "kind": r.version.get_kind_display(),
+             "cells": table_cells_html(r.numbers)}
+            for r in overview.rows
+        ]  # fmt: skip
+        context["table_total"] = table_cells_html(table_numbers(overview.total), "th")
         context["ancestors"] = _trail(scope, root, on)
     return render(request, "orgs/overview.html", context)
 
