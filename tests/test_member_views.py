@@ -569,3 +569,15 @@ def test_typed_date_is_accepted(as_user):
     assert response.status_code == 200
     assert response.context["on"] == REFERENCE_DAY
     assert "không hợp lệ" not in response.content.decode()
+
+
+def test_search_matches_the_start_of_words_not_the_middle(as_user):
+    """'huong' finds Hương and Hường but not Phương: each typed word starts a word of the name."""
+    response = as_user("khoi").get(LIST, {"date": ON, "q": "huong"})
+    names = [s.member.full_name for s in response.context["page"].object_list]
+    assert names
+    assert all(any(vn.fold(w).startswith("huong") for w in n.split()) for n in names)
+    everyone = as_user("khoi").get(LIST, {"date": ON}).context["page"].paginator.object_list
+    expected = sum(1 for s in everyone if any(w.startswith("huong") for w in s.member.search_name.split()))
+    assert response.context["page"].paginator.count == expected
+    assert any(s.member.given_name == "Phương" for s in everyone)  # the case the rule is for exists

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
@@ -33,8 +33,8 @@ def member_list(request):
         stints = stints.filter(member__sex=filters["sex"])
     if filters["age"] in {key for key, *_ in AGE_BANDS}:
         stints = stints.filter(age_band_condition(filters["age"], on))
-    for word in vn.fold(context["q"]).split():
-        stints = stints.filter(member__search_name__contains=word)
+    for word in vn.fold(context["q"]).split():  # each word starts a word of the name: "huong" is not "phuong"
+        stints = stints.filter(Q(member__search_name__startswith=word) | Q(member__search_name__contains=f" {word}"))
     stints = (
         stints.select_related("member")
         .annotate(unit_name=F("unit__versions__name"))
