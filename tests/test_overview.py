@@ -124,7 +124,7 @@ def test_age_and_theory_breakdowns_match_a_python_recount(as_user, demo, referen
     bands = {"18_30": (18, 30), "31_40": (31, 40), "41_50": (41, 50), "51_60": (51, 60), "61_70": (61, 70)}
     for key, (low, high) in bands.items():
         assert overview.total.members[f"age_{key}"] == sum(1 for b, _ in people if low <= age(b) <= high), key
-    assert overview.total.members["age_71_"] == sum(1 for b, _ in people if age(b) > 70)
+    assert overview.total.members["age_71_plus"] == sum(1 for b, _ in people if age(b) > 70)
     for level in ["none", "so_cap", "trung_cap", "cao_cap", "cu_nhan"]:
         assert overview.total.members[f"theory_{level}"] == sum(1 for _, t in people if t == level)
     assert sum(n for _, n, _ in overview.total.by_age) == 4466

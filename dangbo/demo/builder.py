@@ -22,6 +22,7 @@ from dangbo.accounts.models import Role, User
 from dangbo.audit.log import record
 from dangbo.lib import vn
 from dangbo.members.models import Member, MemberStatus, Stint, StintKind, TheoryLevel
+from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
 
 from . import names
@@ -423,6 +424,7 @@ class DemoBuilder:
             for row in self._stint_rows(self.members[index], unit, start, end)
         ]
         Stint.unscoped.bulk_create(rows, batch_size=5000)
+        refresh_tallies()
         for committee in [self.root] + [u for u in self.units if u.kind == UnitKind.GRASSROOTS_COMMITTEE]:
             if committee.founded <= TERM_2020[0] and committee.exists_on(TERM_2020[0]):
                 Term.objects.create(

@@ -3,6 +3,7 @@ from django.contrib import admin
 from dangbo.audit.admin import AuditedAdmin
 
 from .models import Member, Stint
+from .tallies import refresh_tallies
 
 
 class StintInline(admin.TabularInline):
@@ -30,6 +31,11 @@ class MemberAdmin(AuditedAdmin):
         from dangbo.lib import vn
 
         return super().get_search_results(request, queryset, vn.fold(search_term))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Sex, birth date and theory level are counted: the member's units' tallies follow.
+        refresh_tallies(Stint.unscoped.filter(member=obj).values_list("unit_id", flat=True).distinct())
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
 from django.db.models.functions import Substr
 
 from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
 from dangbo.orgs.models import PATH_WIDTH, UnitVersion
 
-from .models import MemberStatus, Sex, Stint, TheoryLevel
+from .models import Stint, TheoryLevel, UnitTally
 
 # Age bands of the party statistics forms: (key, label, lowest age, highest age or None).
 AGE_BANDS = [
@@ -24,7 +24,7 @@ AGE_BANDS = [
     ("41_50", "Từ 41 đến 50 tuổi", 41, 50),
     ("51_60", "Từ 51 đến 60 tuổi", 51, 60),
     ("61_70", "Từ 61 đến 70 tuổi", 61, 70),
-    ("71_", "Trên 70 tuổi", 71, None),
+    ("71_plus", "Trên 70 tuổi", 71, None),
 ]
 
 
@@ -37,19 +37,12 @@ def age_band_condition(key: str, on: datetime.date, prefix: str = "member__") ->
     return condition
 
 
-def _measures(on: datetime.date) -> dict[str, Count]:
-    measures = {
-        "total": Count("id"),
-        "official": Count("id", filter=Q(status=MemberStatus.OFFICIAL)),
-        "probationary": Count("id", filter=Q(status=MemberStatus.PROBATIONARY)),
-        "female": Count("id", filter=Q(member__sex=Sex.FEMALE)),
-        "male": Count("id", filter=Q(member__sex=Sex.MALE)),
-    }
-    for key, *_ in AGE_BANDS:
-        measures[f"age_{key}"] = Count("id", filter=age_band_condition(key, on))
-    for level in TheoryLevel.values:
-        measures[f"theory_{level}"] = Count("id", filter=Q(member__theory_level=level))
-    return measures
+# The measures of a member count, in the order the overview shows them; UnitTally has one column each.
+MEASURES = (
+    ["total", "official", "probationary", "male", "female"]
+    + [f"age_{key}" for key, *_ in AGE_BANDS]
+    + [f"theory_{level}" for level in TheoryLevel.values]
+)
 
 
 def counted_stints(root: UnitVersion, on: datetime.date):
@@ -60,8 +53,16 @@ def counted_stints(root: UnitVersion, on: datetime.date):
 
 
 def member_counts(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
-    """{bucket path: Counter of measures}; the bucket is the path of the direct sub-unit a member is
-    under, or the root's own path for members of the root itself (a cell)."""
+    """{bucket path: Counter of MEASURES}; the bucket is the path of the direct sub-unit a member is
+    under, or the root's own path for members of the root itself (a cell).
+
+    Reads the units' tallies (one row per unit on that date) rather than the stints; see tallies.py."""
+    in_subtree = valid_on(on, prefix="unit__versions__") & Q(unit__versions__path__startswith=root.path)
     bucket = Substr("unit__versions__path", 1, len(root.path) + PATH_WIDTH)
-    rows = counted_stints(root, on).values(bucket=bucket).annotate(**_measures(on)).order_by()
+    rows = (
+        UnitTally.objects.filter(valid_on(on) & in_subtree)
+        .values(bucket=bucket)
+        .annotate(**{measure: Sum(measure) for measure in MEASURES})
+        .order_by()
+    )
     return {row.pop("bucket"): Counter(row) for row in rows}

@@ -166,3 +166,34 @@ class Stint(models.Model):
 
     def __str__(self):
         return f"{self.member_id} @ {self.unit_id} [{self.start}, {self.end})"
+
+
+class UnitTally(models.Model):
+    """A unit's member figures over [valid_from, valid_to): derived from the stints by
+    `tallies.refresh_tallies`, never edited. The measure columns are figures.MEASURES."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="tallies")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    official = models.PositiveIntegerField(default=0)
+    probationary = models.PositiveIntegerField(default=0)
+    male = models.PositiveIntegerField(default=0)
+    female = models.PositiveIntegerField(default=0)
+    age_18_30 = models.PositiveIntegerField(default=0)
+    age_31_40 = models.PositiveIntegerField(default=0)
+    age_41_50 = models.PositiveIntegerField(default=0)
+    age_51_60 = models.PositiveIntegerField(default=0)
+    age_61_70 = models.PositiveIntegerField(default=0)
+    age_71_plus = models.PositiveIntegerField(default=0)
+    theory_none = models.PositiveIntegerField(default=0)
+    theory_so_cap = models.PositiveIntegerField(default=0)
+    theory_trung_cap = models.PositiveIntegerField(default=0)
+    theory_cao_cap = models.PositiveIntegerField(default=0)
+    theory_cu_nhan = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "valid_from"])]
+
+    def __str__(self):
+        return f"{self.unit_id} [{self.valid_from}, {self.valid_to}): {self.total}"

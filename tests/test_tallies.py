@@ -1,0 +1,102 @@
+"""Tallies are derived data: on every date they must equal a direct count over the stints."""
+
+import datetime
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dangbo.demo.builder import REFERENCE_DAY
+from dangbo.lib import vn
+from dangbo.members import actions
+from dangbo.members.figures import member_counts
+from dangbo.members.models import Member, Stint, UnitTally
+from dangbo.members.tallies import birthday, refresh_tallies, tally_intervals
+from dangbo.orgs.models import UnitVersion
+
+BASE = datetime.date(2000, 1, 1)
+
+
+def direct(stints, day):
+    """Count by hand: which stints hold on `day`, and each one's measures that day."""
+    counts = Counter()
+    for s in stints:
+        if s["start"] <= day and (s["end"] is None or day < s["end"]):
+            age = vn.age_on(s["member__birth_date"], day)
+            band = next(k for lo, hi, k in [(0, 30, "18_30"), (31, 40, "31_40"), (41, 50, "41_50"),
+                                            (51, 60, "51_60"), (61, 70, "61_70"), (71, 999, "71_plus")]
+                        if lo <= age <= hi)  # fmt: skip
+            counts.update(["total", s["status"], "female" if s["member__sex"] == "F" else "male",
+                           f"age_{band}", f"theory_{s['member__theory_level']}"])  # fmt: skip
+    return +counts
+
+
+def at(intervals, day):
+    for start, end, counts in intervals:
+        if start <= day and (end is None or day < end):
+            return counts
+    return Counter()
+
+
+stint = st.builds(
+    lambda start, length, birth_offset, sex, status, theory: {
+        "start": BASE + datetime.timedelta(days=start),
+        "end": None if length is None else BASE + datetime.timedelta(days=start + length),
+        "member__birth_date": datetime.date(1940, 2, 29) + datetime.timedelta(days=birth_offset),
+        "member__sex": sex,
+        "status": status,
+        "member__theory_level": theory,
+    },
+    st.integers(0, 9000),
+    st.one_of(st.none(), st.integers(1, 9000)),
+    st.integers(0, 20000),
+    st.sampled_from("MF"),
+    st.sampled_from(["official", "probationary"]),
+    st.sampled_from(["none", "so_cap", "trung_cap", "cao_cap", "cu_nhan"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(stint, max_size=12), st.lists(st.integers(-10, 20000), min_size=1, max_size=10))
+def test_intervals_equal_a_direct_count_on_any_day(stints, offsets):
+    intervals = tally_intervals(stints)
+    days = [BASE + datetime.timedelta(days=o) for o in offsets]
+    # Also every day on which something changes, and the day before it.
+    for s in stints:
+        days += [s["start"], s["start"] - datetime.timedelta(days=1)]
+        days += [birthday(s["member__birth_date"], y) for y in (31, 41, 51, 61, 71)]
+    for day in days:
+        assert at(intervals, day) == direct(stints, day), day
+    # Intervals do not overlap, are not empty, and equal neighbours are merged.
+    for (a_start, a_end, a_counts), (b_start, _, b_counts) in zip(intervals, intervals[1:]):
+        assert a_end is not None and a_start < a_end <= b_start
+        assert not (a_end == b_start and a_counts == b_counts)
+
+
+def test_birthday_on_29_february():
+    assert birthday(datetime.date(2000, 2, 29), 31) == datetime.date(2031, 3, 1)
+    assert birthday(datetime.date(2000, 2, 29), 32) == datetime.date(2032, 2, 29)
+    assert vn.age_on(datetime.date(2000, 2, 29), datetime.date(2031, 2, 28)) == 30
+
+
+def test_add_stint_updates_the_figures(demo):
+    cell = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["chibo"])
+    before = member_counts(cell, REFERENCE_DAY)[cell.path]["total"]
+    member = actions.create_member(
+        None, family_name="Trần", middle_name="Văn", given_name="Mới", sex="M",
+        birth_date=datetime.date(1990, 5, 5), admitted_on=datetime.date(2015, 1, 1),
+        official_on=datetime.date(2016, 1, 1),
+    )  # fmt: skip
+    actions.add_stint(None, member, cell.unit, start=datetime.date(2024, 1, 1), end=datetime.date(2025, 1, 1))
+    assert member_counts(cell, REFERENCE_DAY)[cell.path]["total"] == before + 1
+    assert member_counts(cell, datetime.date(2025, 1, 1)).get(cell.path, Counter())["total"] == (
+        Stint.unscoped.official().open_on(datetime.date(2025, 1, 1)).filter(unit_id=cell.unit_id).count()
+    )
+
+
+def test_refresh_is_idempotent_and_matches_the_stints(demo):
+    rows = list(UnitTally.objects.order_by("unit_id", "valid_from").values_list())
+    refresh_tallies()
+    again = list(UnitTally.objects.order_by("unit_id", "valid_from").values_list())
+    assert [r[1:] for r in rows] == [r[1:] for r in again]
+    assert Member.unscoped.exists()
