@@ -4,11 +4,8 @@ from .log import record, snapshot
 from .models import AuditEntry
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "target_type", "target_id"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["target_id", "actor__username", "note"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For history and derived rows: shown in the back office, written only by the application."""
 
     def has_add_permission(self, request):
         return False
@@ -18,6 +15,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "target_type", "target_id"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "actor__username", "note"]
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
-from django.db.models import Q, Sum
-from django.db.models.functions import Substr
+from django.db import connection
+from django.db.models import Q
 
 from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
@@ -52,17 +52,34 @@ def counted_stints(root: UnitVersion, on: datetime.date):
     return Stint.unscoped.official().open_on(on).filter(in_subtree)
 
 
+# One row per unit of the subtree on the day: the unit's latest tally interval starting on or before
+# the day (an index seek per unit), kept if it has not ended by then. Written by hand because the ORM
+# cannot join on a correlated subquery, and this is the query that must stay fast at national scale.
+_MEMBER_COUNTS_SQL = """
+SELECT substr(v.path, 1, %(width)s) AS bucket, {sums}
+FROM {versions} v
+JOIN {tallies} t ON t.id = (
+    SELECT latest.id FROM {tallies} latest
+    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= %(day)s
+    ORDER BY latest.valid_from DESC LIMIT 1
+)
+WHERE v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s) AND v.path LIKE %(under)s
+  AND (t.valid_to IS NULL OR t.valid_to > %(day)s)
+GROUP BY substr(v.path, 1, %(width)s)
+"""
+
+
 def member_counts(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
     """{bucket path: Counter of MEASURES}; the bucket is the path of the direct sub-unit a member is
     under, or the root's own path for members of the root itself (a cell).
 
     Reads the units' tallies (one row per unit on that date) rather than the stints; see tallies.py."""
-    in_subtree = valid_on(on, prefix="unit__versions__") & Q(unit__versions__path__startswith=root.path)
-    bucket = Substr("unit__versions__path", 1, len(root.path) + PATH_WIDTH)
-    rows = (
-        UnitTally.objects.filter(valid_on(on) & in_subtree)
-        .values(bucket=bucket)
-        .annotate(**{measure: Sum(measure) for measure in MEASURES})
-        .order_by()
+    sql = _MEMBER_COUNTS_SQL.format(
+        sums=", ".join(f"SUM(t.{measure})" for measure in MEASURES),
+        versions=UnitVersion._meta.db_table,
+        tallies=UnitTally._meta.db_table,
     )
-    return {row.pop("bucket"): Counter(row) for row in rows}
+    params = {"width": len(root.path) + PATH_WIDTH, "day": on, "under": root.path + "%"}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {bucket: +Counter(dict(zip(MEASURES, sums))) for bucket, *sums in cursor.fetchall()}

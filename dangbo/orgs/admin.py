@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
-from dangbo.audit.admin import AuditedAdmin
+from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 
 from . import actions
 from .models import Term, Unit, UnitKind, UnitVersion
@@ -42,8 +43,6 @@ class FoundUnitForm(forms.ModelForm):
             return data
         try:
             # Validate inside a rolled-back savepoint; save_model runs the real action.
-            from django.db import transaction
-
             with transaction.atomic():
                 actions.found_unit(
                     None,
@@ -94,19 +93,10 @@ class UnitAdmin(AuditedAdmin):
 
 
 @admin.register(UnitVersion)
-class UnitVersionAdmin(admin.ModelAdmin):
+class UnitVersionAdmin(ReadOnlyAdmin):
     list_display = ["name", "kind", "parent", "valid_from", "valid_to"]
     list_filter = ["kind", "depth"]
     search_fields = ["name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Term)
