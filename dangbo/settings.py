@@ -37,6 +37,8 @@ def database_from_url(url: str) -> dict:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 0),
+            # JIT compilation costs more than it saves on the short queries of a web page.
+            "OPTIONS": {"options": "-c jit=off"},
         }
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 

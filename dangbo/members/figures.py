@@ -54,8 +54,23 @@ def counted_stints(root: UnitVersion, on: datetime.date):
 
 # One row per unit of the subtree on the day: the unit's latest tally interval starting on or before
 # the day (an index seek per unit), kept if it has not ended by then. Written by hand because the ORM
-# cannot join on a correlated subquery, and this is the query that must stay fast at national scale.
-_MEMBER_COUNTS_SQL = """
+# cannot express that join, and this is the query that must stay fast at national scale. PostgreSQL
+# runs it as a LATERAL join; SQLite, which has no LATERAL, joins on a correlated subquery (which
+# PostgreSQL would instead answer by hashing every tally row).
+_MEMBER_COUNTS_SQL = {
+    "postgresql": """
+SELECT substr(v.path, 1, %(width)s) AS bucket, {sums}
+FROM {versions} v
+CROSS JOIN LATERAL (
+    SELECT * FROM {tallies} latest
+    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= %(day)s
+    ORDER BY latest.valid_from DESC LIMIT 1
+) t
+WHERE v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s) AND v.path LIKE %(under)s
+  AND (t.valid_to IS NULL OR t.valid_to > %(day)s)
+GROUP BY 1
+""",
+    "sqlite": """
 SELECT substr(v.path, 1, %(width)s) AS bucket, {sums}
 FROM {versions} v
 JOIN {tallies} t ON t.id = (
@@ -65,8 +80,9 @@ JOIN {tallies} t ON t.id = (
 )
 WHERE v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s) AND v.path LIKE %(under)s
   AND (t.valid_to IS NULL OR t.valid_to > %(day)s)
-GROUP BY substr(v.path, 1, %(width)s)
-"""
+GROUP BY 1
+""",
+}
 
 
 def member_counts(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
@@ -74,7 +90,7 @@ def member_counts(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
     under, or the root's own path for members of the root itself (a cell).
 
     Reads the units' tallies (one row per unit on that date) rather than the stints; see tallies.py."""
-    sql = _MEMBER_COUNTS_SQL.format(
+    sql = _MEMBER_COUNTS_SQL[connection.vendor].format(
         sums=", ".join(f"SUM(t.{measure})" for measure in MEASURES),
         versions=UnitVersion._meta.db_table,
         tallies=UnitTally._meta.db_table,
