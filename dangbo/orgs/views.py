@@ -1,11 +1,14 @@
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib.http import date_from_request
 
-from .models import PATH_WIDTH
+from .models import PATH_WIDTH, UnitKind
 from .overview import TABLE_COLUMNS, build_overview, table_cells_html, table_numbers
+
+SUB_UNITS_PER_PAGE = 100
 
 
 @login_required
@@ -18,10 +21,14 @@ def overview(request, unit_id: int | None = None):
         overview = build_overview(root, on)
         context["overview"] = overview
         context["columns"] = TABLE_COLUMNS
+        # A city-size tree has thousands of sub-units: the table is paged, the totals cover them all.
+        page = Paginator(overview.rows, SUB_UNITS_PER_PAGE).get_page(request.GET.get("page"))
+        kinds = dict(UnitKind.choices)
+        context["page"] = page
         context["table"] = [
-            {"id": r.version.unit_id, "name": r.version.name, "kind": r.version.get_kind_display(),
+            {"id": r.version.unit_id, "name": r.version.name, "kind": kinds[r.version.kind],
              "cells": table_cells_html(r.numbers)}
-            for r in overview.rows
+            for r in page.object_list
         ]  # fmt: skip
         context["table_total"] = table_cells_html(table_numbers(overview.total), "th")
         context["ancestors"] = _trail(scope, root, on)
