@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from dangbo.demo.builder import REFERENCE_DAY
 from dangbo.lib import vn
 from dangbo.members import actions
-from dangbo.members.figures import member_counts
+from dangbo.members.figures import subtree_figures
 from dangbo.members.models import Member, Stint, UnitTally
 from dangbo.members.tallies import birthday, refresh_tallies, tally_intervals
 from dangbo.orgs.models import UnitVersion
@@ -59,7 +59,9 @@ stint = st.builds(
 @settings(max_examples=200, deadline=None)
 @given(st.lists(stint, max_size=12), st.lists(st.integers(-10, 20000), min_size=1, max_size=10))
 def test_intervals_equal_a_direct_count_on_any_day(stints, offsets):
-    intervals = tally_intervals(stints)
+    items = [(s["start"], s["end"], s["status"], s["member__sex"], s["member__birth_date"],
+              s["member__theory_level"]) for s in stints]  # fmt: skip
+    intervals = tally_intervals(items)
     days = [BASE + datetime.timedelta(days=o) for o in offsets]
     # Also every day on which something changes, and the day before it.
     for s in stints:
@@ -81,15 +83,15 @@ def test_birthday_on_29_february():
 
 def test_add_stint_updates_the_figures(demo):
     cell = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["chibo"])
-    before = member_counts(cell, REFERENCE_DAY)[cell.path]["total"]
+    before = subtree_figures(cell, REFERENCE_DAY)[cell.path]["total"]
     member = actions.create_member(
         None, family_name="Trần", middle_name="Văn", given_name="Mới", sex="M",
         birth_date=datetime.date(1990, 5, 5), admitted_on=datetime.date(2015, 1, 1),
         official_on=datetime.date(2016, 1, 1),
     )  # fmt: skip
     actions.add_stint(None, member, cell.unit, start=datetime.date(2024, 1, 1), end=datetime.date(2025, 1, 1))
-    assert member_counts(cell, REFERENCE_DAY)[cell.path]["total"] == before + 1
-    assert member_counts(cell, datetime.date(2025, 1, 1)).get(cell.path, Counter())["total"] == (
+    assert subtree_figures(cell, REFERENCE_DAY)[cell.path]["total"] == before + 1
+    assert subtree_figures(cell, datetime.date(2025, 1, 1)).get(cell.path, Counter())["total"] == (
         Stint.unscoped.official().open_on(datetime.date(2025, 1, 1)).filter(unit_id=cell.unit_id).count()
     )
 
@@ -100,3 +102,30 @@ def test_refresh_is_idempotent_and_matches_the_stints(demo):
     again = list(UnitTally.objects.order_by("unit_id", "valid_from").values_list())
     assert [r[1:] for r in rows] == [r[1:] for r in again]
     assert Member.unscoped.exists()
+
+
+def test_figures_follow_tree_changes(demo):
+    """Move a cell with its members to another committee, found a cell, dissolve an empty one:
+    every level's figures on every date still equal the counts over stints and versions."""
+    from dangbo.orgs import actions as tree
+    from tests.test_overview import hand_member_counts, hand_unit_counts
+
+    def check(days):
+        for day in days:
+            for version in UnitVersion.objects.on(day).filter(unit_id__in=[demo["root"], demo["coso"], target.unit_id]):
+                figures = subtree_figures(version, day)
+                for path, counts in figures.items():
+                    if path == version.path:
+                        continue
+                    assert counts["total"] == hand_member_counts(path, day)["total"], (version, path, day)
+                    expected_units = sum(hand_unit_counts(path, day).values()) + 1
+                    assert sum(v for k, v in counts.items() if k.startswith("units_")) == expected_units
+
+    cell = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["chibo"])
+    other = UnitVersion.objects.on(REFERENCE_DAY).filter(kind="grassroots_committee").exclude(unit_id=demo["coso"])
+    target = other.order_by("path").last()
+    moved_on = datetime.date(2026, 1, 5)
+    tree.change_unit(None, cell.unit, on=moved_on, parent=target.unit)
+    founded = tree.found_unit(None, name="Chi bộ Mới", kind="attached_cell", parent=target.unit, on=moved_on)
+    tree.dissolve_unit(None, founded, on=datetime.date(2026, 6, 1))
+    check([REFERENCE_DAY, moved_on - datetime.timedelta(days=1), moved_on, datetime.date(2026, 6, 1)])

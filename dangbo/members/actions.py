@@ -13,7 +13,7 @@ from dangbo.lib.dates import overlaps
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from .models import Member, MemberStatus, Stint, StintKind
-from .tallies import refresh_tallies
+from .tallies import refresh_tallies, units_above
 
 
 @transaction.atomic
@@ -71,6 +71,6 @@ def add_stint(
                     "không được trùng nhau."
                 )
     stint = Stint.unscoped.create(member=member, unit=unit, start=start, end=end, status=status, kind=kind)
-    refresh_tallies([unit.pk])
+    refresh_tallies(units_above([unit.pk]))
     record(actor, "add_stint", stint, None, snapshot(stint))
     return stint

@@ -3,7 +3,7 @@ from django.contrib import admin
 from dangbo.audit.admin import AuditedAdmin
 
 from .models import Member, Stint
-from .tallies import refresh_tallies
+from .tallies import refresh_tallies, units_above
 
 
 class StintInline(admin.TabularInline):
@@ -35,7 +35,7 @@ class MemberAdmin(AuditedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # Sex, birth date and theory level are counted: the member's units' tallies follow.
-        refresh_tallies(Stint.unscoped.filter(member=obj).values_list("unit_id", flat=True).distinct())
+        refresh_tallies(units_above(Stint.unscoped.filter(member=obj).values_list("unit_id", flat=True)))
 
     def has_delete_permission(self, request, obj=None):
         return False

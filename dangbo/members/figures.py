@@ -1,7 +1,7 @@
-"""Member counts of a subtree as of a date, grouped by direct sub-unit, in one query.
+"""Figures of a subtree as of a date, per direct sub-unit, in one query (`subtree_figures`).
 
-Every member figure shown in the overview, the unit pages and (later) reports and exports comes from
-`member_counts`; the totals of a subtree are the sums of its rows, so they always add up."""
+Every member and unit figure shown in the overview, the unit pages and (later) reports and exports
+comes from there; the totals of a subtree are the sums of its rows, so they always add up."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from django.db.models import Q
 
 from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
-from dangbo.orgs.models import PATH_WIDTH, UnitVersion
+from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
 from .models import Stint, TheoryLevel, UnitTally
+from .tallies import UNIT_MEASURES
 
 # Age bands of the party statistics forms: (key, label, lowest age, highest age or None).
 AGE_BANDS = [
@@ -52,50 +53,55 @@ def counted_stints(root: UnitVersion, on: datetime.date):
     return Stint.unscoped.official().open_on(on).filter(in_subtree)
 
 
-# One row per unit of the subtree on the day: the unit's latest tally interval starting on or before
-# the day (an index seek per unit), kept if it has not ended by then. Written by hand because the ORM
-# cannot express that join, and this is the query that must stay fast at national scale. PostgreSQL
-# runs it as a LATERAL join; SQLite, which has no LATERAL, joins on a correlated subquery (which
-# PostgreSQL would instead answer by hashing every tally row).
-_MEMBER_COUNTS_SQL = {
+# One row per direct sub-unit on the day (and the root itself when it is a cell): its latest tally
+# interval starting on or before the day (an index seek), kept if it has not ended by then. Written
+# by hand because the ORM cannot express that join. PostgreSQL runs it as a LATERAL join; SQLite,
+# which has no LATERAL, joins on a correlated subquery (which PostgreSQL would instead answer by
+# hashing every tally row).
+_SUBTREE_FIGURES_SQL = {
     "postgresql": """
-SELECT substr(v.path, 1, %(width)s) AS bucket, {sums}
+SELECT v.path, {sums}
 FROM {versions} v
 CROSS JOIN LATERAL (
     SELECT * FROM {tallies} latest
     WHERE latest.unit_id = v.unit_id AND latest.valid_from <= %(day)s
     ORDER BY latest.valid_from DESC LIMIT 1
 ) t
-WHERE v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s) AND v.path LIKE %(under)s
+WHERE (v.parent_id = %(root)s OR v.unit_id = %(own)s)
+  AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
   AND (t.valid_to IS NULL OR t.valid_to > %(day)s)
-GROUP BY 1
 """,
     "sqlite": """
-SELECT substr(v.path, 1, %(width)s) AS bucket, {sums}
+SELECT v.path, {sums}
 FROM {versions} v
 JOIN {tallies} t ON t.id = (
     SELECT latest.id FROM {tallies} latest
     WHERE latest.unit_id = v.unit_id AND latest.valid_from <= %(day)s
     ORDER BY latest.valid_from DESC LIMIT 1
 )
-WHERE v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s) AND v.path LIKE %(under)s
+WHERE (v.parent_id = %(root)s OR v.unit_id = %(own)s)
+  AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
   AND (t.valid_to IS NULL OR t.valid_to > %(day)s)
-GROUP BY 1
 """,
 }
 
 
-def member_counts(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
-    """{bucket path: Counter of MEASURES}; the bucket is the path of the direct sub-unit a member is
-    under, or the root's own path for members of the root itself (a cell).
+def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
+    """{path: Counter of MEASURES and UNIT_MEASURES} of each direct sub-unit's subtree on `on` (the
+    sub-unit counted among its units), and under the root's own path its members when it is a cell.
 
-    Reads the units' tallies (one row per unit on that date) rather than the stints; see tallies.py."""
-    sql = _MEMBER_COUNTS_SQL[connection.vendor].format(
-        sums=", ".join(f"SUM(t.{measure})" for measure in MEASURES),
+    Every member and unit figure of the overview comes from here; a subtree's totals are the sums of
+    its rows. Reads the tallies (see tallies.py), one row per direct sub-unit."""
+    measures = MEASURES + UNIT_MEASURES
+    sql = _SUBTREE_FIGURES_SQL[connection.vendor].format(
+        sums=", ".join(f"t.{measure}" for measure in measures),
         versions=UnitVersion._meta.db_table,
         tallies=UnitTally._meta.db_table,
     )
-    params = {"width": len(root.path) + PATH_WIDTH, "day": on, "under": root.path + "%"}
+    own = root.unit_id if root.kind in CELL_KINDS else 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {bucket: +Counter(dict(zip(MEASURES, sums))) for bucket, *sums in cursor.fetchall()}
+        cursor.execute(sql, {"day": on, "root": root.unit_id, "own": own})
+        rows = {path: +Counter(dict(zip(measures, values))) for path, *values in cursor.fetchall()}
+    if root.path in rows:  # a cell's own row: its members, not itself as a unit
+        rows[root.path] = Counter({k: v for k, v in rows[root.path].items() if k in MEASURES})
+    return rows

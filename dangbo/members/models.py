@@ -169,8 +169,9 @@ class Stint(models.Model):
 
 
 class UnitTally(models.Model):
-    """A unit's member figures over [valid_from, valid_to): derived from the stints by
-    `tallies.refresh_tallies`, never edited. The measure columns are figures.MEASURES."""
+    """The figures of a unit's subtree (the unit included) over [valid_from, valid_to): derived from
+    the stints and the tree by `tallies.refresh_tallies`, never edited. The columns are
+    figures.MEASURES and tallies.UNIT_MEASURES."""
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="tallies")
     valid_from = models.DateField()
@@ -191,6 +192,10 @@ class UnitTally(models.Model):
     theory_trung_cap = models.PositiveIntegerField(default=0)
     theory_cao_cap = models.PositiveIntegerField(default=0)
     theory_cu_nhan = models.PositiveIntegerField(default=0)
+    units_grassroots_committee = models.PositiveIntegerField(default=0)
+    units_grassroots_cell = models.PositiveIntegerField(default=0)
+    units_sub_committee = models.PositiveIntegerField(default=0)
+    units_attached_cell = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["unit", "valid_from"])]

@@ -1,27 +1,34 @@
-"""Per-unit member tallies over date intervals: the figures of the overview, precomputed.
+"""Subtree tallies: the figures of the overview, precomputed per unit over date intervals.
 
-Counting a subtree's members on a date from the stints means reading every stint of the subtree
-(250,000 at city scale) with its member; that cannot answer within the time a page allows. A unit's
-figures only change on a few days — a stint starts or ends, or a member's birthday moves them to the
-next age band — so for each unit we keep one row per interval between such days, with all the
-measures of `figures.MEASURES`. The figures of a subtree on a date are then the sums of one row per
-unit. The rows are derived data: every action that changes stints or the counted attributes of a
-member calls `refresh_tallies` for the units concerned, in the same transaction, and tests compare
-the tallies with counts over the stints themselves.
+Counting a subtree's members on a date from the stints means reading every stint below it with its
+member (250,000 at city scale): too slow for a page. A unit's figures only change on a few days —
+a stint starts or ends, a member's birthday moves them to the next age band, a unit below it is
+founded, moved or dissolved — so each unit keeps one row per interval between such days, holding the
+figures of its whole subtree (members by every measure of `figures.MEASURES`, units by kind). The
+overview of a unit on a date is then one row per direct sub-unit.
+
+The rows are derived data. Every action that changes stints, the tree, or the counted attributes of
+a member calls `refresh_tallies` for the units concerned (`units_above`), in the same transaction;
+tests compare the tallies with counts over the stints and versions on many dates. Superior
+committees keep no tally: they are never anyone's sub-unit, and their own totals are the sums of
+their rows, so a write in a cell never recomputes a whole city.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from dangbo.lib import vn
+from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
 from .models import Sex, Stint, StintKind, UnitTally
 
 # Ages at which a member moves to the next band (figures.AGE_BANDS).
 _BAND_STARTS = [(18, "18_30"), (31, "31_40"), (41, "41_50"), (51, "51_60"), (61, "61_70"), (71, "71_plus")]
+UNIT_MEASURES = [f"units_{kind}" for kind in UnitKind.values if kind != UnitKind.SUPERIOR]
 
 
 def birthday(birth: datetime.date, years: int) -> datetime.date:
@@ -41,40 +48,39 @@ def _band(birth: datetime.date, day: datetime.date) -> str:
     return key
 
 
-def _measures(stint: dict, day: datetime.date) -> tuple[str, ...]:
-    sex = "female" if stint["member__sex"] == Sex.FEMALE else "male"
-    return (
-        "total",
-        stint["status"],
-        sex,
-        f"age_{_band(stint['member__birth_date'], day)}",
-        f"theory_{stint['member__theory_level']}",
-    )
+# An item is something counted over [start, end): a unit of the subtree, (start, end, kind), or a
+# member's official stint, (start, end, status, sex, birth_date, theory_level).
+def _measures(item: tuple, day: datetime.date) -> tuple[str, ...]:
+    if len(item) == 3:
+        return (f"units_{item[2]}",)
+    _, _, status, sex, birth, theory = item
+    return ("total", status, "female" if sex == Sex.FEMALE else "male", f"age_{_band(birth, day)}", f"theory_{theory}")
 
 
-def tally_intervals(stints: list[dict]) -> list[tuple[datetime.date, datetime.date | None, Counter]]:
-    """[(from, to, measures)] for one unit's official stints: a sweep over the days on which any
-    stint starts, ends or crosses an age band; adjacent equal intervals are merged, empty ones
-    dropped."""
+def tally_intervals(items: list[tuple]) -> list[tuple[datetime.date, datetime.date | None, Counter]]:
+    """[(from, to, measures)]: a sweep over the days on which an item starts or ends or a member
+    crosses an age band; adjacent equal intervals are merged, empty ones dropped."""
     events: dict[datetime.date, list[int]] = defaultdict(list)
-    for i, stint in enumerate(stints):
-        events[stint["start"]].append(i)
-        if stint["end"] is not None:
-            events[stint["end"]].append(i)
-        for years, _ in _BAND_STARTS[1:]:
-            day = birthday(stint["member__birth_date"], years)
-            if stint["start"] < day and (stint["end"] is None or day < stint["end"]):
-                events[day].append(i)
-    current: list[tuple[str, ...] | None] = [None] * len(stints)
+    for i, item in enumerate(items):
+        start, end = item[0], item[1]
+        events[start].append(i)
+        if end is not None:
+            events[end].append(i)
+        if len(item) > 3:
+            for years, _ in _BAND_STARTS[1:]:
+                day = birthday(item[4], years)
+                if start < day and (end is None or day < end):
+                    events[day].append(i)
+    current: list[tuple[str, ...] | None] = [None] * len(items)
     totals: Counter = Counter()
     intervals: list[list] = []
     for day in sorted(events):
         for i in events[day]:
-            stint = stints[i]
+            item = items[i]
             if current[i]:
                 totals.subtract(current[i])
-            holds = stint["start"] <= day and (stint["end"] is None or day < stint["end"])
-            current[i] = _measures(stint, day) if holds else None
+            holds = item[0] <= day and (item[1] is None or day < item[1])
+            current[i] = _measures(item, day) if holds else None
             if current[i]:
                 totals.update(current[i])
         if intervals and intervals[-1][1] is None:
@@ -89,23 +95,68 @@ def tally_intervals(stints: list[dict]) -> list[tuple[datetime.date, datetime.da
     return [tuple(interval) for interval in intervals]
 
 
+def units_above(unit_ids: Iterable[int]) -> set[int]:
+    """The units themselves and every unit that ever stood above one of them: whose tallies a change
+    in these units touches."""
+    paths = UnitVersion.objects.filter(unit_id__in=list(unit_ids)).values_list("path", flat=True).distinct()
+    return {int(path[i : i + PATH_WIDTH]) for path in paths for i in range(0, len(path), PATH_WIDTH)}
+
+
+def _clip(start, end, window_start, window_end):
+    """[start, end) ∩ [window_start, window_end), None ends open; None when empty."""
+    a = max(start, window_start)
+    b = end if window_end is None else (window_end if end is None else min(end, window_end))
+    return (a, b) if b is None or a < b else None
+
+
 def refresh_tallies(unit_ids: Iterable[int] | None = None, batch_size: int = 5000) -> int:
-    """Recompute the tallies of the given units (all units when None); returns the rows written."""
-    stints = Stint.unscoped.filter(kind=StintKind.OFFICIAL)
-    tallies = UnitTally.objects.all()
+    """Recompute the subtree tallies of the given units (all units when None); returns the rows
+    written. Pass `units_above(changed units)` after a change."""
+    columns = ("unit_id", "kind", "path", "valid_from", "valid_to")
+    versions = UnitVersion.objects.all()
     if unit_ids is not None:
         unit_ids = set(unit_ids)
-        stints = stints.filter(unit_id__in=unit_ids)
-        tallies = tallies.filter(unit_id__in=unit_ids)
-    tallies.delete()
-    by_unit: dict[int, list[dict]] = defaultdict(list)
+        targets = list(
+            UnitVersion.objects.filter(unit_id__in=unit_ids).exclude(kind=UnitKind.SUPERIOR).values(*columns)
+        )
+        prefixes = {v["path"] for v in targets}
+        below = UnitVersion.objects.none()
+        for prefix in prefixes:
+            below |= UnitVersion.objects.filter(path__startswith=prefix)
+        versions = below
+    else:
+        targets = None
+    candidates = sorted(versions.values_list(*columns), key=lambda v: v[2])
+    if targets is None:
+        targets = [dict(zip(columns, v)) for v in candidates if v[1] != UnitKind.SUPERIOR]
+    paths = [v[2] for v in candidates]
+    # Each target version's subtree over its interval: the versions below its path that overlap it.
+    items: dict[int, list[tuple]] = defaultdict(list)
+    cell_windows: dict[int, list[tuple[int, datetime.date, datetime.date | None]]] = defaultdict(list)
+    for target in targets:
+        first = bisect.bisect_left(paths, target["path"])
+        last = bisect.bisect_left(paths, target["path"] + ":")  # ':' sorts just after the digits
+        for unit_id, kind, _, valid_from, valid_to in candidates[first:last]:
+            window = _clip(valid_from, valid_to, target["valid_from"], target["valid_to"])
+            if window:
+                items[target["unit_id"]].append((*window, kind))
+                if kind in (UnitKind.GRASSROOTS_CELL, UnitKind.ATTACHED_CELL):
+                    cell_windows[unit_id].append((target["unit_id"], *window))
+    stints = Stint.unscoped.filter(kind=StintKind.OFFICIAL)
+    if unit_ids is not None:
+        stints = stints.filter(unit_id__in=list(cell_windows))
     fields = ("unit_id", "start", "end", "status", "member__sex", "member__birth_date", "member__theory_level")
-    for stint in stints.values(*fields).iterator(chunk_size=10_000):
-        by_unit[stint["unit_id"]].append(stint)
+    for cell, start, end, status, sex, birth, theory in stints.values_list(*fields).iterator(chunk_size=10_000):
+        for target, window_start, window_end in cell_windows.get(cell, ()):
+            span = _clip(start, end, window_start, window_end)
+            if span:
+                items[target].append((*span, status, sex, birth, theory))
     rows = [
         UnitTally(unit_id=unit_id, valid_from=start, valid_to=end, **counts)
-        for unit_id, unit_stints in by_unit.items()
-        for start, end, counts in tally_intervals(unit_stints)
+        for unit_id, unit_items in items.items()
+        for start, end, counts in tally_intervals(unit_items)
     ]
+    stale = UnitTally.objects.all() if unit_ids is None else UnitTally.objects.filter(unit_id__in=unit_ids)
+    stale.delete()
     UnitTally.objects.bulk_create(rows, batch_size=batch_size)
     return len(rows)

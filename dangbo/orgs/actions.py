@@ -20,6 +20,13 @@ from dangbo.lib import vn
 from .models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, path_segment
 
 
+def _refresh_figures(unit: Unit) -> None:
+    """The subtree tallies of every unit the unit ever stood under (and its own) change with it."""
+    from dangbo.members.tallies import refresh_tallies, units_above
+
+    refresh_tallies(units_above([unit.pk]))
+
+
 def _label(kind: str | None) -> str:
     return UnitKind(kind).label if kind else "cấp cao nhất"
 
@@ -95,6 +102,7 @@ def found_unit(
         valid_from=on,
         decision=vn.normalize(decision),
     )
+    _refresh_figures(unit)
     record(actor, "found_unit", unit, None, snapshot(version))
     return unit
 
@@ -177,6 +185,7 @@ def change_unit(
                 path=new.path + child.path[len(old_prefix) :],
                 depth=child.depth - before["depth"] + new.depth,
             )
+    _refresh_figures(unit)
     record(actor, "change_unit", unit, before, snapshot(new))
     return new
 
@@ -205,4 +214,5 @@ def dissolve_unit(actor, unit: Unit, *, on: datetime.date, decision: str = "") -
     if decision:
         version.decision = vn.normalize(decision)
     version.save(update_fields=["valid_to", "decision"])
+    _refresh_figures(unit)
     record(actor, "dissolve_unit", unit, before, snapshot(version))

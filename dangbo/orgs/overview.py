@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from django.utils.safestring import mark_safe
 
 from dangbo.lib import vn
-from dangbo.members.figures import AGE_BANDS, member_counts
+from dangbo.members.figures import AGE_BANDS, subtree_figures
 from dangbo.members.models import TheoryLevel
 
-from .figures import unit_counts
 from .models import UnitKind, UnitVersion
 
 
@@ -101,15 +100,19 @@ class Overview:
     total: Figures
 
 
+def _figures(counts: Counter) -> Figures:
+    """Split a subtree's counts into units by kind and member measures."""
+    units = Counter({key.removeprefix("units_"): n for key, n in counts.items() if key.startswith("units_")})
+    members = Counter({key: n for key, n in counts.items() if not key.startswith("units_")})
+    return Figures(units, members)
+
+
 def build_overview(root: UnitVersion, on: datetime.date) -> Overview:
     children = list(UnitVersion.objects.on(on).filter(parent_id=root.unit_id))
     children.sort(key=lambda v: (v.kind != UnitKind.GRASSROOTS_COMMITTEE, vn.text_sort_key(v.name)))
-    units = unit_counts(root, on)
-    members = member_counts(root, on)
-    rows = [
-        Row(child, Figures(units.get(child.path, Counter()), members.get(child.path, Counter()))) for child in children
-    ]
-    own = Figures(Counter(), members.get(root.path, Counter()))
+    counts = subtree_figures(root, on)
+    rows = [Row(child, _figures(counts.get(child.path, Counter()))) for child in children]
+    own = _figures(counts.get(root.path, Counter()))
     total = Figures()
     total.add(own)
     for row in rows:
