@@ -1,11 +1,12 @@
 """The overview of a unit as of a date: its subtree's units and members, in total and per direct
-sub-unit. Three queries whatever the size of the tree."""
+sub-unit. Two queries whatever the size of the tree (the direct sub-units, their tallies)."""
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.safestring import mark_safe
 
@@ -45,7 +46,8 @@ class Figures:
     def attached_cells(self) -> int:
         return self.units[UnitKind.ATTACHED_CELL]
 
-    def _share(self, key: str) -> list[tuple[str, int, object]]:
+    def _share(self, key: str) -> tuple[int, Decimal | None]:
+        """A member measure and its share of all members, in %."""
         return self.members[key], vn.percent(self.members[key], self.members["total"])
 
     @property
