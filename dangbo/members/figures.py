@@ -6,7 +6,6 @@ comes from there; the totals of a subtree are the sums of its rows, so they alwa
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 
 from django.db import connection
 from django.db.models import Q
@@ -86,8 +85,8 @@ WHERE (v.parent_id = %(root)s OR v.unit_id = %(own)s)
 }
 
 
-def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
-    """{path: Counter of MEASURES and UNIT_MEASURES} of each direct sub-unit's subtree on `on` (the
+def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, dict[str, int]]:
+    """{path: {measure: count} for MEASURES and UNIT_MEASURES} of each direct sub-unit's subtree on `on` (the
     sub-unit counted among its units), and under the root's own path its members when it is a cell.
 
     Every member and unit figure of the overview comes from here; a subtree's totals are the sums of
@@ -101,7 +100,7 @@ def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, Counter]:
     own = root.unit_id if root.kind in CELL_KINDS else 0
     with connection.cursor() as cursor:
         cursor.execute(sql, {"day": on, "root": root.unit_id, "own": own})
-        rows = {path: +Counter(dict(zip(measures, values))) for path, *values in cursor.fetchall()}
+        rows = {path: dict(zip(measures, values)) for path, *values in cursor.fetchall()}
     if root.path in rows:  # a cell's own row: its members, not itself as a unit
-        rows[root.path] = Counter({k: v for k, v in rows[root.path].items() if k in MEASURES})
+        rows[root.path] = {k: v for k, v in rows[root.path].items() if k in MEASURES}
     return rows

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
+from typing import NamedTuple
 
 from django.utils.safestring import mark_safe
 
@@ -17,14 +19,20 @@ from dangbo.members.models import TheoryLevel
 from .models import UnitKind, UnitVersion
 
 
-@dataclass
 class Figures:
-    units: Counter = field(default_factory=Counter)
-    members: Counter = field(default_factory=Counter)
+    """The figures of one subtree: `counts` maps every measure (members' and units_<kind>) to a
+    number; `units` and `members` split them, built only when a page or a test reads them."""
 
-    def add(self, other: Figures) -> None:
-        self.units.update(other.units)
-        self.members.update(other.members)
+    def __init__(self, counts: dict[str, int] | None = None):
+        self.counts = counts or {}
+
+    @cached_property
+    def units(self) -> Counter:
+        return Counter({k.removeprefix("units_"): n for k, n in self.counts.items() if k.startswith("units_") and n})
+
+    @cached_property
+    def members(self) -> Counter:
+        return Counter({k: n for k, n in self.counts.items() if not k.startswith("units_") and n})
 
     @property
     def grassroots(self) -> int:
@@ -67,9 +75,16 @@ class Figures:
         return [("Chính thức", *self._share("official")), ("Dự bị", *self._share("probationary"))]
 
 
+class SubUnit(NamedTuple):
+    unit_id: int
+    name: str
+    kind: str
+    path: str
+
+
 @dataclass
 class Row:
-    version: UnitVersion
+    version: SubUnit
     figures: Figures
 
     @property
@@ -102,21 +117,14 @@ class Overview:
     total: Figures
 
 
-def _figures(counts: Counter) -> Figures:
-    """Split a subtree's counts into units by kind and member measures."""
-    units = Counter({key.removeprefix("units_"): n for key, n in counts.items() if key.startswith("units_")})
-    members = Counter({key: n for key, n in counts.items() if not key.startswith("units_")})
-    return Figures(units, members)
-
-
 def build_overview(root: UnitVersion, on: datetime.date) -> Overview:
-    children = list(UnitVersion.objects.on(on).filter(parent_id=root.unit_id))
+    # Plain tuples rather than model instances: a city-size superior has thousands of sub-units.
+    columns = ("unit_id", "name", "kind", "path")
+    children = [SubUnit(*v) for v in UnitVersion.objects.on(on).filter(parent_id=root.unit_id).values_list(*columns)]
     children.sort(key=lambda v: (v.kind != UnitKind.GRASSROOTS_COMMITTEE, vn.text_sort_key(v.name)))
     counts = subtree_figures(root, on)
-    rows = [Row(child, _figures(counts.get(child.path, Counter()))) for child in children]
-    own = _figures(counts.get(root.path, Counter()))
-    total = Figures()
-    total.add(own)
-    for row in rows:
-        total.add(row.figures)
+    rows = [Row(child, Figures(counts.get(child.path))) for child in children]
+    own = Figures(counts.get(root.path))
+    measures = {m for c in counts.values() for m in c}
+    total = Figures({m: sum(c.get(m, 0) for c in counts.values()) for m in measures})
     return Overview(root=root, on=on, rows=rows, own=own, total=total)
