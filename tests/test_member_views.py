@@ -581,3 +581,15 @@ def test_search_matches_the_start_of_words_not_the_middle(as_user):
     expected = sum(1 for s in everyone if any(w.startswith("huong") for w in s.member.search_name.split()))
     assert response.context["page"].paginator.count == expected
     assert any(s.member.given_name == "Phương" for s in everyone)  # the case the rule is for exists
+
+
+def test_unit_choices_are_left_out_when_there_are_too_many(as_user, monkeypatch):
+    from dangbo.members import views
+
+    client = as_user("khoi")
+    assert len(client.get(LIST, {"date": ON}).context["sub_units"]) == 62
+    monkeypatch.setattr(views, "MAX_UNIT_CHOICES", 61)
+    response = client.get(LIST, {"date": ON})
+    assert response.context["sub_units"] == []
+    assert 'name="unit"' not in response.content.decode()
+    assert response.context["page"].paginator.count == 4466

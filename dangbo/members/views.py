@@ -12,6 +12,7 @@ from .figures import AGE_BANDS, age_band_condition, counted_stints
 from .models import Member, MemberStatus, Sex
 
 PAGE_SIZE = 50
+MAX_UNIT_CHOICES = 300
 
 
 @login_required
@@ -48,7 +49,12 @@ def member_list(request):
         .order_by("member__sort_key", "member_id")
     )
     page = Paginator(stints, PAGE_SIZE).get_page(request.GET.get("page"))
-    sub_units = sorted(scope.units_on(on).filter(parent_id=root.unit_id), key=lambda v: vn.text_sort_key(v.name))
+    # The unit filter offers the direct sub-units; a city-size scope has thousands, which no one
+    # picks from a list: there the unit pages of the overview lead to their member lists instead.
+    sub_units = scope.units_on(on).filter(parent_id=root.unit_id).only("unit_id", "parent_id", "name")
+    sub_units = sorted(sub_units[: MAX_UNIT_CHOICES + 1], key=lambda v: vn.text_sort_key(v.name))
+    if len(sub_units) > MAX_UNIT_CHOICES:
+        sub_units = []
     context.update(page=page, unit=unit, filters=filters, sub_units=sub_units)
     return render(request, "members/list.html", context)
 
