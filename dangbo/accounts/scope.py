@@ -56,10 +56,6 @@ class Scope:
             condition |= Q(path__startswith=path)
         return condition
 
-    def unit_ids_ever(self):
-        """Ids of every unit that was in the subtree at some time (a subquery)."""
-        return UnitVersion.objects.filter(self._ever_under()).values("unit_id")
-
     def member_or_404(self, member_id: int):
         """A member who ever held party activity in a unit of the subtree. The check starts from
         the member's own few stints, so it costs the same in a cell and in the whole country."""

@@ -1,7 +1,8 @@
 """Party members and where they hold party activity over time.
 
 Member records are confidential personal data: the models have no plain `.objects`. A query either
-says `unscoped` (actions, the demo builder, the back office) or goes through `visible_to(scope)`.
+says `unscoped` (actions, the demo builder, the back office) or starts from a unit or member that
+`accounts.scope` handed out (the views).
 """
 
 from __future__ import annotations
@@ -37,12 +38,6 @@ class MemberStatus(models.TextChoices):
 class StintKind(models.TextChoices):
     OFFICIAL = "official", "Sinh hoạt chính thức"
     TEMPORARY = "temporary", "Sinh hoạt tạm thời"
-
-
-class MemberQuerySet(models.QuerySet):
-    def visible_to(self, scope):
-        """Members who ever held party activity in a unit of the scope's subtree."""
-        return self.filter(id__in=Stint.unscoped.filter(unit_id__in=scope.unit_ids_ever()).values("member_id"))
 
 
 class Member(models.Model):
@@ -86,7 +81,7 @@ class Member(models.Model):
     sort_key = models.CharField(max_length=255, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    unscoped = MemberQuerySet.as_manager()
+    unscoped = models.Manager()
 
     class Meta:
         verbose_name = "đảng viên"
