@@ -20,32 +20,10 @@ from dangbo.members.actions import add_stint, create_member
 from dangbo.members.models import Member, MemberStatus, Stint, StintKind
 from dangbo.orgs.actions import dissolve_unit, found_unit
 from dangbo.orgs.models import UnitKind
+from tests.helpers import refused
 
 d = datetime.date
 START = d(2020, 1, 1)
-
-VIETNAMESE_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
-
-
-def is_vietnamese(message: str) -> bool:
-    return bool(VIETNAMESE_LETTERS & set(message.lower()))
-
-
-def counts() -> tuple[int, int]:
-    return Stint.unscoped.count(), AuditEntry.objects.count()
-
-
-def refused(call, *, match: str | None = None) -> str:
-    """`call` must raise ValidationError with a Vietnamese message and write no stint, no entry."""
-    before = counts()
-    with pytest.raises(ValidationError) as info:
-        call()
-    message = " ".join(info.value.messages)
-    assert is_vietnamese(message), message
-    if match is not None:
-        assert match in message, message
-    assert counts() == before
-    return message
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from dangbo.audit.models import AuditEntry
 from dangbo.members.actions import add_stint, create_member
 from dangbo.orgs.actions import change_unit, dissolve_unit, found_unit
 from dangbo.orgs.models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, path_segment
+from tests.helpers import refused
 
 d = datetime.date
 START = d(2020, 1, 1)
@@ -30,28 +31,6 @@ SUB = UnitKind.SUB_COMMITTEE
 CELL = UnitKind.ATTACHED_CELL
 
 # Letters that only Vietnamese text has; every refusal message must contain at least one.
-VIETNAMESE_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
-
-
-def is_vietnamese(message: str) -> bool:
-    return bool(VIETNAMESE_LETTERS & set(message.lower()))
-
-
-def counts() -> tuple[int, int, int]:
-    return Unit.objects.count(), UnitVersion.objects.count(), AuditEntry.objects.count()
-
-
-def refused(call, *, match: str | None = None) -> str:
-    """Run `call`, which must raise ValidationError with a Vietnamese message and write nothing."""
-    before = counts()
-    with pytest.raises(ValidationError) as info:
-        call()
-    message = " ".join(info.value.messages)
-    assert is_vietnamese(message), message
-    if match is not None:
-        assert match in message, message
-    assert counts() == before
-    return message
 
 
 def version(unit: Unit, on: datetime.date) -> UnitVersion:
