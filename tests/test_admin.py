@@ -358,3 +358,32 @@ def test_audit_entries_are_read_only_in_admin(admin_client):
     assert AuditEntry.objects.count() == before
     entry.refresh_from_db()
     assert entry.action != "falsified"
+
+
+def test_admin_edit_of_a_counted_field_updates_the_figures(admin_client, demo):
+    """Sex is counted: changing it in the back office moves the member between the overview's
+    columns on the same request (the tallies of the member's units are refreshed)."""
+    from dangbo.demo.builder import REFERENCE_DAY
+    from dangbo.members.figures import subtree_figures
+    from dangbo.members.models import Stint
+
+    cell = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["chibo"])
+    stint = Stint.unscoped.official().open_on(REFERENCE_DAY).filter(unit_id=cell.unit_id, member__sex="M").first()
+    before = subtree_figures(cell, REFERENCE_DAY)[cell.path]
+    url = f"/admin/members/member/{stint.member_id}/change/"
+    data = form_data(admin_client.get(url))
+    data["sex"] = "F"
+    assert admin_client.post(url, data).status_code == 302
+    after = subtree_figures(cell, REFERENCE_DAY)[cell.path]
+    assert after.get("female", 0) == before.get("female", 0) + 1
+    assert after.get("male", 0) == before.get("male", 0) - 1
+    assert after["total"] == before["total"]
+    # Up the tree too: coso's committee, as a row of the whole committee, against hand-written SQL.
+    from tests.test_overview import hand_member_counts
+
+    root = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["root"])
+    coso_path = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["coso"]).path
+    assert (
+        subtree_figures(root, REFERENCE_DAY)[coso_path]["female"]
+        == (hand_member_counts(coso_path, REFERENCE_DAY)["female"])
+    )
