@@ -48,7 +48,6 @@ ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
     UnitKind.SUB_COMMITTEE: {UnitKind.GRASSROOTS_COMMITTEE},
     UnitKind.ATTACHED_CELL: {UnitKind.GRASSROOTS_COMMITTEE, UnitKind.SUB_COMMITTEE},
 }
-GRASSROOTS_KINDS = (UnitKind.GRASSROOTS_COMMITTEE, UnitKind.GRASSROOTS_CELL)
 CELL_KINDS = (UnitKind.GRASSROOTS_CELL, UnitKind.ATTACHED_CELL)
 
 
@@ -108,14 +107,6 @@ class UnitVersion(models.Model):
 
     def __str__(self):
         return self.name
-
-    @property
-    def is_grassroots(self) -> bool:
-        return self.kind in GRASSROOTS_KINDS
-
-    @property
-    def is_cell(self) -> bool:
-        return self.kind in CELL_KINDS
 
 
 class Term(models.Model):
