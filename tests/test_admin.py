@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from dangbo.accounts.models import User
 from dangbo.audit.models import AuditEntry
-from dangbo.members.actions import add_stint, create_member
+from dangbo.members.actions import admit, transfer_in
 from dangbo.members.models import Member
 from dangbo.orgs.actions import found_unit
 from dangbo.orgs.models import Unit, UnitKind, UnitVersion
@@ -109,16 +109,11 @@ def test_member_and_unit_change_pages_answer(admin_client):
 
 @pytest.fixture
 def huong(demo):
-    return create_member(
-        None,
-        family_name="Nguyễn",
-        middle_name="Thị",
-        given_name="Hường",
-        sex="F",
-        birth_date=d(1990, 3, 8),
-        admitted_on=d(2015, 2, 3),
+    fields = dict(
+        family_name="Nguyễn", middle_name="Thị", given_name="Hường", sex="F", birth_date=d(1990, 3, 8),
         card_number="99887766",
-    )
+    )  # fmt: skip
+    return admit(None, fields, unit=None, other_side="Đảng bộ Tỉnh Quảng Ninh", effective_on=d(2015, 2, 3))
 
 
 @pytest.mark.parametrize("term", ["nguyen thi huong", "Nguyễn Thị Hường", "NGUYEN THI HUONG", "thi huong"])
@@ -269,7 +264,7 @@ def test_admin_edit_member_occupation_is_audited(admin_client):
 
 def test_admin_edit_member_with_a_stint_added_by_the_action(admin_client, huong):
     cell = UnitVersion.objects.on(d(2024, 9, 30)).filter(kind=UnitKind.ATTACHED_CELL).first().unit
-    add_stint(None, huong, cell, start=d(2024, 1, 1))
+    transfer_in(None, huong, unit=cell, effective_on=d(2024, 1, 1))
     url = f"/admin/members/member/{huong.pk}/change/"
     data = form_data(admin_client.get(url))
     data["workplace"] = "Công ty Thử nghiệm"

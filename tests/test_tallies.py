@@ -81,15 +81,12 @@ def test_birthday_on_29_february():
     assert vn.age_on(datetime.date(2000, 2, 29), datetime.date(2031, 2, 28)) == 30
 
 
-def test_add_stint_updates_the_figures(demo):
+def test_recorded_events_update_the_figures(demo):
     cell = UnitVersion.objects.on(REFERENCE_DAY).get(unit_id=demo["chibo"])
     before = subtree_figures(cell, REFERENCE_DAY)[cell.path]["total"]
-    member = actions.create_member(
-        None, family_name="Trần", middle_name="Văn", given_name="Mới", sex="M",
-        birth_date=datetime.date(1990, 5, 5), admitted_on=datetime.date(2015, 1, 1),
-        official_on=datetime.date(2016, 1, 1),
-    )  # fmt: skip
-    actions.add_stint(None, member, cell.unit, start=datetime.date(2024, 1, 1), end=datetime.date(2025, 1, 1))
+    fields = dict(family_name="Trần", middle_name="Văn", given_name="Mới", sex="M", birth_date=datetime.date(1990, 5, 5))
+    member = actions.admit(None, fields, unit=cell.unit, effective_on=datetime.date(2024, 1, 1))
+    actions.transfer_out(None, member, effective_on=datetime.date(2025, 1, 1), other_side="Đảng bộ Quận Lê Chân")
     assert subtree_figures(cell, REFERENCE_DAY)[cell.path]["total"] == before + 1
     assert subtree_figures(cell, datetime.date(2025, 1, 1)).get(cell.path, Counter())["total"] == (
         Stint.unscoped.official().open_on(datetime.date(2025, 1, 1)).filter(unit_id=cell.unit_id).count()

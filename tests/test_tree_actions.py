@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from dangbo.accounts.models import User
 from dangbo.audit.models import AuditEntry
-from dangbo.members.actions import add_stint, create_member
+from dangbo.members.actions import admit, transfer_out, transfer_within
 from dangbo.orgs.actions import change_unit, dissolve_unit, found_unit
 from dangbo.orgs.models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, path_segment
 from tests.helpers import refused
@@ -392,32 +392,26 @@ def test_cannot_dissolve_a_unit_whose_child_moved_away_later(actor, tree):
     dissolve_unit(actor, tree[SUB], on=d(2022, 1, 1))
 
 
-def make_member(actor, **extra):
-    fields = dict(
-        family_name="Trần",
-        middle_name="Văn",
-        given_name="Bình",
-        sex="M",
-        birth_date=d(1985, 5, 5),
-        admitted_on=d(2015, 1, 1),
-        official_on=d(2016, 1, 1),
-    )
-    fields.update(extra)
-    return create_member(actor, **fields)
+def make_member(actor, cell, start):
+    """A member admitted into `cell` on `start`."""
+    fields = dict(family_name="Trần", middle_name="Văn", given_name="Bình", sex="M", birth_date=d(1985, 5, 5))
+    return admit(actor, fields, unit=cell, effective_on=start, ceremony_on=start)
+
+
+def leaves(actor, member, on):
+    transfer_out(actor, member, effective_on=on, other_side="Đảng bộ Quận Lê Chân")
 
 
 def test_cannot_dissolve_a_cell_with_open_official_stints(actor, tree):
     cell = tree[CELL]
-    member = make_member(actor)
-    add_stint(actor, member, cell, start=d(2020, 5, 1))
+    make_member(actor, cell, d(2020, 5, 1))
     refused(lambda: dissolve_unit(actor, cell, on=d(2021, 1, 1)), match="đảng viên")
 
 
 def test_dissolving_after_the_members_left_works(actor, tree):
     cell, gcell = tree[CELL], tree[GCELL]
-    member = make_member(actor)
-    add_stint(actor, member, cell, start=d(2020, 5, 1), end=d(2021, 1, 1))
-    add_stint(actor, member, gcell, start=d(2021, 1, 1))
+    member = make_member(actor, cell, d(2020, 5, 1))
+    transfer_within(actor, member, unit=gcell, effective_on=d(2021, 1, 1))
     # While the member is there, refused; on the day they left and after, accepted.
     refused(lambda: dissolve_unit(actor, cell, on=d(2020, 12, 31)), match="đảng viên")
     before = AuditEntry.objects.count()
@@ -430,16 +424,15 @@ def test_dissolving_after_the_members_left_works(actor, tree):
 
 def test_dissolving_on_the_day_the_members_left_works(actor, tree):
     cell = tree[CELL]
-    member = make_member(actor)
-    add_stint(actor, member, cell, start=d(2020, 5, 1), end=d(2021, 1, 1))
+    member = make_member(actor, cell, d(2020, 5, 1))
+    leaves(actor, member, d(2021, 1, 1))
     dissolve_unit(actor, cell, on=d(2021, 1, 1))
     assert cell.version_on(d(2021, 1, 1)) is None
 
 
 def test_cannot_dissolve_a_cell_with_a_stint_starting_later(actor, tree):
     cell = tree[CELL]
-    member = make_member(actor)
-    add_stint(actor, member, cell, start=d(2023, 1, 1))
+    make_member(actor, cell, d(2023, 1, 1))
     refused(lambda: dissolve_unit(actor, cell, on=d(2022, 1, 1)))
 
 

@@ -16,6 +16,8 @@ def _jsonable(value):
         return str(value)
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
     return value
 
 

@@ -21,7 +21,8 @@ from django.db import transaction
 from dangbo.accounts.models import Role, User
 from dangbo.audit.log import record
 from dangbo.lib import vn
-from dangbo.members.models import Member, MemberStatus, Stint, StintKind, TheoryLevel
+from dangbo.members.events import replay
+from dangbo.members.models import Event, EventKind, Member, Stint, TheoryLevel
 from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
 
@@ -121,6 +122,10 @@ class DemoBuilder:
         self.units: list[UnitSpec] = []
         self.members: list[Member] = []
         self.stints: list[tuple[int, UnitSpec, date, date | None]] = []  # member index, unit, start, end
+        # Members whose gap between two stints is a leaving and a return, not a transfer.
+        self.returns: dict[int, str] = {}
+        self.hosted: list[tuple[int, UnitSpec, date, date]] = []  # members of other trees hosted here
+        self.not_recognised: set[int] = set()  # probationary members the cell does not recognise
 
     # --- the tree --------------------------------------------------------------------------------
 
@@ -309,6 +314,8 @@ class DemoBuilder:
             self._history(index, cell, max(start, admitted))
         self._former_members()
         self._newcomers()
+        self._returning_members()
+        self._hosted_members()
         self.chibo_named = self._name_chibo_member()
 
     def _history(self, index: int, cell: UnitSpec, start: date) -> None:
@@ -378,6 +385,31 @@ class DemoBuilder:
             index = len(self.members)
             self._person("F" if rng.random() < 0.52 else "M", birth, admitted)
             self.stints.append((index, cell, start, None))
+            if admitted == start < date(2025, 6, 1) and len(self.not_recognised) < max(2, self.target_members // 2000):
+                self.not_recognised.add(index)
+
+    def _returning_members(self) -> None:
+        """A few who left before the reference day come back after it: readmitted or restored."""
+        rng = self.rng
+        later_cells = [c for c in self.counted_cells if c.dissolved is None]
+        former = sorted({i for i, _, _, end in self.stints if end and end <= REFERENCE_DAY}
+                        - {i for i, _, _, end in self.stints if end is None or end > REFERENCE_DAY})  # fmt: skip
+        for n, index in enumerate(rng.sample(former, min(4, len(former)))):
+            start = _random_day(rng, date(2025, 1, 6), date(2026, 6, 1))
+            self.stints.append((index, rng.choice(later_cells), start, None))
+            self.returns[index] = EventKind.RESTORATION if n == 0 else EventKind.READMISSION
+
+    def _hosted_members(self) -> None:
+        """Members of other committees who hold party activity here for a while (not counted here)."""
+        rng = self.rng
+        for _ in range(max(3, round(0.004 * self.target_members))):
+            cell = rng.choice([c for c in self.counted_cells if c.dissolved is None])
+            start = _random_day(rng, date(2024, 1, 1), HORIZON)
+            birth = vn.add_years(start, -rng.randint(25, 50))
+            admitted = _random_day(rng, vn.add_years(birth, 20), min(start, vn.add_years(birth, 40)))
+            index = len(self.members)
+            self._person("F" if rng.random() < 0.5 else "M", birth, admitted)
+            self.hosted.append((index, cell, start, vn.add_months(start, rng.choice([6, 9, 12, 18, 24]))))
 
     def _name_chibo_member(self) -> Member:
         """Give one member of chibo's cell the name used in the search examples."""
@@ -391,15 +423,111 @@ class DemoBuilder:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def _stint_rows(self, member: Member, unit: UnitSpec, start: date, end: date | None):
-        """Split a stint at the official date, so each row carries one status."""
-        official = member.official_on
-        cuts = (
-            [start] + ([official] if official and start < official and (end is None or official < end) else []) + [end]
-        )
-        for a, b in zip(cuts, cuts[1:]):
-            status = MemberStatus.OFFICIAL if official and official <= a else MemberStatus.PROBATIONARY
-            yield Stint(member=member, unit_id=unit.unit_id, kind=StintKind.OFFICIAL, status=status, start=a, end=b)
+    def _events_for(self, index: int) -> list[Event]:
+        """The membership events that produce a member's planned history: the admission (here, or
+        outside when the first stint starts later), the ceremony and recognition, the transfers
+        between stints, a leaving after the last one, and now and then an exemption or a temporary
+        transfer. Some recent admissions still wait for their ceremony or their recognition."""
+        rng = self.rng
+        member = self.members[index]
+        spans = sorted(((unit, start, end) for i, unit, start, end in self._stints_by_member.get(index, ())),
+                       key=lambda s: s[1])  # fmt: skip
+        admitted = member.admitted_on
+        events: list[tuple[date, int, dict]] = []  # (day, order on that day, fields)
+
+        def add(kind, day, order=1, **fields):
+            events.append((day, order, dict(kind=kind, effective_on=day, **fields)))
+
+        def decision(day, body="Đảng ủy"):
+            return {"decision_number": f"{rng.randint(10, 999)}-QĐ/ĐU", "decided_on": day, "issuing_body": body}
+
+        ceremony = admitted + datetime.timedelta(days=rng.randint(7, 30))
+        if admitted > HORIZON - datetime.timedelta(days=45) and rng.random() < 0.6:
+            ceremony = None  # decided lately, the ceremony is still to come
+        elif ceremony > HORIZON:
+            ceremony = None
+        first_unit, first_start, _ = spans[0] if spans else (None, None, None)
+        if first_start == admitted:
+            add(EventKind.ADMISSION, admitted, 0, unit_id=first_unit.unit_id, ceremony_on=ceremony,
+                **decision(admitted))  # fmt: skip
+        else:
+            add(EventKind.ADMISSION, admitted, 0, other_side=rng.choice(names.OUTSIDE_COMMITTEES),
+                ceremony_on=ceremony, **decision(admitted, "Đảng ủy cấp trên"))  # fmt: skip
+        last_end = spans[-1][2] if spans else None
+        # The first day out of the Party: the end of the last stint, or of the first when they return.
+        leaves_on = spans[0][2] if index in self.returns else last_end
+        for (unit, _, end), (next_unit, next_start, _) in zip(spans, spans[1:]):
+            if end == next_start and index not in self.returns:
+                add(EventKind.TRANSFER_WITHIN, end, 2, unit_id=next_unit.unit_id, from_unit_id=unit.unit_id,
+                    **decision(end))  # fmt: skip
+            elif index in self.returns:
+                add(EventKind.REMOVAL if self.returns[index] == EventKind.READMISSION else EventKind.EXPULSION,
+                    end, 3, **decision(end))  # fmt: skip
+                if self.returns[index] == EventKind.READMISSION:
+                    again = next_start + datetime.timedelta(days=rng.randint(7, 20))
+                    add(EventKind.READMISSION, next_start, 0, unit_id=next_unit.unit_id, ceremony_on=again,
+                        **decision(next_start))  # fmt: skip
+                    if vn.add_years(again, 1) <= HORIZON:
+                        add(EventKind.RECOGNITION, vn.add_years(again, 1), 1, **decision(vn.add_years(again, 1)))
+                else:
+                    add(EventKind.RESTORATION, next_start, 0, unit_id=next_unit.unit_id,
+                        **decision(next_start, "Ủy ban Kiểm tra Thành ủy"))  # fmt: skip
+            else:
+                add(EventKind.TRANSFER_OUT, end, 2, from_unit_id=unit.unit_id,
+                    other_side=rng.choice(names.OUTSIDE_COMMITTEES), **decision(end))  # fmt: skip
+                add(EventKind.TRANSFER_IN, next_start, 2, unit_id=next_unit.unit_id,
+                    other_side=rng.choice(names.OUTSIDE_COMMITTEES), **decision(next_start))  # fmt: skip
+        if first_start is not None and first_start != admitted:
+            add(EventKind.TRANSFER_IN, first_start, 2, unit_id=first_unit.unit_id,
+                other_side=events[0][2]["other_side"], **decision(first_start))  # fmt: skip
+        ends = ceremony and vn.add_years(ceremony, 1)
+        # Recognition on the day probation ends, while still in the Party; a few are overdue.
+        overdue = ends and HORIZON - datetime.timedelta(days=150) < ends < HORIZON - datetime.timedelta(days=50)
+        in_party = ends and ends <= HORIZON and (leaves_on is None or ends < leaves_on)
+        if in_party and index in self.not_recognised:
+            day = ends + datetime.timedelta(days=rng.randint(10, 40))
+            add(EventKind.NON_RECOGNITION, day, 3, note="Không đủ tư cách đảng viên chính thức.", **decision(day))
+        elif in_party and not (overdue and rng.random() < 0.5):
+            add(EventKind.RECOGNITION, ends, 1, **decision(ends + datetime.timedelta(days=rng.randint(3, 40))))
+        if last_end is not None and index not in self.returns:
+            probationary = not ends or last_end < ends
+            age = vn.age_on(member.birth_date, last_end)
+            if probationary:
+                kind = EventKind.NON_RECOGNITION if ends and last_end >= ends else EventKind.REMOVAL
+            else:
+                kind = _weighted(rng, [(EventKind.TRANSFER_OUT, 55), (EventKind.DEATH, 4 + age // 3),
+                                       (EventKind.REMOVAL, 8), (EventKind.RESIGNATION, 3), (EventKind.EXPULSION, 3)])
+            fields = decision(last_end)
+            if kind == EventKind.TRANSFER_OUT:
+                fields.update(from_unit_id=spans[-1][0].unit_id, other_side=rng.choice(names.OUTSIDE_COMMITTEES))
+            add(kind, last_end, 3, **fields)
+        # Now and then, within the last stint: an exemption (older members) or a temporary transfer.
+        if spans:
+            unit, start, end = spans[-1]
+            until = end or HORIZON
+            roll = rng.random()
+            if roll < 0.03 and vn.age_on(member.birth_date, until) >= 60:
+                day = _random_day(rng, max(start, vn.add_years(member.birth_date, 60)), until)
+                add(EventKind.EXEMPTION, day, 2, **decision(day, "Chi bộ"))
+            elif roll < 0.05 and (until - start).days > 400:
+                day = _random_day(rng, start, until - datetime.timedelta(days=400))
+                add(EventKind.TEMPORARY_AWAY, day, 2, ends_on=vn.add_months(day, rng.choice([3, 6, 12])),
+                    other_side=rng.choice(names.OUTSIDE_COMMITTEES), **decision(day))  # fmt: skip
+        events.sort(key=lambda e: (e[0], e[1]))
+        return [Event(member=member, **fields) for _, _, fields in events]
+
+    def _hosted_events(self, index: int, cell: UnitSpec, start: date, end: date) -> list[Event]:
+        member = self.members[index]
+        home = self.rng.choice(names.OUTSIDE_COMMITTEES)
+        ceremony = member.admitted_on + datetime.timedelta(days=14)
+        events = [Event(member=member, kind=EventKind.ADMISSION, effective_on=member.admitted_on,
+                        other_side=home, ceremony_on=ceremony, decided_on=member.admitted_on)]  # fmt: skip
+        if vn.add_years(ceremony, 1) <= start:
+            events.append(Event(member=member, kind=EventKind.RECOGNITION, effective_on=vn.add_years(ceremony, 1)))
+        note = "Sinh hoạt tạm thời trong thời gian đi công tác."
+        events.append(Event(member=member, kind=EventKind.TEMPORARY_HOSTED, effective_on=start, ends_on=end,
+                            unit_id=cell.unit_id, other_side=home, note=note))  # fmt: skip
+        return events
 
     def write(self) -> dict:
         created = Unit.objects.bulk_create([Unit(code=spec.code) for spec in self.units])
@@ -417,12 +545,21 @@ class DemoBuilder:
                     depth=len(path) // PATH_WIDTH - 1, valid_from=start, valid_to=end,
                 ))  # fmt: skip
         UnitVersion.objects.bulk_create(versions, batch_size=2000)
+        self._stints_by_member: dict[int, list] = {}
+        for stint in self.stints:
+            self._stints_by_member.setdefault(stint[0], []).append(stint)
+        histories = [self._events_for(i) for i in range(len(self.members))]
+        for index, cell, start, end in self.hosted:
+            histories[index] = self._hosted_events(index, cell, start, end)
+        # The stints are the replay of the events, as for any member recorded through the actions.
+        rows = []
+        for member, events in zip(self.members, histories):
+            timeline = replay(events)
+            member.official_on = timeline.official_on
+            rows.extend(Stint(member=member, unit_id=s.unit_id, kind=s.kind, status=s.status, start=s.start, end=s.end)
+                        for s in timeline.stints)  # fmt: skip
         Member.unscoped.bulk_create(self.members, batch_size=2000)
-        rows = [
-            row
-            for index, unit, start, end in self.stints
-            for row in self._stint_rows(self.members[index], unit, start, end)
-        ]
+        Event.unscoped.bulk_create([e for events in histories for e in events], batch_size=5000)
         Stint.unscoped.bulk_create(rows, batch_size=5000)
         refresh_tallies()
         for committee in [self.root] + [u for u in self.units if u.kind == UnitKind.GRASSROOTS_COMMITTEE]:
@@ -432,7 +569,8 @@ class DemoBuilder:
                 )
             if committee.exists_on(TERM_2020[1]):
                 Term.objects.create(committee_id=committee.unit_id, name="2025–2030", starts_on=TERM_2020[1])
-        return {"units": len(self.units), "versions": len(versions), "members": len(self.members), "stints": len(rows)}
+        return {"units": len(self.units), "versions": len(versions), "members": len(self.members), "stints": len(rows),
+                "events": sum(map(len, histories))}  # fmt: skip
 
     def create_logins(self) -> None:
         def login(username, first, last, role="", unit=None, **extra):

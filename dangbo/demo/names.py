@@ -84,3 +84,10 @@ DEPARTMENT_NAMES = [
 ]  # fmt: skip
 
 SUB_COMMITTEE_NAMES = ["Khối Văn phòng", "Các đơn vị sự nghiệp", "Khối Nghiệp vụ", "Các chi cục"]
+
+# Committees outside our tree that members come from or go to.
+OUTSIDE_COMMITTEES = [
+    "Đảng bộ Sở Xây dựng tỉnh Hải Dương", "Đảng bộ Quận Hải An", "Đảng bộ Huyện Thủy Nguyên",
+    "Đảng bộ Trường Đại học Hàng hải Việt Nam", "Đảng bộ Cục Hải quan thành phố", "Đảng bộ Công an thành phố",
+    "Đảng bộ Quân sự thành phố", "Đảng bộ Bộ Tài chính", "Đảng bộ Tỉnh Quảng Ninh", "Đảng bộ Quận Lê Chân",
+]  # fmt: skip

@@ -95,6 +95,14 @@ def add_years(value: datetime.date, years: int) -> datetime.date:
         return value.replace(year=value.year + years, day=28)
 
 
+def add_months(value: datetime.date, months: int) -> datetime.date:
+    """Same day `months` later (or earlier), or the month's last day when it is shorter."""
+    index = value.month - 1 + months
+    year, month = value.year + index // 12, index % 12 + 1
+    last = (datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)).day
+    return datetime.date(year, month, min(value.day, last))
+
+
 def age_on(birth_date: datetime.date, on: datetime.date) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 

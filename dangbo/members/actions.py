@@ -1,4 +1,10 @@
-"""Writes to member records. Each function is atomic, validates before writing and is audited."""
+"""Writes to member records. Each function is atomic, validates before writing and is audited.
+
+Membership changes are events (`models.Event`): one function per kind of event, all through
+`_record`, which replays the member's whole sequence with the new event (`events.replay`), refuses
+an impossible one with its Vietnamese message, and rewrites the member's stints and the tallies of
+the units concerned from the replay. Stints are never written anywhere else.
+"""
 
 from __future__ import annotations
 
@@ -6,71 +12,263 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from dangbo.audit.log import record, snapshot
 from dangbo.lib import vn
-from dangbo.lib.dates import overlaps
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
-from .models import Member, MemberStatus, Stint, StintKind
+from .events import SequenceError, Timeline, replay
+from .models import Event, EventKind, Member, Stint
 from .tallies import refresh_tallies, units_above
 
-
-@transaction.atomic
-def create_member(actor, **fields) -> Member:
-    member = Member(**fields)
-    member.full_clean()
-    member.save()
-    record(actor, "create_member", member, None, snapshot(member))
-    return member
+K = EventKind
 
 
-def _unit_span_error(unit: Unit, start: datetime.date, end: datetime.date | None) -> str | None:
-    versions = list(UnitVersion.objects.filter(unit=unit).order_by("valid_from"))
+def _unit_span_error(unit_id: int, start: datetime.date, end: datetime.date | None) -> str | None:
+    versions = list(UnitVersion.objects.filter(unit_id=unit_id).order_by("valid_from"))
     first = next((v for v in versions if v.valid_from <= start and (v.valid_to is None or v.valid_to > start)), None)
     if first is None:
-        return f"Tổ chức không tồn tại vào ngày {vn.format_date(start)}."
+        name = versions[0].name if versions else "Tổ chức"
+        return f"“{name}” không tồn tại vào ngày {vn.format_date(start)}."
     if first.kind not in CELL_KINDS:
         return f"Đảng viên sinh hoạt tại chi bộ; “{first.name}” là {first.get_kind_display()}."
     last_end = versions[-1].valid_to
     if last_end is not None and (end is None or end > last_end):
         return (
-            f"“{first.name}” giải thể từ ngày {vn.format_date(last_end)}; quá trình sinh hoạt phải kết thúc trước đó."
+            f"“{first.name}” giải thể từ ngày {vn.format_date(last_end)}; đảng viên phải chuyển sinh hoạt "
+            "trước ngày đó."
         )
     return None
 
 
-@transaction.atomic
-def add_stint(
-    actor,
-    member: Member,
-    unit: Unit,
-    *,
-    start: datetime.date,
-    end: datetime.date | None = None,
-    status: str = MemberStatus.OFFICIAL,
-    kind: str = StintKind.OFFICIAL,
-) -> Stint:
-    """Record that `member` holds party activity in `unit` over [start, end)."""
-    # Serialise writers of the same member so that two overlapping stints cannot slip in together.
+def ordered(events) -> list:
+    """Events in replay order: by effective date, ties in the order they were recorded."""
+    return sorted(events, key=lambda e: (e.effective_on, e.pk is None, e.pk or 0))
+
+
+def timeline_of(member: Member) -> Timeline:
+    return replay(ordered(member.events.active()))
+
+
+def _apply(member: Member, events: list[Event]) -> Timeline:
+    """Replay `events` and make the member's stints, dates and the tallies follow; ValidationError
+    (nothing written yet by this function) when the sequence is impossible."""
+    try:
+        timeline = replay(ordered(events))
+    except SequenceError as error:
+        raise ValidationError(error.message) from None
+    for span in timeline.stints:
+        error = _unit_span_error(span.unit_id, span.start, span.end)
+        if error:
+            raise ValidationError(error)
+    old = list(Stint.unscoped.filter(member=member).values_list("unit_id", "kind", "status", "start", "end"))
+    new = [(s.unit_id, s.kind, s.status, s.start, s.end) for s in timeline.stints]
+    if sorted(old, key=repr) != sorted(new, key=repr):
+        Stint.unscoped.filter(member=member).delete()
+        Stint.unscoped.bulk_create(
+            Stint(member=member, unit_id=u, kind=k, status=s, start=a, end=b) for u, k, s, a, b in new
+        )
+        refresh_tallies(units_above({row[0] for row in old} | {row[0] for row in new}))
+    dates = {"admitted_on": timeline.admitted_on or member.admitted_on, "official_on": timeline.official_on}
+    if any(getattr(member, name) != value for name, value in dates.items()):
+        for name, value in dates.items():
+            setattr(member, name, value)
+        member.save(update_fields=list(dates))
+    return timeline
+
+
+def _lock(member: Member) -> list[Event]:
+    """Serialise writers of one member; their active events."""
     Member.unscoped.select_for_update().filter(pk=member.pk).first()
-    if end is not None and end <= start:
-        raise ValidationError("Ngày kết thúc phải sau ngày bắt đầu.")
-    if start < member.admitted_on:
-        raise ValidationError(f"Không thể sinh hoạt đảng trước ngày vào Đảng ({vn.format_date(member.admitted_on)}).")
-    error = _unit_span_error(unit, start, end)
-    if error:
-        raise ValidationError(error)
-    if kind == StintKind.OFFICIAL:
-        for other in Stint.unscoped.official().filter(member=member).select_related("unit"):
-            if overlaps(start, end, other.start, other.end):
-                until = f"đến {vn.format_date(other.end)}" if other.end else "đến nay"
-                raise ValidationError(
-                    f"Đảng viên đã sinh hoạt chính thức tại “{other.unit}” từ "
-                    f"{vn.format_date(other.start)} {until}; hai quá trình sinh hoạt chính thức "
-                    "không được trùng nhau."
-                )
-    stint = Stint.unscoped.create(member=member, unit=unit, start=start, end=end, status=status, kind=kind)
-    refresh_tallies(units_above([unit.pk]))
-    record(actor, "add_stint", stint, None, snapshot(stint))
-    return stint
+    return list(member.events.active())
+
+
+def _record(actor, member: Member, kind: str, effective_on: datetime.date, **fields) -> Event:
+    if effective_on is None:
+        raise ValidationError("Hãy nhập ngày hiệu lực.")
+    events = _lock(member)
+    event = Event(member=member, kind=kind, effective_on=effective_on, **fields)
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        event.created_by = actor
+    _apply(member, [*events, event])
+    event.save()
+    record(actor, f"event_{kind}", event, None, snapshot(event))
+    return event
+
+
+# --- one function per kind of event ---------------------------------------------------------------
+# Common keyword arguments: decision_number, decided_on, issuing_body, note, scan.
+
+
+@transaction.atomic
+def admit(actor, fields: dict, *, unit: Unit | None, effective_on, ceremony_on=None, other_side="", **extra) -> Member:
+    """Kết nạp: a new member from their personal `fields`, admitted by the decision of
+    `effective_on` into `unit` (or outside our tree, `other_side`)."""
+    if effective_on is None:
+        raise ValidationError("Hãy nhập ngày quyết định kết nạp.")
+    member = Member(**fields, admitted_on=effective_on)
+    member.full_clean()
+    member.save()
+    record(actor, "create_member", member, None, snapshot(member))
+    extra["decided_on"] = extra.get("decided_on") or effective_on
+    _record(actor, member, K.ADMISSION, effective_on, unit=unit, ceremony_on=ceremony_on, other_side=other_side,
+            **extra)  # fmt: skip
+    return member
+
+
+@transaction.atomic
+def record_ceremony(actor, member: Member, ceremony_on: datetime.date) -> Event:
+    """The admission ceremony of the current (re)admission, held after the decision."""
+    events = _lock(member)
+    admissions = [e for e in ordered(events) if e.kind in (K.ADMISSION, K.READMISSION)]
+    if not admissions:
+        raise ValidationError("Đảng viên chưa có quyết định kết nạp.")
+    event = admissions[-1]
+    if event.ceremony_on is not None:
+        raise ValidationError(f"Lễ kết nạp đã được ghi nhận ngày {vn.format_date(event.ceremony_on)}.")
+    if ceremony_on is None:
+        raise ValidationError("Hãy nhập ngày tổ chức lễ kết nạp.")
+    before = snapshot(event)
+    event.ceremony_on = ceremony_on
+    _apply(member, events)
+    event.save(update_fields=["ceremony_on"])
+    record(actor, "record_ceremony", event, before, snapshot(event))
+    return event
+
+
+@transaction.atomic
+def recognise(actor, member: Member, **extra) -> Event:
+    """Công nhận chính thức: effective on the day probation ends, whenever it is decided."""
+    events = ordered(_lock(member))
+    # Without a probation under way, any date lets the replay say why recognition is impossible.
+    effective_on = replay(events).probation_ends or (events[-1].effective_on if events else None)
+    return _record(actor, member, K.RECOGNITION, effective_on, **extra)
+
+
+@transaction.atomic
+def refuse_recognition(actor, member: Member, *, effective_on, **extra) -> Event:
+    return _record(actor, member, K.NON_RECOGNITION, effective_on, **extra)
+
+
+@transaction.atomic
+def transfer_in(actor, member: Member, *, unit: Unit, effective_on, other_side="", **extra) -> Event:
+    return _record(actor, member, K.TRANSFER_IN, effective_on, unit=unit, other_side=other_side, **extra)
+
+
+@transaction.atomic
+def transfer_out(actor, member: Member, *, effective_on, other_side: str, from_unit: Unit | None = None,
+                 **extra) -> Event:  # fmt: skip
+    """Out of our tree; `from_unit` defaults to the cell the member is in on that day."""
+    from_id = from_unit.pk if from_unit else _home_on(member, effective_on)
+    return _record(actor, member, K.TRANSFER_OUT, effective_on, from_unit_id=from_id, other_side=other_side,
+                   **extra)  # fmt: skip
+
+
+@transaction.atomic
+def transfer_within(actor, member: Member, *, unit: Unit, effective_on, from_unit: Unit | None = None,
+                    **extra) -> Event:  # fmt: skip
+    from_id = from_unit.pk if from_unit else _home_on(member, effective_on)
+    return _record(actor, member, K.TRANSFER_WITHIN, effective_on, unit=unit, from_unit_id=from_id, **extra)
+
+
+@transaction.atomic
+def send_temporarily(actor, member: Member, *, effective_on, ends_on, unit: Unit | None = None, other_side="",
+                     **extra) -> Event:  # fmt: skip
+    return _record(actor, member, K.TEMPORARY_AWAY, effective_on, ends_on=ends_on, unit=unit, other_side=other_side,
+                   **extra)  # fmt: skip
+
+
+@transaction.atomic
+def host_temporarily(actor, member: Member, *, unit: Unit, effective_on, ends_on, other_side="", **extra) -> Event:
+    return _record(actor, member, K.TEMPORARY_HOSTED, effective_on, unit=unit, ends_on=ends_on,
+                   other_side=other_side, **extra)  # fmt: skip
+
+
+@transaction.atomic
+def exempt(actor, member: Member, *, effective_on, ends_on=None, **extra) -> Event:
+    return _record(actor, member, K.EXEMPTION, effective_on, ends_on=ends_on, **extra)
+
+
+@transaction.atomic
+def record_death(actor, member: Member, *, effective_on, **extra) -> Event:
+    return _record(actor, member, K.DEATH, effective_on, **extra)
+
+
+@transaction.atomic
+def remove(actor, member: Member, *, effective_on, **extra) -> Event:
+    return _record(actor, member, K.REMOVAL, effective_on, **extra)
+
+
+@transaction.atomic
+def expel(actor, member: Member, *, effective_on, **extra) -> Event:
+    return _record(actor, member, K.EXPULSION, effective_on, **extra)
+
+
+@transaction.atomic
+def accept_resignation(actor, member: Member, *, effective_on, **extra) -> Event:
+    return _record(actor, member, K.RESIGNATION, effective_on, **extra)
+
+
+@transaction.atomic
+def readmit(actor, member: Member, *, unit: Unit | None, effective_on, ceremony_on=None, other_side="",
+            **extra) -> Event:  # fmt: skip
+    extra["decided_on"] = extra.get("decided_on") or effective_on
+    return _record(actor, member, K.READMISSION, effective_on, unit=unit, ceremony_on=ceremony_on,
+                   other_side=other_side, **extra)  # fmt: skip
+
+
+@transaction.atomic
+def restore(actor, member: Member, *, unit: Unit | None, effective_on, other_side="", **extra) -> Event:
+    return _record(actor, member, K.RESTORATION, effective_on, unit=unit, other_side=other_side, **extra)
+
+
+def _home_on(member: Member, day: datetime.date) -> int | None:
+    """The cell of the member's official stint on `day` (the cell a transfer on that day leaves)."""
+    if day is None:
+        return None
+    stint = Stint.unscoped.official().filter(member=member).open_on(day).first()
+    return stint.unit_id if stint else None
+
+
+RECORDERS = {
+    K.RECOGNITION: recognise,
+    K.NON_RECOGNITION: refuse_recognition,
+    K.TRANSFER_IN: transfer_in,
+    K.TRANSFER_OUT: transfer_out,
+    K.TRANSFER_WITHIN: transfer_within,
+    K.TEMPORARY_AWAY: send_temporarily,
+    K.TEMPORARY_HOSTED: host_temporarily,
+    K.EXEMPTION: exempt,
+    K.DEATH: record_death,
+    K.REMOVAL: remove,
+    K.EXPULSION: expel,
+    K.RESIGNATION: accept_resignation,
+    K.READMISSION: readmit,
+    K.RESTORATION: restore,
+}
+
+
+@transaction.atomic
+def cancel_latest_event(actor, member: Member, reason: str) -> Event:
+    """Undo the member's latest event (a correction), keeping it in the record as cancelled."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Hãy nêu lý do hủy sự kiện.")
+    events = ordered(_lock(member))
+    if not events:
+        raise ValidationError("Đảng viên không có sự kiện nào để hủy.")
+    latest = events[-1]
+    if len(events) == 1:
+        raise ValidationError(
+            "Không thể hủy quyết định kết nạp, sự kiện duy nhất của đảng viên; nếu hồ sơ nhập nhầm, "
+            "hãy đề nghị quản trị hệ thống xử lý."
+        )
+    before = snapshot(latest)
+    _apply(member, events[:-1])
+    latest.cancelled_at = timezone.now()
+    latest.cancelled_by = actor if getattr(actor, "is_authenticated", False) else None
+    latest.cancel_reason = reason
+    latest.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
+    record(actor, "cancel_event", latest, before, snapshot(latest), note=reason)
+    return latest

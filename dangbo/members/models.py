@@ -8,7 +8,9 @@ says `unscoped` (actions, the demo builder, the back office) or starts from a un
 from __future__ import annotations
 
 import datetime
+import uuid
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -161,6 +163,81 @@ class Stint(models.Model):
 
     def __str__(self):
         return f"{self.member_id} @ {self.unit_id} [{self.start}, {self.end})"
+
+
+class EventKind(models.TextChoices):
+    ADMISSION = "admission", "Kết nạp"
+    RECOGNITION = "recognition", "Công nhận đảng viên chính thức"
+    NON_RECOGNITION = "non_recognition", "Không công nhận đảng viên chính thức"
+    TRANSFER_IN = "transfer_in", "Chuyển sinh hoạt chính thức đến"
+    TRANSFER_OUT = "transfer_out", "Chuyển sinh hoạt chính thức đi"
+    TRANSFER_WITHIN = "transfer_within", "Chuyển sinh hoạt chính thức trong Đảng bộ"
+    TEMPORARY_AWAY = "temporary_away", "Chuyển sinh hoạt tạm thời đi"
+    TEMPORARY_HOSTED = "temporary_hosted", "Sinh hoạt tạm thời tại đây"
+    EXEMPTION = "exemption", "Miễn công tác và sinh hoạt đảng"
+    DEATH = "death", "Từ trần"
+    REMOVAL = "removal", "Xóa tên"
+    EXPULSION = "expulsion", "Khai trừ"
+    RESIGNATION = "resignation", "Xin ra khỏi Đảng"
+    READMISSION = "readmission", "Kết nạp lại"
+    RESTORATION = "restoration", "Phục hồi đảng tịch"
+
+
+def scan_path(event: Event, filename: str) -> str:
+    # The scan's own name never reaches the file system: only its extension is kept.
+    suffix = "".join(c for c in filename.rsplit(".", 1)[-1].lower() if c.isalnum())[:8] if "." in filename else ""
+    return f"events/{event.member_id}/{uuid.uuid4().hex}{'.' + suffix if suffix else ''}"
+
+
+class EventQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(cancelled_at__isnull=True)
+
+
+class Event(models.Model):
+    """A membership event: the only source of a member's stints and statuses (see `events.replay`).
+
+    An event is never edited: a mistake is corrected by cancelling the member's latest event, with
+    a reason, and recording it again. Cancelled events stay, out of the replay, for the record."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField("loại", max_length=24, choices=EventKind.choices)
+    effective_on = models.DateField("ngày hiệu lực")
+    # The cell the member comes into (admission, transfer in or within, hosting, restoration) and
+    # the cell they leave (transfers out and within): both inside our tree.
+    unit = models.ForeignKey(Unit, verbose_name="đến chi bộ", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")  # fmt: skip
+    from_unit = models.ForeignKey(Unit, verbose_name="từ chi bộ", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")  # fmt: skip
+    # The other side when it is outside our tree: the receiving or sending committee.
+    other_side = models.CharField("tổ chức đảng bên ngoài", max_length=255, blank=True)
+    ends_on = models.DateField("đến ngày", null=True, blank=True)
+    ceremony_on = models.DateField("ngày lễ kết nạp", null=True, blank=True)
+    decision_number = models.CharField("số quyết định", max_length=64, blank=True)
+    decided_on = models.DateField("ngày quyết định", null=True, blank=True)
+    issuing_body = models.CharField("cơ quan ban hành", max_length=255, blank=True)
+    note = models.TextField("ghi chú", blank=True)
+    scan = models.FileField("bản chụp quyết định", upload_to=scan_path, blank=True, max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")  # fmt: skip
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")  # fmt: skip
+    cancel_reason = models.TextField("lý do hủy", blank=True)
+
+    unscoped = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "sự kiện đảng tịch"
+        verbose_name_plural = "sự kiện đảng tịch"
+        indexes = [
+            models.Index(fields=["member", "effective_on"]),
+            models.Index(fields=["kind", "effective_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {vn.format_date(self.effective_on)}"
 
 
 class UnitTally(models.Model):

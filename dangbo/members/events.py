@@ -1,0 +1,278 @@
+"""A member's history, replayed from their membership events.
+
+`replay` is pure: it takes the member's events in order and returns their timeline — the stints
+(where and with which status they held party activity, over which days), their statuses and their
+periods in the Party — or refuses the sequence with a Vietnamese message. Actions write an event
+only if the member's whole sequence, the new event included, replays; the stints are then rewritten
+from the timeline. Nothing else writes stints.
+
+The rules (DOMAIN §3; Quy định 24-QĐ/TW 2021):
+- The first event is the admission, here or outside our tree (then `other_side` names the
+  committee). The member counts from the date of the admission decision.
+- Probation lasts 12 months from the ceremony; recognition takes effect exactly on the day it ends,
+  whenever it is approved. Non-recognition removes the probationary member.
+- An official transfer moves the member's count: in from outside, out of the tree, or from one of
+  our cells to another, always out of the cell they are in. A temporary transfer (3 months to
+  2 years) leaves the count where it is: the host cell holds a temporary stint, not counted.
+- Exemption from work and activity keeps the member counted.
+- Death, removal, expulsion, resignation and non-recognition end membership; nothing follows death.
+  Readmission (once, after removal, expulsion, resignation or non-recognition) starts a new
+  probation; restoration (after expulsion or removal) gives back the status held before.
+- Party age counts from the admission decision, less the time out of the Party.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from dangbo.lib import vn
+
+from .models import EventKind, MemberStatus, StintKind
+
+K = EventKind
+LEAVING = {K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION}
+READMITTABLE = {K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION}
+RESTORABLE = {K.EXPULSION, K.REMOVAL}
+TEMPORARY_MIN_MONTHS = 3
+TEMPORARY_MAX_YEARS = 2
+# The kinds that bring the member into one of our cells, and those that need the cell they leave.
+INTO_UNIT = {K.TRANSFER_IN, K.TRANSFER_WITHIN, K.TEMPORARY_HOSTED}
+FROM_UNIT = {K.TRANSFER_OUT, K.TRANSFER_WITHIN}
+
+
+class SequenceError(Exception):
+    """The events do not form a possible history; `message` says why, in Vietnamese."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Span:
+    unit_id: int
+    kind: str
+    status: str
+    start: datetime.date
+    end: datetime.date | None = None
+
+
+@dataclass
+class Timeline:
+    stints: list[Span] = field(default_factory=list)
+    admitted_on: datetime.date | None = None  # the first admission decision (ngày vào Đảng)
+    official_on: datetime.date | None = None  # the latest recognition
+    ceremony_on: datetime.date | None = None  # of the current probation
+    status: str | None = None  # probationary or official while in the Party, else None
+    home: int | None = None  # the cell holding the official stint; None when outside our tree
+    left: tuple[str, datetime.date] | None = None  # how and when they last left the Party
+    periods: list[list] = field(default_factory=list)  # [start, end) in the Party, end None if open
+    exemptions: list[tuple[datetime.date, datetime.date | None]] = field(default_factory=list)
+    readmitted: bool = False
+    status_before_leaving: str | None = None
+
+    @property
+    def probation_ends(self) -> datetime.date | None:
+        """The day probation ends and recognition takes effect: 12 months after the ceremony."""
+        if self.status != MemberStatus.PROBATIONARY or self.ceremony_on is None:
+            return None
+        return vn.add_years(self.ceremony_on, 1)
+
+    def party_age_on(self, on: datetime.date) -> int | None:
+        """Whole years in the Party on `on`, from the admission decision less the time out; None
+        before recognition (the party age of a probationary member is not yet counted)."""
+        if self.official_on is None or self.official_on > on:
+            return None
+        days = sum(((min(end, on) if end else on) - start).days for start, end in self.periods if start <= on)
+        # Whole years as the calendar counts them: from a notional start `days` before `on`.
+        return vn.age_on(on - datetime.timedelta(days=days), on)
+
+
+def _d(day: datetime.date | None) -> str:
+    return vn.format_date(day)
+
+
+def replay(events) -> Timeline:
+    """The timeline of a member from their active events, in order of `effective_on` (ties in the
+    order recorded). Each event needs the attributes of `models.Event` read below."""
+    t = Timeline()
+    temporary: Span | None = None  # the open temporary stint, in one of our cells
+    temporary_until: datetime.date | None = None  # end of a temporary transfer (ours or away)
+    current: Span | None = None  # the open official stint
+
+    def close_official(day):
+        nonlocal current
+        if current is not None:
+            current.end = day
+            current = None
+
+    def open_official(unit_id, day):
+        nonlocal current
+        close_official(day)
+        if unit_id is not None:
+            current = Span(unit_id, StintKind.OFFICIAL, t.status, day)
+            t.stints.append(current)
+
+    def end_temporary(day):
+        nonlocal temporary, temporary_until
+        if temporary is not None and (temporary.end is None or temporary.end > day):
+            temporary.end = day
+        temporary, temporary_until = None, None
+
+    for event in events:
+        kind, on = event.kind, event.effective_on
+        if temporary_until is not None and temporary_until <= on:
+            temporary, temporary_until = None, None
+        if t.left and t.left[0] == K.DEATH:
+            raise SequenceError(f"Đảng viên đã từ trần ngày {_d(t.left[1])}; không thể ghi nhận thêm sự kiện.")
+        if t.admitted_on is None and kind != K.ADMISSION:
+            raise SequenceError("Sự kiện đầu tiên của đảng viên phải là kết nạp vào Đảng; không ghi nhận sự kiện trước đó.")
+        if kind in INTO_UNIT and event.unit_id is None:
+            raise SequenceError("Hãy chọn chi bộ đến.")
+        if kind in FROM_UNIT and event.from_unit_id is not None and event.from_unit_id != t.home:
+            raise SequenceError("Đảng viên không sinh hoạt chính thức tại chi bộ chuyển đi vào ngày này.")
+
+        if kind in (K.ADMISSION, K.READMISSION):
+            if kind == K.ADMISSION and t.admitted_on is not None:
+                raise SequenceError(
+                    "Đảng viên đã được kết nạp ngày "
+                    f"{_d(t.admitted_on)}; người đã ra khỏi Đảng được ghi nhận kết nạp lại."
+                )
+            if kind == K.READMISSION:
+                _require_out(t, READMITTABLE, "kết nạp lại")
+                if t.readmitted:
+                    raise SequenceError("Mỗi người chỉ được kết nạp lại một lần.")
+                t.readmitted = True
+            if event.unit_id is None and not event.other_side:
+                raise SequenceError("Hãy chọn chi bộ kết nạp, hoặc ghi tên tổ chức đảng kết nạp bên ngoài.")
+            if event.ceremony_on is not None and event.ceremony_on < on:
+                raise SequenceError("Lễ kết nạp không thể trước ngày quyết định kết nạp.")
+            t.admitted_on = t.admitted_on or on
+            t.status, t.ceremony_on, t.left = MemberStatus.PROBATIONARY, event.ceremony_on, None
+            t.periods.append([on, None])
+            t.home = event.unit_id
+            open_official(event.unit_id, on)
+        elif kind == K.RESTORATION:
+            _require_out(t, RESTORABLE, "phục hồi đảng tịch")
+            if event.unit_id is None and not event.other_side:
+                raise SequenceError("Hãy chọn chi bộ sinh hoạt, hoặc ghi tên tổ chức đảng bên ngoài.")
+            t.status, t.left = t.status_before_leaving, None
+            t.periods.append([on, None])
+            t.home = event.unit_id
+            open_official(event.unit_id, on)
+        else:
+            _require_in(t, on)
+            if kind == K.RECOGNITION:
+                if t.status != MemberStatus.PROBATIONARY:
+                    raise SequenceError("Chỉ đảng viên dự bị mới được xét công nhận chính thức.")
+                if t.ceremony_on is None:
+                    raise SequenceError("Chưa ghi nhận ngày lễ kết nạp nên chưa xác định được ngày hết dự bị.")
+                if on != t.probation_ends:
+                    raise SequenceError(
+                        "Công nhận đảng viên chính thức có hiệu lực đúng ngày hết 12 tháng dự bị "
+                        f"({_d(t.probation_ends)}), kể cả khi được xét muộn."
+                    )
+                t.status, t.official_on = MemberStatus.OFFICIAL, on
+                open_official(t.home, on)
+            elif kind == K.NON_RECOGNITION:
+                if t.status != MemberStatus.PROBATIONARY:
+                    raise SequenceError("Chỉ đảng viên dự bị mới có thể không được công nhận chính thức.")
+                _leave(t, kind, on)
+            elif kind == K.TRANSFER_IN:
+                if t.home is not None:
+                    raise SequenceError(
+                        "Đảng viên đang sinh hoạt chính thức tại một chi bộ trong Đảng bộ; hãy ghi nhận chuyển "
+                        "sinh hoạt trong Đảng bộ."
+                    )
+                if event.unit_id == (temporary.unit_id if temporary else None):
+                    end_temporary(on)
+                t.home = event.unit_id
+                open_official(event.unit_id, on)
+            elif kind == K.TRANSFER_OUT:
+                if t.home is None:
+                    raise SequenceError("Đảng viên không sinh hoạt chính thức tại chi bộ nào trong Đảng bộ.")
+                if not event.other_side:
+                    raise SequenceError("Hãy ghi tên tổ chức đảng nơi đảng viên chuyển đến.")
+                end_temporary(on)
+                t.home = None
+                close_official(on)
+            elif kind == K.TRANSFER_WITHIN:
+                if t.home is None:
+                    raise SequenceError("Đảng viên không sinh hoạt chính thức tại chi bộ nào trong Đảng bộ.")
+                if event.unit_id == t.home:
+                    raise SequenceError("Chi bộ đến trùng với chi bộ đang sinh hoạt.")
+                end_temporary(on)
+                t.home = event.unit_id
+                open_official(event.unit_id, on)
+            elif kind in (K.TEMPORARY_AWAY, K.TEMPORARY_HOSTED):
+                if temporary_until is not None:
+                    raise SequenceError(f"Đảng viên đang sinh hoạt tạm thời đến ngày {_d(temporary_until)}.")
+                _check_temporary_length(on, event.ends_on)
+                if kind == K.TEMPORARY_AWAY:
+                    if t.home is None:
+                        raise SequenceError("Đảng viên không sinh hoạt chính thức tại chi bộ nào trong Đảng bộ.")
+                    if event.unit_id is None and not event.other_side:
+                        raise SequenceError("Hãy chọn chi bộ đến, hoặc ghi tên tổ chức đảng nơi sinh hoạt tạm thời.")
+                    if event.unit_id == t.home:
+                        raise SequenceError("Chi bộ sinh hoạt tạm thời trùng với chi bộ sinh hoạt chính thức.")
+                elif t.home is not None:
+                    raise SequenceError(
+                        "Đảng viên đang sinh hoạt chính thức trong Đảng bộ; hãy ghi nhận chuyển sinh hoạt tạm thời đi."
+                    )
+                temporary_until = event.ends_on
+                if event.unit_id is not None:
+                    temporary = Span(event.unit_id, StintKind.TEMPORARY, t.status, on, event.ends_on)
+                    t.stints.append(temporary)
+            elif kind == K.EXEMPTION:
+                if event.ends_on is not None and event.ends_on <= on:
+                    raise SequenceError("Ngày kết thúc miễn sinh hoạt phải sau ngày bắt đầu.")
+                for start, end in t.exemptions:
+                    if end is None or end > on:
+                        raise SequenceError(f"Đảng viên đang được miễn công tác và sinh hoạt đảng từ ngày {_d(start)}.")
+                t.exemptions.append((on, event.ends_on))
+            elif kind in LEAVING:
+                end_temporary(on)
+                _leave(t, kind, on)
+                close_official(on)
+                t.home = None
+            else:  # pragma: no cover - every kind is handled above
+                raise SequenceError(f"Loại sự kiện không hợp lệ: {kind}")
+    t.stints = [s for s in t.stints if s.end is None or s.end > s.start]
+    return t
+
+
+def _require_in(t: Timeline, on: datetime.date) -> None:
+    if t.status is None:
+        how, when = t.left or ("", on)
+        raise SequenceError(
+            f"Người này không còn là đảng viên ({EventKind(how).label.lower()} ngày {_d(when)})."
+            if how
+            else "Người này không phải là đảng viên."
+        )
+
+
+def _require_out(t: Timeline, allowed: set, what: str) -> None:
+    if t.status is not None:
+        raise SequenceError(f"Người này đang là đảng viên; không thể {what}.")
+    if t.left is None or t.left[0] not in allowed:
+        reasons = ", ".join(EventKind(k).label.lower() for k in sorted(allowed))
+        raise SequenceError(f"Chỉ {what} cho người đã ra khỏi Đảng do {reasons}.")
+
+
+def _leave(t: Timeline, kind: str, on: datetime.date) -> None:
+    t.status_before_leaving = t.status
+    t.status, t.left = None, (kind, on)
+    t.periods[-1][1] = on
+    t.exemptions = [(start, end if end is not None and end <= on else on) for start, end in t.exemptions]
+
+
+def _check_temporary_length(on: datetime.date, ends_on: datetime.date | None) -> None:
+    if ends_on is None:
+        raise SequenceError("Hãy nhập ngày kết thúc sinh hoạt tạm thời.")
+    shortest = vn.add_months(on, TEMPORARY_MIN_MONTHS)
+    longest = vn.add_years(on, TEMPORARY_MAX_YEARS)
+    if not shortest <= ends_on <= longest:
+        raise SequenceError(
+            f"Sinh hoạt tạm thời kéo dài từ 3 tháng đến 2 năm: kết thúc trong khoảng {_d(shortest)} – {_d(longest)}."
+        )
