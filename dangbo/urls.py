@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dangbo.accounts.views import LoginView
+from dangbo.members import event_views
 from dangbo.members import views as member_views
 from dangbo.orgs import views as org_views
 
@@ -15,6 +16,10 @@ urlpatterns = [
     path("to-chuc/<int:unit_id>/", org_views.overview, name="unit"),
     path("dang-vien/", member_views.member_list, name="member_list"),
     path("dang-vien/<int:member_id>/", member_views.member_detail, name="member_detail"),
+    path("dang-vien/<int:member_id>/su-kien/<str:kind>/", event_views.event_new, name="event_new"),
+    path("dang-vien/<int:member_id>/le-ket-nap/", event_views.ceremony, name="event_ceremony"),
+    path("dang-vien/<int:member_id>/huy-su-kien/", event_views.cancel_latest, name="event_cancel"),
+    path("su-kien/<int:event_id>/ban-chup/", event_views.event_scan, name="event_scan"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -13,6 +13,9 @@ class Role(models.TextChoices):
 
 # Roles that may open a person's record; a viewer sees aggregated figures only.
 ROLES_SEEING_PEOPLE = {Role.SUPERIOR_STAFF, Role.GRASSROOTS_STAFF, Role.CELL_SECRETARY}
+# Roles that record membership decisions (admissions, transfers, leavings): the staff of committees,
+# who issue or carry out those decisions. A cell secretary reads them and follows candidates.
+ROLES_RECORDING = {Role.SUPERIOR_STAFF, Role.GRASSROOTS_STAFF}
 
 
 class User(AbstractUser):

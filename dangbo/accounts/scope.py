@@ -9,18 +9,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Q
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from dangbo.lib.http import id_param
 from dangbo.orgs.models import UnitVersion
 
-from .models import ROLES_SEEING_PEOPLE
+from .models import ROLES_RECORDING, ROLES_SEEING_PEOPLE
 
 
 @dataclass
 class Scope:
     unit_id: int
     sees_people: bool
+    records: bool = False  # may record membership events in the subtree
 
     _roots: dict = field(default_factory=dict, repr=False)
 
@@ -72,21 +74,26 @@ class Scope:
         return member
 
 
-def scope_for(request, *, people: bool = False) -> Scope:
+def scope_for(request, *, people: bool = False, records: bool = False) -> Scope:
     """The scope of the logged-in user; 404 when they have none, or when `people` is asked of a
-    role that sees aggregated figures only."""
+    role that sees aggregated figures only; 403 when `records` is asked of a role that only reads
+    (it sees the subtree, so there is nothing to hide)."""
     user = request.user
     if not user.is_authenticated:
         raise Http404
     if user.unit_id:
-        scope = Scope(unit_id=user.unit_id, sees_people=user.role in ROLES_SEEING_PEOPLE)
+        scope = Scope(
+            unit_id=user.unit_id, sees_people=user.role in ROLES_SEEING_PEOPLE, records=user.role in ROLES_RECORDING
+        )
     elif user.is_superuser:
         top = UnitVersion.objects.filter(depth=0).order_by("valid_from").first()
         if top is None:
             raise Http404
-        scope = Scope(unit_id=top.unit_id, sees_people=True)
+        scope = Scope(unit_id=top.unit_id, sees_people=True, records=True)
     else:
         raise Http404
-    if people and not scope.sees_people:
+    if (people or records) and not scope.sees_people:
         raise Http404
+    if records and not scope.records:
+        raise PermissionDenied
     return scope

@@ -8,8 +8,11 @@ from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
 from dangbo.orgs.models import UnitVersion
 
+from .actions import ordered
+from .event_views import possible_kinds
+from .events import replay
 from .figures import AGE_BANDS, age_band_condition, counted_stints
-from .models import Member, MemberStatus, Sex
+from .models import EventKind, Member, MemberStatus, Sex
 
 PAGE_SIZE = 50
 MAX_UNIT_CHOICES = 300
@@ -68,6 +71,12 @@ def member_detail(request, member_id: int):
     name_then = name_then.order_by("-valid_from").values("name")[:1]
     stints = member.stints.annotate(unit_name=Subquery(name_then)).order_by("start", "kind")
     in_scope_now = scope.units_on(on).filter(unit_id__in=[s.unit_id for s in stints]).values_list("unit_id", flat=True)
+    events = list(member.events.order_by("effective_on", "pk").select_related("cancelled_by"))
+    timeline = replay(ordered(e for e in events if e.cancelled_at is None))
+    unit_names = _names_of({e.unit_id for e in events} | {e.from_unit_id for e in events} - {None})
+    for event in events:
+        event.unit_name = unit_names.get(event.unit_id)
+        event.from_unit_name = unit_names.get(event.from_unit_id)
     context = {
         "member": member,
         "on": on,
@@ -77,8 +86,24 @@ def member_detail(request, member_id: int):
         "stints": stints,
         "current": next((s for s in stints if s.kind == "official" and _holds_on(s, on)), None),
         "linkable_units": set(in_scope_now),
+        "events": events,
+        "timeline": timeline,
+        "party_age": timeline.party_age_on(on),
+        "records": scope.records,
+        "possible_kinds": [(k, EventKind(k).label) for k in possible_kinds(timeline)] if scope.records else [],
+        "needs_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is None,
     }
     return render(request, "members/detail.html", context)
+
+
+def _names_of(unit_ids: set) -> dict[int, str]:
+    """The latest name of each unit (events name the cells as they are known now)."""
+    names = {}
+    for unit_id, name in UnitVersion.objects.filter(unit_id__in=unit_ids).order_by("valid_from").values_list(
+        "unit_id", "name"
+    ):
+        names[unit_id] = name
+    return names
 
 
 def _holds_on(stint, on) -> bool:

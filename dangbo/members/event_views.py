@@ -1,0 +1,141 @@
+"""Recording membership events from a member's page: one form per kind of event, the ceremony,
+cancelling the latest event, and the scans of decisions (served only inside the scope)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from dangbo.accounts.scope import scope_for
+from dangbo.lib import vn
+from dangbo.lib.http import id_param, today
+from dangbo.orgs.models import CELL_KINDS, Unit
+
+from . import actions
+from .events import READMITTABLE, RESTORABLE, Timeline
+from .forms import KIND_FIELDS, CancelForm, CeremonyForm, EventForm
+from .models import Event, EventKind, MemberStatus
+
+K = EventKind
+MAX_CELL_CHOICES = 2000
+
+
+def possible_kinds(timeline: Timeline) -> list[str]:
+    """The kinds of event the member's current state allows (the form list on their page)."""
+    if timeline.left and timeline.left[0] == K.DEATH:
+        return []
+    if timeline.status is None:
+        how = timeline.left[0] if timeline.left else None
+        return [k for k, allowed in ((K.READMISSION, READMITTABLE), (K.RESTORATION, RESTORABLE)) if how in allowed]
+    kinds = []
+    if timeline.status == MemberStatus.PROBATIONARY:
+        kinds += [K.RECOGNITION, K.NON_RECOGNITION]
+    if timeline.home is not None:
+        kinds += [K.TRANSFER_WITHIN, K.TRANSFER_OUT, K.TEMPORARY_AWAY]
+    else:
+        kinds += [K.TRANSFER_IN, K.TEMPORARY_HOSTED]
+    return [*kinds, K.EXEMPTION, K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION]
+
+
+def _cells(scope) -> list[tuple[int, str]]:
+    """The cells of the scope today, by name: the units a member may be brought into."""
+    cells = scope.units_on(today()).filter(kind__in=CELL_KINDS).values_list("unit_id", "name")
+    return sorted(cells[:MAX_CELL_CHOICES], key=lambda c: vn.text_sort_key(c[1]))
+
+
+def _kind_or_404(kind: str) -> str:
+    if kind not in KIND_FIELDS:
+        raise Http404
+    return kind
+
+
+@login_required
+def event_new(request, member_id: int, kind: str):
+    scope = scope_for(request, records=True)
+    member = scope.member_or_404(member_id)
+    kind = _kind_or_404(kind)
+    timeline = actions.timeline_of(member)
+    cells = _cells(scope)
+    form = EventForm(kind, cells, request.POST or None, request.FILES or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kwargs = form.decision()
+        for name in KIND_FIELDS[kind]:
+            kwargs[name] = data.get(name) or ("" if name == "other_side" else None)
+        if kwargs.get("unit"):
+            kwargs["unit"] = Unit.objects.get(pk=kwargs["unit"])
+        try:
+            event = actions.RECORDERS[kind](request.user, member, **kwargs)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+        else:
+            messages.success(
+                request, f"Đã ghi nhận: {event.get_kind_display()} ngày {vn.format_date(event.effective_on)}."
+            )
+            return redirect("member_detail", member_id=member.pk)
+    context = {
+        "member": member,
+        "kind": kind,
+        "kind_label": K(kind).label,
+        "form": form,
+        "error": error,
+        "timeline": timeline,
+        "possible": kind in possible_kinds(timeline),
+    }
+    return render(request, "members/event_form.html", context, status=400 if error or form.errors else 200)
+
+
+@login_required
+@require_POST
+def ceremony(request, member_id: int):
+    scope = scope_for(request, records=True)
+    member = scope.member_or_404(member_id)
+    form = CeremonyForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(" ".join(e for errors in form.errors.values() for e in errors))
+        event = actions.record_ceremony(request.user, member, form.cleaned_data["ceremony_on"])
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(request, f"Đã ghi nhận lễ kết nạp ngày {vn.format_date(event.ceremony_on)}.")
+    return redirect("member_detail", member_id=member.pk)
+
+
+@login_required
+@require_POST
+def cancel_latest(request, member_id: int):
+    scope = scope_for(request, records=True)
+    member = scope.member_or_404(member_id)
+    form = CancelForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Hãy nêu lý do hủy sự kiện.")
+        event = actions.cancel_latest_event(request.user, member, form.cleaned_data["reason"])
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(
+            request, f"Đã hủy sự kiện: {event.get_kind_display()} ngày {vn.format_date(event.effective_on)}."
+        )
+    return redirect("member_detail", member_id=member.pk)
+
+
+@login_required
+def event_scan(request, event_id: int):
+    scope = scope_for(request, people=True)
+    event = Event.unscoped.filter(pk=id_param(event_id) or 0).first()
+    if event is None or not event.scan:
+        raise Http404
+    scope.member_or_404(event.member_id)
+    try:
+        handle = event.scan.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    suffix = event.scan.name.rsplit(".", 1)[-1]
+    return FileResponse(handle, filename=f"quyet-dinh-{event.pk}.{suffix}")
