@@ -57,7 +57,9 @@ INSTALLED_APPS = [
     "dangbo.audit",
     "dangbo.accounts",
     "dangbo.orgs",
+    "dangbo.workdays",
     "dangbo.members",
+    "dangbo.admissions",
     "dangbo.demo",
 ]
 

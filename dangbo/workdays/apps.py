@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WorkdaysConfig(AppConfig):
+    name = "dangbo.workdays"
+    verbose_name = "Lịch ngày làm việc"
