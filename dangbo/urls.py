@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dangbo.accounts.views import LoginView
+from dangbo.admissions import views as admission_views
 from dangbo.members import event_views
 from dangbo.members import views as member_views
 from dangbo.orgs import views as org_views
@@ -20,6 +21,10 @@ urlpatterns = [
     path("dang-vien/<int:member_id>/le-ket-nap/", event_views.ceremony, name="event_ceremony"),
     path("dang-vien/<int:member_id>/huy-su-kien/", event_views.cancel_latest, name="event_cancel"),
     path("su-kien/<int:event_id>/ban-chup/", event_views.event_scan, name="event_scan"),
+    path("ket-nap/", admission_views.pipeline, name="pipeline"),
+    path("ket-nap/moi/", admission_views.candidate_edit, name="candidate_new"),
+    path("ket-nap/<int:candidate_id>/", admission_views.candidate_edit, name="candidate"),
+    path("ket-nap/<int:candidate_id>/ket-nap/", admission_views.candidate_admit, name="candidate_admit"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

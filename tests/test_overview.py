@@ -21,9 +21,14 @@ DATES = [
 ]
 
 
-def figures_on_page(response) -> dict[str, int]:
+PIPELINE_FIGURES = {"ceremonies", "probations", "overdue_recognitions", "certificates"}
+
+
+def figures_on_page(response, keys=None) -> dict[str, int]:
+    """The figures of the page's cards (the tree and members unless `keys` names others)."""
     html = response.content.decode()
-    return {key: int(value.replace(".", "")) for key, value in re.findall(r'data-figure="(\w+)">([\d.]+)<', html)}
+    found = {key: int(value.replace(".", "")) for key, value in re.findall(r'data-figure="(\w+)">([\d.]+)<', html)}
+    return {k: v for k, v in found.items() if (k in keys if keys else k not in PIPELINE_FIGURES)}
 
 
 def hand_member_counts(path: str, on: datetime.date) -> dict[str, int]:
@@ -140,9 +145,12 @@ def test_query_count_is_independent_of_the_size(as_user, demo):
         return len(queries)
 
     # The whole committee, on two dates; then a committee, a cell and a unit that no longer exists.
-    assert count("/?date=2024-09-30") == count("/?date=2019-01-01") <= 7
+    # The pipeline's deadline cards add four queries (probationary stints, their admissions, the
+    # candidates' certificates, the holidays) and a unit's names.
+    assert count("/?date=2024-09-30") == count("/?date=2019-01-01") <= 11
     unit_pages = {count(f"/to-chuc/{demo['coso']}/"), count(f"/to-chuc/{demo['chibo']}/?date=2021-01-01")}
-    assert len(unit_pages) == 1 and unit_pages.pop() <= 8
+    # (A page with no deadline at all skips the query of the names of the cells concerned.)
+    assert max(unit_pages) - min(unit_pages) <= 1 and max(unit_pages) <= 12
 
 
 def test_tree_as_of_a_date_shows_units_founded_dissolved_and_renamed(as_user):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from dangbo.accounts.models import Role, User
+from dangbo.admissions.models import Candidate
 from dangbo.audit.log import record
 from dangbo.lib import vn
 from dangbo.members.events import replay
@@ -572,6 +573,43 @@ class DemoBuilder:
         return {"units": len(self.units), "versions": len(versions), "members": len(self.members), "stints": len(rows),
                 "events": sum(map(len, histories))}  # fmt: skip
 
+    def write_candidates(self) -> int:
+        """Outstanding non-members followed by cells, at every stage of the pipeline: some with an
+        awareness certificate about to expire or expired, some with a complete dossier (one of
+        them in chibo's cell, ready for coso to admit)."""
+        rng = self.rng
+        cells = [c for c in self.counted_cells if c.dissolved is None]
+        rows = []
+        for i in range(max(12, round(0.015 * self.target_members))):
+            cell = self.chibo if i < 2 else rng.choice(cells)
+            sex = "F" if rng.random() < 0.55 else "M"
+            birth = vn.add_years(HORIZON, -rng.randint(20, 40)) - datetime.timedelta(days=rng.randrange(365))
+            identified = _random_day(rng, date(2021, 1, 1), HORIZON - datetime.timedelta(days=60))
+            stage = i % 4 if i >= 2 else 3
+            course = None
+            if stage >= 1:
+                if i % 9 == 4:  # certificate about to expire, or already expired
+                    course = vn.add_years(HORIZON, -5) + datetime.timedelta(days=rng.randint(-40, 80))
+                else:
+                    course = _random_day(rng, max(identified, date(2022, 1, 1)), HORIZON)
+            dossier = ["1-KNĐ", "2-KNĐ", "3-KNĐ", "5-KNĐ", "6-KNĐ", "8-KNĐ"] if stage == 3 else (
+                ["1-KNĐ", "2-KNĐ"] if stage == 2 else [])  # fmt: skip
+            if stage == 3 and birth.year > HORIZON.year - 30:
+                dossier.insert(3, "4-KNĐ")
+            candidate = Candidate(
+                family_name=_weighted(rng, names.FAMILY_NAMES), middle_name=rng.choice(names.MIDDLE_NAMES[sex]),
+                given_name=rng.choice(names.GIVEN_NAMES[sex]), sex=sex, birth_date=birth,
+                citizen_id=f"031{2 * (birth.year >= 2000) + (sex == 'F')}{birth.year % 100:02d}{900_000 + i:06d}",
+                home_town=rng.choice(names.HOME_TOWNS), residence=rng.choice(names.HOME_TOWNS),
+                qualification=rng.choice(names.QUALIFICATIONS), occupation=names.OCCUPATIONS[0],
+                cell_id=cell.unit_id, identified_on=max(identified, cell.founded), course_passed_on=course,
+                dossier=dossier,
+            )  # fmt: skip
+            candidate.refresh_derived()
+            rows.append(candidate)
+        Candidate.unscoped.bulk_create(rows)
+        return len(rows)
+
     def create_logins(self) -> None:
         def login(username, first, last, role="", unit=None, **extra):
             user = User(
@@ -598,6 +636,7 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     builder.plan_tree()
     builder.plan_members()
     stats = builder.write()
+    stats["candidates"] = builder.write_candidates()
     if logins:
         builder.create_logins()
     root = Unit.objects.get(pk=builder.root.unit_id)

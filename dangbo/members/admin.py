@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from dangbo.audit.admin import AuditedAdmin
+from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 
-from .models import Member, Stint
+from .models import Event, Member, Stint
 from .tallies import refresh_tallies, units_above
 
 
@@ -37,5 +37,19 @@ class MemberAdmin(AuditedAdmin):
         # Sex, birth date and theory level are counted: the member's units' tallies follow.
         refresh_tallies(units_above(Stint.unscoped.filter(member=obj).values_list("unit_id", flat=True)))
 
+    def has_add_permission(self, request):
+        return False  # members come in through an admission (actions.admit), with their first event
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    """Events are recorded and cancelled through the application's actions only."""
+
+    list_display = ["effective_on", "kind", "member", "decision_number", "cancelled_at"]
+    list_filter = ["kind"]
+    date_hierarchy = "effective_on"
+    raw_id_fields = ["member"]
+    list_select_related = ["member"]

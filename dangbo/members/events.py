@@ -127,7 +127,9 @@ def replay(events) -> Timeline:
         if t.left and t.left[0] == K.DEATH:
             raise SequenceError(f"Đảng viên đã từ trần ngày {_d(t.left[1])}; không thể ghi nhận thêm sự kiện.")
         if t.admitted_on is None and kind != K.ADMISSION:
-            raise SequenceError("Sự kiện đầu tiên của đảng viên phải là kết nạp vào Đảng; không ghi nhận sự kiện trước đó.")
+            raise SequenceError(
+                "Sự kiện đầu tiên của đảng viên phải là kết nạp vào Đảng; không ghi nhận sự kiện trước đó."
+            )
         if kind in INTO_UNIT and event.unit_id is None:
             raise SequenceError("Hãy chọn chi bộ đến.")
         if kind in FROM_UNIT and event.from_unit_id is not None and event.from_unit_id != t.home:

@@ -91,6 +91,12 @@ class DecisionFields(forms.Form):
             raise forms.ValidationError("Bản chụp lớn hơn 10 MB.")
         return scan
 
+    def decision(self) -> dict:
+        data = self.cleaned_data
+        return {k: data[k] for k in ("decision_number", "decided_on", "issuing_body", "note") if data.get(k)} | (
+            {"scan": data["scan"]} if data.get("scan") else {}
+        )
+
 
 class EventForm(DecisionFields):
     """The form of one kind of event; `units` are the (id, name) cells the user may choose."""
@@ -116,11 +122,6 @@ class EventForm(DecisionFields):
             field.error_messages.setdefault("required", "Trường này là bắt buộc.")
             field.error_messages["required"] = "Trường này là bắt buộc."
 
-    def decision(self) -> dict:
-        data = self.cleaned_data
-        return {k: data[k] for k in ("decision_number", "decided_on", "issuing_body", "note") if data.get(k)} | (
-            {"scan": data["scan"]} if data.get("scan") else {}
-        )
 
 
 class CeremonyForm(forms.Form):

@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
+from dangbo.admissions.deadlines import pipeline_deadlines
 from dangbo.lib.http import date_from_request
 
 from .models import PATH_WIDTH, UnitKind
@@ -32,6 +33,7 @@ def overview(request, unit_id: int | None = None):
         ]  # fmt: skip
         context["table_total"] = table_cells_html(table_numbers(overview.total), "th")
         context["ancestors"] = _trail(scope, root, on)
+        context["deadlines"] = pipeline_deadlines(root, on).counts()
     return render(request, "orgs/overview.html", context)
 
 

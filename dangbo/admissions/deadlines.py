@@ -1,0 +1,112 @@
+"""The deadlines of the admission pipeline, for a scope on a day (DOMAIN §3):
+
+- the ceremony within 30 working days of the admission decision;
+- probations ending in the next 60 days;
+- recognition within 30 working days after probation ends: overdue beyond that;
+- Party-awareness certificates (valid 5 years) of candidates not yet admitted, expiring soon.
+
+Working days skip weekends and the public holidays of `dangbo.workdays` (kept as data). Everything
+is read in four queries, whatever the size of the scope.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import partial
+
+from dangbo.lib import vn
+from dangbo.members.figures import counted_stints
+from dangbo.members.models import Event, EventKind, MemberStatus
+from dangbo.orgs.models import UnitVersion
+from dangbo.workdays.calendar import WorkCalendar
+
+from .models import Candidate
+
+CEREMONY_WORKING_DAYS = 30
+RECOGNITION_WORKING_DAYS = 30
+PROBATION_NOTICE_DAYS = 60
+CERTIFICATE_NOTICE_DAYS = 90
+
+
+@dataclass
+class Deadline:
+    person_id: int  # a member, or a candidate for certificates
+    name: str
+    sort_key: str
+    unit_id: int
+    unit_name: str
+    since: datetime.date  # the decision, the ceremony, the end of probation, the certificate
+    due: datetime.date
+    overdue: bool
+
+
+@dataclass
+class Deadlines:
+    on: datetime.date
+    ceremonies: list[Deadline] = field(default_factory=list)
+    probations: list[Deadline] = field(default_factory=list)
+    recognitions: list[Deadline] = field(default_factory=list)
+    certificates: list[Deadline] = field(default_factory=list)
+
+    @property
+    def overdue_recognitions(self) -> list[Deadline]:
+        return [d for d in self.recognitions if d.overdue]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "ceremonies": len(self.ceremonies),
+            "probations": len(self.probations),
+            "overdue_recognitions": len(self.overdue_recognitions),
+            "certificates": len(self.certificates),
+        }
+
+
+def pipeline_deadlines(root: UnitVersion, on: datetime.date) -> Deadlines:
+    result = Deadlines(on=on)
+    probationary = counted_stints(root, on).filter(status=MemberStatus.PROBATIONARY)
+    cell_of = dict(probationary.values_list("member_id", "unit_id"))
+    admissions = (
+        Event.unscoped.active()
+        .filter(kind__in=[EventKind.ADMISSION, EventKind.READMISSION], member_id__in=probationary.values("member_id"))
+        .order_by("member_id", "effective_on", "pk")
+        .values_list("member_id", "effective_on", "ceremony_on", "member__family_name", "member__middle_name",
+                     "member__given_name", "member__sort_key")
+    )  # fmt: skip
+    latest = {row[0]: row for row in admissions}  # the current probation's (re)admission
+    candidates = list(
+        Candidate.unscoped.filter(
+            member__isnull=True,
+            course_passed_on__lte=vn.add_years(on + datetime.timedelta(days=CERTIFICATE_NOTICE_DAYS), -5),
+            cell_id__in=UnitVersion.objects.on(on).under(root.path).values("unit_id"),
+        ).values_list("id", "family_name", "middle_name", "given_name", "sort_key", "cell_id", "course_passed_on")
+    )
+    names = dict(
+        UnitVersion.objects.on(on)
+        .filter(unit_id__in={*cell_of.values(), *(c[5] for c in candidates)})
+        .values_list("unit_id", "name")
+    )
+    calendar = WorkCalendar(on - datetime.timedelta(days=800), on + datetime.timedelta(days=120))
+    for member_id, decided, ceremony, family, middle, given, sort_key in latest.values():
+        unit_id = cell_of[member_id]
+        name = " ".join(p for p in (family, middle, given) if p)
+        deadline = partial(Deadline, member_id, name, sort_key, unit_id, names.get(unit_id, ""))
+        if ceremony is None:
+            due = calendar.add(decided, CEREMONY_WORKING_DAYS)
+            result.ceremonies.append(deadline(decided, due, on > due))
+            continue
+        ends = vn.add_years(ceremony, 1)
+        if on < ends <= on + datetime.timedelta(days=PROBATION_NOTICE_DAYS):
+            result.probations.append(deadline(ceremony, ends, False))
+        elif ends <= on:
+            due = calendar.add(ends, RECOGNITION_WORKING_DAYS)
+            result.recognitions.append(deadline(ends, due, on > due))
+    for candidate_id, family, middle, given, sort_key, cell_id, passed in candidates:
+        expires = vn.add_years(passed, 5)
+        name = " ".join(p for p in (family, middle, given) if p)
+        result.certificates.append(
+            Deadline(candidate_id, name, sort_key, cell_id, names.get(cell_id, ""), passed, expires, expires <= on)
+        )
+    for rows in (result.ceremonies, result.probations, result.recognitions, result.certificates):
+        rows.sort(key=lambda d: (d.due, d.sort_key))
+    return result
