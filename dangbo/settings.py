@@ -132,6 +132,14 @@ STATICFILES_DIRS = [BASE_DIR / "dangbo" / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Party badges (Huy hiệu Đảng): the party ages honoured and the yearly award occasions (day/month),
+# as the badge regulation sets them; an install changes the occasions with BADGE_OCCASIONS="3/2,19/5,2/9,7/11".
+BADGE_YEARS = [30, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90]
+BADGE_OCCASIONS = [
+    tuple(int(part) for part in item.split("/"))
+    for item in os.environ.get("BADGE_OCCASIONS", "3/2,19/5,2/9,7/11").split(",")
+]
+
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 LOGGING = {

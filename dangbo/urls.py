@@ -4,7 +4,7 @@ from django.urls import path
 
 from dangbo.accounts.views import LoginView
 from dangbo.admissions import views as admission_views
-from dangbo.members import event_views
+from dangbo.members import event_views, report_views
 from dangbo.members import views as member_views
 from dangbo.orgs import views as org_views
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("to-chuc/<int:unit_id>/", org_views.overview, name="unit"),
     path("dang-vien/", member_views.member_list, name="member_list"),
     path("dang-vien/<int:member_id>/", member_views.member_detail, name="member_detail"),
+    path("dang-vien/<int:member_id>/phieu/", report_views.member_sheet, name="member_sheet"),
+    path("dang-vien/so-danh-sach/", report_views.register, name="register"),
+    path("huy-hieu/", report_views.badges, name="badges"),
     path("dang-vien/<int:member_id>/su-kien/<str:kind>/", event_views.event_new, name="event_new"),
     path("dang-vien/<int:member_id>/le-ket-nap/", event_views.ceremony, name="event_ceremony"),
     path("dang-vien/<int:member_id>/huy-su-kien/", event_views.cancel_latest, name="event_cancel"),

@@ -79,6 +79,16 @@ class Timeline:
             return None
         return vn.add_years(self.ceremony_on, 1)
 
+    @property
+    def party_start(self) -> datetime.date | None:
+        """The notional start of the party age of a member now in the Party: the admission decision
+        moved later by the time spent out of it (party age on a day d of the current period is
+        the whole years from this date to d)."""
+        if self.status is None or not self.periods:
+            return None
+        earlier = sum((end - start).days for start, end in self.periods[:-1])
+        return self.periods[-1][0] - datetime.timedelta(days=earlier)
+
     def party_age_on(self, on: datetime.date) -> int | None:
         """Whole years in the Party on `on`, from the admission decision less the time out; None
         before recognition (the party age of a probationary member is not yet counted)."""

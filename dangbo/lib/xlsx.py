@@ -1,0 +1,85 @@
+"""Excel workbooks (.xlsx, opened by Excel and LibreOffice) for the lists users exchange.
+
+One plain layout for every list: the issuing unit and title on top, a header row that repeats on
+every printed page, real dates and numbers in the cells (formatted the Vietnamese way, so they sort
+and filter as such), wrapped text, landscape A4.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Iterable, Sequence
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+DATE_FORMAT = "dd/mm/yyyy"
+NUMBER_FORMAT = "#,##0"
+_thin = Side(style="thin", color="999999")
+BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook(
+    *,
+    sheet_title: str,
+    heading: Sequence[str],
+    columns: Sequence[tuple[str, float]],
+    rows: Iterable[Sequence],
+    sections: Sequence[tuple[str, Iterable[Sequence]]] = (),
+) -> bytes:
+    """The .xlsx bytes of one sheet: `heading` lines, a header of (title, width) `columns`, the
+    `rows`, then each (title, rows) of `sections` under a title row of its own."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title[:31]
+    for line, text in enumerate(heading, start=1):
+        sheet.cell(row=line, column=1, value=text).font = Font(bold=line <= 2, size=13 if line == 2 else 11)
+        sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=len(columns))
+        sheet.cell(row=line, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
+    header_row = len(heading) + 2
+    for index, (title, width) in enumerate(columns, start=1):
+        cell = sheet.cell(row=header_row, column=index, value=title)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BORDER
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.row_dimensions[header_row].height = 45
+    line = header_row + 1
+    for title, section_rows in [(None, rows), *sections]:
+        if title:
+            cell = sheet.cell(row=line, column=1, value=title)
+            cell.font = Font(bold=True)
+            sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=len(columns))
+            line += 1
+        for values in section_rows:
+            for index, value in enumerate(values, start=1):
+                cell = sheet.cell(row=line, column=index, value=value)
+                cell.border = BORDER
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+                if isinstance(value, datetime.date):
+                    cell.number_format = DATE_FORMAT
+                elif isinstance(value, int):
+                    cell.number_format = NUMBER_FORMAT
+            line += 1
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def response(content: bytes, filename: str) -> HttpResponse:
+    """An HTTP download of the workbook; the name is given in ASCII and in UTF-8."""
+    reply = HttpResponse(content, content_type=XLSX_TYPE)
+    reply["Content-Disposition"] = content_disposition_header(True, filename)
+    return reply

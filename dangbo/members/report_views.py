@@ -1,0 +1,94 @@
+"""Lists users print or exchange: the member register (Excel), the badge list (page and Excel) and
+the printable member sheet."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from dangbo.accounts.scope import scope_for
+from dangbo.lib import vn, xlsx
+from dangbo.lib.http import date_from_request, id_param, today
+
+from .actions import timeline_of
+from .badges import badge_list, next_occasion, occasions_between, previous_occasion
+from .registers import register_workbook
+from .views import names_of
+
+
+def _unit(request, scope, on):
+    """The unit of `?unit=` in the scope on `on`, else the scope's own unit (404 outside)."""
+    unit_id = id_param(request.GET.get("unit"))
+    return scope.unit_on_or_404(unit_id, on) if unit_id else scope.root_on(on)
+
+
+@login_required
+def register(request):
+    scope = scope_for(request, people=True)
+    on, _ = date_from_request(request)
+    unit = _unit(request, scope, on)
+    if unit is None:
+        return render(request, "404.html", status=404)
+    content = register_workbook(unit, on)
+    return xlsx.response(content, f"Sổ danh sách đảng viên {unit.name} {on:%d-%m-%Y}.xlsx")
+
+
+BADGE_COLUMNS = [
+    ("Số TT", 6), ("Họ và tên", 26), ("Ngày sinh", 12), ("Giới tính", 9), ("Chi bộ", 30), ("Ngày vào Đảng", 13),
+    ("Ngày chính thức", 13), ("Tuổi đảng tính từ", 14), ("Huy hiệu", 12), ("Đủ tuổi đảng ngày", 14),
+]  # fmt: skip
+
+
+@login_required
+def badges(request):
+    scope = scope_for(request, people=True)
+    choices = occasions_between(previous_occasion(today()), datetime.date(today().year + 1, 12, 31))
+    chosen = vn.parse_date(request.GET.get("dip", ""))
+    occasion = chosen if chosen in choices else next_occasion(today())
+    unit = _unit(request, scope, occasion)
+    rows = badge_list(unit, occasion) if unit is not None else []
+    if request.GET.get("xuat") == "xlsx" and unit is not None:
+        sex = {"M": "Nam", "F": "Nữ"}
+        table = [
+            [i, r.name, r.birth_date, sex.get(r.sex, ""), r.unit_name, r.admitted_on, r.official_on, r.party_start,
+             f"{r.years} năm", r.reached_on]
+            for i, r in enumerate(rows, 1)
+        ]  # fmt: skip
+        content = xlsx.workbook(
+            sheet_title="Huy hiệu Đảng",
+            heading=[
+                unit.name.upper(),
+                f"DANH SÁCH ĐẢNG VIÊN ĐỀ NGHỊ TẶNG HUY HIỆU ĐẢNG ĐỢT {vn.format_date(occasion)}",
+                f"{vn.format_number(len(rows))} đảng viên",
+            ],
+            columns=BADGE_COLUMNS,
+            rows=table,
+        )  # fmt: skip
+        return xlsx.response(content, f"Huy hiệu Đảng {unit.name} {occasion:%d-%m-%Y}.xlsx")
+    context = {"unit": unit, "occasion": occasion, "choices": choices, "rows": rows,
+               "since": previous_occasion(occasion)}  # fmt: skip
+    return render(request, "members/badges.html", context)
+
+
+@login_required
+def member_sheet(request, member_id: int):
+    """The member sheet (Phiếu đảng viên, mẫu 2-HSĐV) laid out for printing."""
+    scope = scope_for(request, people=True)
+    member = scope.member_or_404(member_id)
+    on = today()
+    timeline = timeline_of(member)
+    events = list(member.events.active().order_by("effective_on", "pk"))
+    names = names_of({u for e in events for u in (e.unit_id, e.from_unit_id)} - {None})
+    for event in events:
+        event.unit_name, event.from_unit_name = names.get(event.unit_id), names.get(event.from_unit_id)
+    context = {
+        "member": member,
+        "on": on,
+        "timeline": timeline,
+        "party_age": timeline.party_age_on(on),
+        "events": events,
+        "printed_by": request.user,
+    }
+    return render(request, "members/sheet.html", context)
