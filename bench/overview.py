@@ -1,9 +1,12 @@
-"""Benchmark of the overview and the member search.
+"""Benchmark of the overview, the member search and the recording of membership events.
 
-Builds (once) a committee of the demo's shape with --members N in its own database, then measures
-the server-side time of `/` and `/dang-vien/?q=…` through Django's request handling (median, p95),
-the queries per page, and the time of the smallest hand-written SQL computing the same overview
-figures, with the ratio.
+Builds (once) a committee of the demo's shape with --members N in its own database (its history
+is events back to every member's admission, from the 1980s to 2026), then measures the server-side
+time of `/` on one date and across dates of the last ten years (`?date=`), of `/dang-vien/?q=…`,
+through Django's request handling (median, p95, queries per page), the time of the smallest
+hand-written SQL computing the same overview figures, with the ratio, and the time of recording one
+event through the actions (one that changes no count, and a transfer between two cells that
+changes the figures up the tree), each followed by its cancellation.
 
     .venv/bin/python bench/overview.py --members 4466
     .venv/bin/python bench/overview.py --members 250000
@@ -13,6 +16,7 @@ figures, with the ratio.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import statistics
 import sys
@@ -69,6 +73,54 @@ GROUP BY 1
 """
 
 
+def measure_events(runs: int) -> dict:
+    """Record events through the actions on members of the largest committee, each followed by its
+    cancellation (also timed), so the database ends as it began."""
+    from django.db import connection
+
+    from dangbo.accounts.models import User
+    from dangbo.lib.http import today
+    from dangbo.members import actions
+    from dangbo.members.models import Member, Stint
+    from dangbo.orgs.models import CELL_KINDS, UnitVersion
+
+    actor = User.objects.get(username="khoi")
+    on = today()
+    sizes = {}
+    for version in UnitVersion.objects.on(on).filter(depth=1, kind="grassroots_committee"):
+        sizes[version.path] = Stint.unscoped.official().open_on(on).filter(unit__versions__path__startswith=version.path,
+                                                                           unit__versions__valid_to__isnull=True).count()
+    biggest = max(sizes, key=sizes.get)
+    cells = list(UnitVersion.objects.on(on).filter(path__startswith=biggest, kind__in=CELL_KINDS)
+                 .values_list("unit_id", flat=True))  # fmt: skip
+    stints = list(Stint.unscoped.official().open_on(on).filter(unit_id__in=cells, status="official")
+                  .order_by("member_id").values_list("member_id", "unit_id")[: runs + 1])  # fmt: skip
+    results = {}
+    for label, record in [
+        ("exemption", lambda m, _: actions.exempt(actor, m, effective_on=on, note="Đo thời gian")),
+        ("transfer within", lambda m, unit: actions.transfer_within(
+            actor, m, unit=UnitVersion.objects.on(on).get(unit_id=next(c for c in cells if c != unit)).unit,
+            effective_on=on)),
+    ]:  # fmt: skip
+        recorded, cancelled, queries = [], [], []
+        for member_id, unit_id in stints:
+            member = Member.unscoped.get(pk=member_id)
+            executed = []
+            start = time.perf_counter()
+            with connection.execute_wrapper(lambda ex, sql, *rest: executed.append(sql) or ex(sql, *rest)):
+                record(member, unit_id)
+            recorded.append((time.perf_counter() - start) * 1000)
+            queries.append(len(executed))
+            start = time.perf_counter()
+            actions.cancel_latest_event(actor, member, "Hủy sau khi đo thời gian")
+            cancelled.append((time.perf_counter() - start) * 1000)
+        recorded, cancelled = recorded[1:], cancelled[1:]  # the first of each warms up
+        results[f"event: {label}"] = (statistics.median(recorded), percentile(recorded, 95), max(queries))
+        results[f"cancel: {label}"] = (statistics.median(cancelled), percentile(cancelled, 95), None)
+    print(f"events recorded in the largest committee ({sizes[biggest]:,} members today)")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=4466)
@@ -94,7 +146,7 @@ def main() -> None:
     from dangbo.demo.builder import build_demo
     from dangbo.lib import vn
     from dangbo.members.figures import AGE_BANDS, subtree_figures
-    from dangbo.members.models import Member, Stint, TheoryLevel
+    from dangbo.members.models import Event, Member, Stint, TheoryLevel
     from dangbo.orgs.models import PATH_WIDTH, Unit, UnitVersion
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -132,6 +184,18 @@ def main() -> None:
     for label, path in [("/", overview_url), ("/dang-vien/?q=", search_url)]:
         times = timed(get(path), args.runs)
         results[label] = (statistics.median(times), percentile(times, 95), count_queries(path))
+    # As of any date: one request on each of `runs` dates spread over 2016–2026 (each date once, so
+    # nothing is served from a warm per-date cache), after one warm-up.
+    days = [datetime.date(2016, 1, 1) + datetime.timedelta(days=i * 3987 // max(args.runs - 1, 1))
+            for i in range(args.runs)]  # fmt: skip
+    get("/?date=2016-01-01")()
+    any_date = []
+    for day in days:
+        start = time.perf_counter()
+        get(f"/?date={day}")()
+        any_date.append((time.perf_counter() - start) * 1000)
+    results["/ any date"] = (statistics.median(any_date), percentile(any_date, 95), count_queries(f"/?date={days[-1]}"))
+    results.update(measure_events(args.runs))
 
     # The smallest hand-written SQL computing the same overview figures: the unit counts and the
     # member counts per direct sub-unit (the app also reads the root and its children's names).
@@ -165,16 +229,17 @@ def main() -> None:
 
     members = Member.unscoped.count()
     stints = Stint.unscoped.count()
+    events = Event.unscoped.count()
     units = Unit.objects.count()
-    print(f"database: {connection.vendor}; {units:,} units, {members:,} member records, {stints:,} stints; "
-          f"date {args.date}; {args.runs} runs")  # fmt: skip
+    print(f"database: {connection.vendor}; {units:,} units, {members:,} member records, {events:,} events, "
+          f"{stints:,} stints; date {args.date}; {args.runs} runs")  # fmt: skip
     for label, (median, p95, queries) in results.items():
-        print(f"{label:<16} median {median:7.1f} ms   p95 {p95:7.1f} ms   queries {queries}")
+        print(f"{label:<24} median {median:7.1f} ms   p95 {p95:7.1f} ms   queries {queries if queries else '-'}")
     for label, median, times, queries in [
         ("hand SQL, stints", sql_median, sql_times, 2),
         ("tally query", tally_median, tally_times, 1),
     ]:
-        print(f"{label:<16} median {median:7.1f} ms   p95 {percentile(times, 95):7.1f} ms   queries {queries}")
+        print(f"{label:<24} median {median:7.1f} ms   p95 {percentile(times, 95):7.1f} ms   queries {queries}")
     print(f"ratio / ÷ hand-written SQL over the stints (medians): {results['/'][0] / sql_median:.2f}")
     print(f"ratio / ÷ the app's own tally query alone (medians): {results['/'][0] / tally_median:.2f}")
 

@@ -6,7 +6,8 @@
 - Party-awareness certificates (valid 5 years) of candidates not yet admitted, expiring soon.
 
 Working days skip weekends and the public holidays of `dangbo.workdays` (kept as data). Everything
-is read in four queries, whatever the size of the scope.
+is read in a handful of queries, whatever the size of the scope (one more per 5,000 probationary
+members).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from dangbo.lib import vn
-from dangbo.members.figures import counted_stints
-from dangbo.members.models import Event, EventKind, MemberStatus
+from dangbo.members.figures import probationary_on
+from dangbo.members.models import Event, EventKind
 from dangbo.orgs.models import UnitVersion
 from dangbo.workdays.calendar import WorkCalendar
 
@@ -27,6 +28,7 @@ CEREMONY_WORKING_DAYS = 30
 RECOGNITION_WORKING_DAYS = 30
 PROBATION_NOTICE_DAYS = 60
 CERTIFICATE_NOTICE_DAYS = 90
+CHUNK = 5000  # members per query (SQLite limits the parameters of one statement)
 
 
 @dataclass
@@ -64,16 +66,18 @@ class Deadlines:
 
 def pipeline_deadlines(root: UnitVersion, on: datetime.date) -> Deadlines:
     result = Deadlines(on=on)
-    probationary = counted_stints(root, on).filter(status=MemberStatus.PROBATIONARY)
-    cell_of = dict(probationary.values_list("member_id", "unit_id"))
-    admissions = (
-        Event.unscoped.active()
-        .filter(kind__in=[EventKind.ADMISSION, EventKind.READMISSION], member_id__in=probationary.values("member_id"))
-        .order_by("member_id", "effective_on", "pk")
-        .values_list("member_id", "effective_on", "ceremony_on", "member__family_name", "member__middle_name",
-                     "member__given_name", "member__sort_key")
-    )  # fmt: skip
-    latest = {row[0]: row for row in admissions}  # the current probation's (re)admission
+    cell_of = probationary_on(root, on)
+    latest = {}  # the current probation's (re)admission of each probationary member
+    members = sorted(cell_of)
+    for chunk in range(0, len(members), CHUNK):
+        admissions = (
+            Event.unscoped.active()
+            .filter(kind__in=[EventKind.ADMISSION, EventKind.READMISSION], member_id__in=members[chunk : chunk + CHUNK])
+            .order_by("member_id", "effective_on", "pk")
+            .values_list("member_id", "effective_on", "ceremony_on", "member__family_name", "member__middle_name",
+                         "member__given_name", "member__sort_key")
+        )  # fmt: skip
+        latest.update((row[0], row) for row in admissions)
     candidates = list(
         Candidate.unscoped.filter(
             member__isnull=True,

@@ -14,7 +14,7 @@ from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
-from .models import Stint, TheoryLevel, UnitTally
+from .models import MemberStatus, Stint, StintKind, TheoryLevel, UnitTally
 from .tallies import UNIT_MEASURES
 
 # Age bands of the party statistics forms: (key, label, lowest age, highest age or None).
@@ -50,6 +50,28 @@ def counted_stints(root: UnitVersion, on: datetime.date):
     in a unit that was inside the subtree on that day. Temporary activity is not counted."""
     in_subtree = valid_on(on, prefix="unit__versions__") & Q(unit__versions__path__startswith=root.path)
     return Stint.unscoped.official().open_on(on).filter(in_subtree)
+
+
+# Below this many units, a subtree's stints are read unit by unit; above, from the probation index.
+_FEW_UNITS = 200
+
+
+def probationary_on(root: UnitVersion, on: datetime.date) -> dict[int, int]:
+    """{member: cell} of the probationary members counted in the subtree on `on` (the admission
+    pipeline's deadlines follow them). A small subtree reads its units' stints; a large one reads
+    the few stints open in probation on that day through a partial index (two range seeks: open
+    ended, or ending after the day) and keeps those in the subtree."""
+    subtree = list(UnitVersion.objects.on(on).under(root.path).values_list("unit_id", flat=True)[: _FEW_UNITS + 1])
+    probation = Stint.unscoped.filter(kind=StintKind.OFFICIAL, status=MemberStatus.PROBATIONARY, start__lte=on)
+    if len(subtree) <= _FEW_UNITS:
+        rows = probation.filter(Q(end__isnull=True) | Q(end__gt=on), unit_id__in=subtree)
+        return dict(rows.values_list("member_id", "unit_id"))
+    subtree = set(UnitVersion.objects.on(on).under(root.path).values_list("unit_id", flat=True))
+    columns = ("member_id", "unit_id")
+    rows = probation.filter(end__isnull=True).values_list(*columns).union(
+        probation.filter(end__gt=on).values_list(*columns), all=True
+    )
+    return {member_id: unit_id for member_id, unit_id in rows if unit_id in subtree}
 
 
 # One row per direct sub-unit on the day (and the root itself when it is a cell): its latest tally

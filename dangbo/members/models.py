@@ -153,6 +153,12 @@ class Stint(models.Model):
         indexes = [
             models.Index(fields=["unit", "start"]),
             models.Index(fields=["member", "start"]),
+            # The probationary stints open on a day (figures.probationary_on): few among all.
+            models.Index(
+                fields=["end", "start"],
+                condition=models.Q(status="probationary", kind="official"),
+                name="stint_probation_open",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
