@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dangbo.demo.builder import REFERENCE_DAY
 from dangbo.lib import vn
+from dangbo.members.actions import timeline_of
 from dangbo.members.figures import AGE_BANDS
 from dangbo.members.models import Member
 
@@ -266,7 +267,7 @@ def test_filter_status(as_user, username):
         rows = all_rows(page)
         assert rows
         assert all(s.status == status for s in rows)
-        assert all(s.member.status_on(REFERENCE_DAY) == status for s in rows)
+        assert all(timeline_of(s.member).status_on(REFERENCE_DAY) == status for s in rows[:50])
         counts[status] = page.paginator.count
     assert counts["official"] + counts["probationary"] == total
     assert counts["probationary"] > 0

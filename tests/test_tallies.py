@@ -126,3 +126,41 @@ def test_figures_follow_tree_changes(demo):
     founded = tree.found_unit(None, name="Chi bộ Mới", kind="attached_cell", parent=target.unit, on=moved_on)
     tree.dissolve_unit(None, founded, on=datetime.date(2026, 6, 1))
     check([REFERENCE_DAY, moved_on - datetime.timedelta(days=1), moved_on, datetime.date(2026, 6, 1)])
+
+
+def _all_figures(days):
+    """Every unit's figures on every day: {(unit, day): counts}."""
+    result = {}
+    for day in days:
+        for version in UnitVersion.objects.on(day).exclude(kind="superior"):
+            result[(version.unit_id, day)] = subtree_figures(version, day).get(version.path, {})
+    return result
+
+
+def test_events_adjust_the_tallies_exactly_as_a_full_refresh(demo):
+    """Recording events moves the tallies by the member's own difference (no full recount); every
+    figure of every unit on every day around the changes equals a refresh from the stints."""
+    d = datetime.date
+    coso_cell = UnitVersion.objects.on(d(2026, 1, 1)).get(unit_id=demo["chibo"])
+    other = (
+        UnitVersion.objects.on(d(2026, 1, 1))
+        .filter(kind="attached_cell")
+        .exclude(path__startswith=coso_cell.path[:16])
+        .first()
+    )
+    born = d(1966, 3, 10)  # turns 60 in the middle of the story: an age band changes too
+    fields = dict(family_name="Đỗ", given_name="Thử", sex="F", birth_date=born, theory_level="trung_cap")
+    member = actions.admit(None, fields, unit=coso_cell.unit, effective_on=d(2024, 2, 1), ceremony_on=d(2024, 2, 20))
+    actions.recognise(None, member)
+    actions.transfer_within(None, member, unit=other.unit, effective_on=d(2025, 5, 5))
+    actions.transfer_within(None, member, unit=coso_cell.unit, effective_on=d(2026, 2, 2))
+    actions.expel(None, member, effective_on=d(2026, 6, 1))
+    actions.restore(None, member, unit=other.unit, effective_on=d(2026, 8, 1))
+    actions.cancel_latest_event(None, member, "Nhập nhầm")
+    days = [d(2024, 1, 31), d(2024, 2, 1), d(2025, 2, 20), d(2025, 5, 4), d(2025, 5, 5), d(2026, 2, 2),
+            d(2026, 3, 10), d(2026, 5, 31), d(2026, 6, 1), d(2026, 8, 1), d(2030, 1, 1)]  # fmt: skip
+    adjusted = _all_figures(days)
+    refresh_tallies()
+    assert _all_figures(days) == adjusted
+    # And the member did move the figures (the comparison is not between two empty sets).
+    assert adjusted[(other.unit_id, d(2025, 5, 5))]["total"] == adjusted[(other.unit_id, d(2025, 5, 4))]["total"] + 1

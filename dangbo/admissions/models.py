@@ -49,7 +49,7 @@ class Candidate(models.Model):
     birth_date = models.DateField("ngày sinh")
     citizen_id = models.CharField(
         "số CCCD", max_length=12, blank=True,
-        validators=[RegexValidator(r"^\d{12}$", "Số căn cước công dân gồm đúng 12 chữ số.")],
+        validators=[RegexValidator(r"^[0-9]{12}$", "Số căn cước công dân gồm đúng 12 chữ số.")],
     )  # fmt: skip
     ethnicity = models.CharField("dân tộc", max_length=64, default="Kinh")
     religion = models.CharField("tôn giáo", max_length=64, default="Không")

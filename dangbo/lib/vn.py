@@ -103,6 +103,16 @@ def add_months(value: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(value.day, last))
 
 
+def add_calendar_gap(value: datetime.date, start: datetime.date, end: datetime.date) -> datetime.date:
+    """`value` moved later by the calendar distance from `start` to `end` (whole months, then days),
+    so that a gap of exactly two years moves a date by exactly two years."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1
+    days = (end - add_months(start, months)).days
+    return add_months(value, months) + datetime.timedelta(days=days)
+
+
 def age_on(birth_date: datetime.date, on: datetime.date) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 

@@ -19,8 +19,8 @@ from dangbo.lib import vn
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from .events import SequenceError, Timeline, replay
-from .models import Event, EventKind, Member, Stint
-from .tallies import refresh_tallies, units_above
+from .models import Event, EventKind, Member, Stint, StintKind
+from .tallies import adjust_tallies
 
 K = EventKind
 
@@ -69,7 +69,11 @@ def _apply(member: Member, events: list[Event]) -> Timeline:
         Stint.unscoped.bulk_create(
             Stint(member=member, unit_id=u, kind=k, status=s, start=a, end=b) for u, k, s, a, b in new
         )
-        refresh_tallies(units_above({row[0] for row in old} | {row[0] for row in new}))
+
+        def counted(rows):
+            return [(u, a, b, s) for u, k, s, a, b in rows if k == StintKind.OFFICIAL]
+
+        adjust_tallies(member, counted(old), counted(new))
     dates = {"admitted_on": timeline.admitted_on or member.admitted_on, "official_on": timeline.official_on}
     if any(getattr(member, name) != value for name, value in dates.items()):
         for name, value in dates.items():
@@ -107,6 +111,9 @@ def admit(actor, fields: dict, *, unit: Unit | None, effective_on, ceremony_on=N
     `effective_on` into `unit` (or outside our tree, `other_side`)."""
     if effective_on is None:
         raise ValidationError("Hãy nhập ngày quyết định kết nạp.")
+    derived = {"admitted_on", "official_on"} & set(fields)
+    if derived:
+        raise ValidationError("Ngày vào Đảng và ngày chính thức lấy từ các quyết định, không nhập trực tiếp.")
     member = Member(**fields, admitted_on=effective_on)
     member.full_clean()
     member.save()
@@ -119,14 +126,17 @@ def admit(actor, fields: dict, *, unit: Unit | None, effective_on, ceremony_on=N
 
 @transaction.atomic
 def record_ceremony(actor, member: Member, ceremony_on: datetime.date) -> Event:
-    """The admission ceremony of the current (re)admission, held after the decision."""
-    events = _lock(member)
-    admissions = [e for e in ordered(events) if e.kind in (K.ADMISSION, K.READMISSION)]
+    """The admission ceremony of the current (re)admission, held after the decision; a date recorded
+    wrongly is corrected the same way, as long as no recognition rests on it."""
+    events = ordered(_lock(member))
+    admissions = [e for e in events if e.kind in (K.ADMISSION, K.READMISSION)]
     if not admissions:
         raise ValidationError("Đảng viên chưa có quyết định kết nạp.")
     event = admissions[-1]
-    if event.ceremony_on is not None:
-        raise ValidationError(f"Lễ kết nạp đã được ghi nhận ngày {vn.format_date(event.ceremony_on)}.")
+    if any(e.kind == K.RECOGNITION for e in events[events.index(event) :]):
+        raise ValidationError(
+            "Đã công nhận đảng viên chính thức theo ngày lễ kết nạp này; muốn sửa, hãy hủy sự kiện công nhận trước."
+        )
     if ceremony_on is None:
         raise ValidationError("Hãy nhập ngày tổ chức lễ kết nạp.")
     before = snapshot(event)

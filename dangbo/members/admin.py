@@ -26,6 +26,8 @@ class MemberAdmin(AuditedAdmin):
     search_fields = ["search_name", "card_number", "citizen_id"]
     ordering = ["sort_key"]
     inlines = [StintInline]
+    # Derived from the membership events (actions), never typed.
+    readonly_fields = ["admitted_on", "official_on"]
 
     def get_search_results(self, request, queryset, search_term):
         from dangbo.lib import vn

@@ -68,6 +68,7 @@ class Timeline:
     home: int | None = None  # the cell holding the official stint; None when outside our tree
     left: tuple[str, datetime.date] | None = None  # how and when they last left the Party
     periods: list[list] = field(default_factory=list)  # [start, end) in the Party, end None if open
+    statuses: list[list] = field(default_factory=list)  # [start, end, status): the status day by day
     exemptions: list[tuple[datetime.date, datetime.date | None]] = field(default_factory=list)
     readmitted: bool = False
     status_before_leaving: str | None = None
@@ -79,24 +80,42 @@ class Timeline:
             return None
         return vn.add_years(self.ceremony_on, 1)
 
+    def _span_on(self, on: datetime.date) -> list | None:
+        for span in self.statuses:
+            if span[0] <= on and (span[1] is None or on < span[1]):
+                return span
+        return None
+
+    def status_on(self, on: datetime.date) -> str | None:
+        """Probationary or official on `on`; None before admission and while out of the Party."""
+        span = self._span_on(on)
+        return span[2] if span else None
+
+    def party_start_on(self, on: datetime.date) -> datetime.date | None:
+        """The notional start of the party age on `on`: the admission decision moved later by each
+        time out of the Party before that day, in calendar terms (2 years out move it by 2 years,
+        whatever the leap days). None when the member is not official on that day."""
+        if self.status_on(on) != MemberStatus.OFFICIAL:
+            return None
+        start = self.periods[0][0]
+        for (_, out), (back, _) in zip(self.periods, self.periods[1:]):
+            if back > on:
+                break
+            start = vn.add_calendar_gap(start, out, back)
+        return start
+
     @property
     def party_start(self) -> datetime.date | None:
-        """The notional start of the party age of a member now in the Party: the admission decision
-        moved later by the time spent out of it (party age on a day d of the current period is
-        the whole years from this date to d)."""
-        if self.status is None or not self.periods:
+        """The notional start of the party age of a member official now (in their last status)."""
+        if self.status != MemberStatus.OFFICIAL or not self.statuses:
             return None
-        earlier = sum((end - start).days for start, end in self.periods[:-1])
-        return self.periods[-1][0] - datetime.timedelta(days=earlier)
+        return self.party_start_on(self.statuses[-1][0])
 
     def party_age_on(self, on: datetime.date) -> int | None:
-        """Whole years in the Party on `on`, from the admission decision less the time out; None
-        before recognition (the party age of a probationary member is not yet counted)."""
-        if self.official_on is None or self.official_on > on:
-            return None
-        days = sum(((min(end, on) if end else on) - start).days for start, end in self.periods if start <= on)
-        # Whole years as the calendar counts them: from a notional start `days` before `on`.
-        return vn.age_on(on - datetime.timedelta(days=days), on)
+        """Whole years in the Party on `on`, from the admission decision less the time out; counted
+        for official members only (None while probationary or out of the Party)."""
+        start = self.party_start_on(on)
+        return None if start is None else vn.age_on(start, on)
 
 
 def _d(day: datetime.date | None) -> str:
@@ -110,6 +129,13 @@ def replay(events) -> Timeline:
     temporary: Span | None = None  # the open temporary stint, in one of our cells
     temporary_until: datetime.date | None = None  # end of a temporary transfer (ours or away)
     current: Span | None = None  # the open official stint
+
+    def set_status(status, day):
+        if t.statuses and t.statuses[-1][1] is None:
+            t.statuses[-1][1] = day
+        if status is not None:
+            t.statuses.append([day, None, status])
+        t.statuses[:] = [span for span in t.statuses if span[1] is None or span[1] > span[0]]
 
     def close_official(day):
         nonlocal current
@@ -163,6 +189,7 @@ def replay(events) -> Timeline:
             t.admitted_on = t.admitted_on or on
             t.status, t.ceremony_on, t.left = MemberStatus.PROBATIONARY, event.ceremony_on, None
             t.periods.append([on, None])
+            set_status(t.status, on)
             t.home = event.unit_id
             open_official(event.unit_id, on)
         elif kind == K.RESTORATION:
@@ -171,6 +198,7 @@ def replay(events) -> Timeline:
                 raise SequenceError("Hãy chọn chi bộ sinh hoạt, hoặc ghi tên tổ chức đảng bên ngoài.")
             t.status, t.left = t.status_before_leaving, None
             t.periods.append([on, None])
+            set_status(t.status, on)
             t.home = event.unit_id
             open_official(event.unit_id, on)
         else:
@@ -186,12 +214,17 @@ def replay(events) -> Timeline:
                         f"({_d(t.probation_ends)}), kể cả khi được xét muộn."
                     )
                 t.status, t.official_on = MemberStatus.OFFICIAL, on
+                set_status(t.status, on)
                 open_official(t.home, on)
-            elif kind == K.NON_RECOGNITION:
-                if t.status != MemberStatus.PROBATIONARY:
-                    raise SequenceError("Chỉ đảng viên dự bị mới có thể không được công nhận chính thức.")
-                _leave(t, kind, on)
+                if temporary is not None and (temporary.end is None or temporary.end > on):
+                    # The temporary stint goes on with the new status, as the official one does.
+                    rest = Span(temporary.unit_id, StintKind.TEMPORARY, t.status, on, temporary.end)
+                    temporary.end = on
+                    temporary = rest
+                    t.stints.append(rest)
             elif kind == K.TRANSFER_IN:
+                if not event.other_side:
+                    raise SequenceError("Hãy ghi tên tổ chức đảng nơi đảng viên chuyển đến từ đó.")
                 if t.home is not None:
                     raise SequenceError(
                         "Đảng viên đang sinh hoạt chính thức tại một chi bộ trong Đảng bộ; hãy ghi nhận chuyển "
@@ -244,8 +277,16 @@ def replay(events) -> Timeline:
                         raise SequenceError(f"Đảng viên đang được miễn công tác và sinh hoạt đảng từ ngày {_d(start)}.")
                 t.exemptions.append((on, event.ends_on))
             elif kind in LEAVING:
+                if kind == K.NON_RECOGNITION and t.status != MemberStatus.PROBATIONARY:
+                    raise SequenceError("Chỉ đảng viên dự bị mới có thể không được công nhận chính thức.")
+                if t.status == MemberStatus.PROBATIONARY and t.ceremony_on is not None and t.ceremony_on > on:
+                    raise SequenceError(
+                        f"Ngày lễ kết nạp ({_d(t.ceremony_on)}) phải trước ngày "
+                        f"{EventKind(kind).label.lower()} ({_d(on)})."
+                    )
                 end_temporary(on)
                 _leave(t, kind, on)
+                set_status(None, on)
                 close_official(on)
                 t.home = None
             else:  # pragma: no cover - every kind is handled above

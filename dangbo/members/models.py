@@ -60,7 +60,7 @@ class Member(models.Model):
         unique=True,
         null=True,
         blank=True,
-        validators=[RegexValidator(r"^\d{12}$", "Số căn cước công dân gồm đúng 12 chữ số.")],
+        validators=[RegexValidator(r"^[0-9]{12}$", "Số căn cước công dân gồm đúng 12 chữ số.")],
     )
     education = models.CharField("giáo dục phổ thông", max_length=16, default="12/12")
     qualification = models.CharField("chuyên môn, nghiệp vụ", max_length=128, blank=True)
@@ -92,6 +92,7 @@ class Member(models.Model):
             models.CheckConstraint(
                 condition=models.Q(official_on__isnull=True) | models.Q(official_on__gt=models.F("admitted_on")),
                 name="member_official_after_admission",
+                violation_error_message="Ngày chính thức phải sau ngày vào Đảng.",
             ),
         ]
 
@@ -114,13 +115,6 @@ class Member(models.Model):
             setattr(self, field, vn.normalize(getattr(self, field)))
         self.search_name = vn.fold(self.full_name)
         self.sort_key = vn.name_sort_key(self.family_name, self.middle_name, self.given_name)
-
-    def status_on(self, on: datetime.date) -> str | None:
-        if self.admitted_on > on:
-            return None
-        if self.official_on and self.official_on <= on:
-            return MemberStatus.OFFICIAL
-        return MemberStatus.PROBATIONARY
 
 
 class StintQuerySet(models.QuerySet):
@@ -164,6 +158,7 @@ class Stint(models.Model):
             models.CheckConstraint(
                 condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")),
                 name="stint_ends_after_start",
+                violation_error_message="Ngày kết thúc phải sau ngày bắt đầu.",
             ),
         ]
 

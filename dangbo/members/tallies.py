@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import F, Q
 
 from dangbo.lib import vn
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
@@ -114,6 +116,11 @@ def _clip(start, end, window_start, window_end):
 _KEY_COLUMNS = ("id", "unit_id", "valid_from", "valid_to")
 
 
+@functools.cache
+def _measure_columns() -> list[str]:
+    return [f.attname for f in UnitTally._meta.concrete_fields if f.attname not in _KEY_COLUMNS]
+
+
 def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
     """Recompute the subtree tallies of the given units (all units when None); returns the rows
     written. Pass `units_above(changed units)` after a change."""
@@ -160,7 +167,7 @@ def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
     stale.delete()
     # A plain INSERT per row, sent as one batch: a city has millions of tally rows, and building a
     # model instance and preparing every value through the ORM cost more than computing them.
-    measures = [f.attname for f in UnitTally._meta.concrete_fields if f.attname not in _KEY_COLUMNS]
+    measures = _measure_columns()
     columns = [*_KEY_COLUMNS[1:], *measures]
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         UnitTally._meta.db_table, ", ".join(columns), ", ".join(["%s"] * len(columns))
@@ -175,3 +182,123 @@ def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
             cursor.executemany(sql, rows)
             written += len(rows)
     return written
+
+
+# --- one member's change, applied as a difference ------------------------------------------------
+# Recomputing a committee's tallies reads every stint below it: thousands at city scale, too slow
+# for recording one event. A member's change moves the figures by what their own stints contributed
+# before and after, so `adjust_tallies` sweeps just those stints for each unit above them and adds
+# the difference to the rows it covers, splitting a row where the difference starts or ends. The
+# rows are then merged again where the difference stopped, so that the result is row for row what a
+# full refresh writes (tests compare them).
+
+StintRow = tuple  # (unit_id, start, end, status) of an official stint
+
+
+def _member_items(stints: Iterable[StintRow], member, windows) -> dict[int, list[tuple]]:
+    """For each unit with tallies, the member's stints clipped to the days their cell lay inside it."""
+    items: dict[int, list[tuple]] = defaultdict(list)
+    for unit_id, start, end, status in stints:
+        for target, window_start, window_end in windows.get(unit_id, ()):
+            span = _clip(start, end, window_start, window_end)
+            if span:
+                items[target].append((*span, status, member.sex, member.birth_date, member.theory_level))
+    return items
+
+
+def _windows(cell_ids: set[int]) -> dict[int, list[tuple[int, datetime.date, datetime.date | None]]]:
+    """{cell: [(unit above it or itself, from, to)]}: where each cell sat, over which days."""
+    columns = ("unit_id", "path", "valid_from", "valid_to")
+    cells = list(UnitVersion.objects.filter(unit_id__in=cell_ids).values_list(*columns))
+    above = {int(path[i : i + PATH_WIDTH]) for _, path, _, _ in cells for i in range(0, len(path), PATH_WIDTH)}
+    targets = defaultdict(list)
+    for unit_id, path, valid_from, valid_to in (
+        UnitVersion.objects.filter(unit_id__in=above)
+        .exclude(kind=UnitKind.SUPERIOR)
+        .values_list(*columns)
+    ):
+        targets[path].append((unit_id, valid_from, valid_to))
+    windows = defaultdict(list)
+    for cell, path, valid_from, valid_to in cells:
+        for i in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH):
+            for target, target_from, target_to in targets.get(path[:i], ()):
+                window = _clip(valid_from, valid_to, target_from, target_to)
+                if window:
+                    windows[cell].append((target, *window))
+    return windows
+
+
+def _difference(before: list, after: list) -> list[tuple[datetime.date, datetime.date | None, Counter]]:
+    """after − before, as [(from, to, counts)] where it is not zero."""
+    days = sorted({d for a, b, _ in before + after for d in (a, b) if d is not None})
+
+    def value(intervals, day):
+        for a, b, counts in intervals:
+            if a <= day and (b is None or day < b):
+                return counts
+        return Counter()
+
+    result = []
+    for i, day in enumerate(days):
+        change = Counter(value(after, day))
+        change.subtract(value(before, day))
+        change = Counter({k: v for k, v in change.items() if v})
+        end = days[i + 1] if i + 1 < len(days) else None
+        if not change:
+            continue
+        if result and result[-1][1] == day and result[-1][2] == change:
+            result[-1] = (result[-1][0], end, change)
+        else:
+            result.append((day, end, change))
+    return result
+
+
+def _split(unit_id: int, day: datetime.date) -> None:
+    """Make a tally row of the unit start exactly on `day` (if one covers it)."""
+    row = (
+        UnitTally.objects.filter(unit_id=unit_id, valid_from__lt=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .first()
+    )
+    if row is None:
+        return
+    tail_end = row.valid_to
+    UnitTally.objects.filter(pk=row.pk).update(valid_to=day)
+    row.pk, row.valid_from, row.valid_to = None, day, tail_end
+    row.save(force_insert=True)
+
+
+def adjust_tallies(member, before: Iterable[StintRow], after: Iterable[StintRow]) -> int:
+    """Move the tallies by the difference between the member's official stints `before` and
+    `after` a change; returns the number of (unit, interval) differences applied."""
+    before, after = list(before), list(after)
+    windows = _windows({row[0] for row in before + after})
+    old, new = _member_items(before, member, windows), _member_items(after, member, windows)
+    applied = 0
+    touched: dict[int, set] = {}
+    for target in set(old) | set(new):
+        difference = _difference(tally_intervals(old.get(target, [])), tally_intervals(new.get(target, [])))
+        for start, end, change in difference:
+            _split(target, start)
+            if end is not None:
+                _split(target, end)
+            rows = UnitTally.objects.filter(unit_id=target, valid_from__gte=start)
+            if end is not None:
+                rows = rows.filter(valid_from__lt=end)
+            rows.update(**{measure: F(measure) + amount for measure, amount in change.items()})
+            applied += 1
+            touched.setdefault(target, set()).update(d for d in (start, end) if d is not None)
+    for target, days in touched.items():
+        _merge(target, days)
+    return applied
+
+
+def _merge(unit_id: int, days: set[datetime.date]) -> None:
+    """Join the rows meeting on each of `days` when their figures are equal, as a refresh would."""
+    for day in sorted(days):
+        rows = list(UnitTally.objects.filter(unit_id=unit_id).filter(Q(valid_to=day) | Q(valid_from=day)))
+        before = next((r for r in rows if r.valid_to == day), None)
+        after = next((r for r in rows if r.valid_from == day), None)
+        if before and after and all(getattr(before, m) == getattr(after, m) for m in _measure_columns()):
+            UnitTally.objects.filter(pk=before.pk).update(valid_to=after.valid_to)
+            after.delete()

@@ -81,7 +81,7 @@ def member_detail(request, member_id: int):
         "member": member,
         "on": on,
         "date_error": date_error,
-        "status": member.status_on(on),
+        "status": timeline.status_on(on),
         "age": vn.age_on(member.birth_date, on),
         "stints": stints,
         "current": next((s for s in stints if s.kind == "official" and _holds_on(s, on)), None),
@@ -92,6 +92,7 @@ def member_detail(request, member_id: int):
         "records": scope.records,
         "possible_kinds": [(k, EventKind(k).label) for k in possible_kinds(timeline)] if scope.records else [],
         "needs_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is None,
+        "can_correct_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is not None,
     }
     return render(request, "members/detail.html", context)
 
