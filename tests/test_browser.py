@@ -4,13 +4,19 @@ Skipped, with a clear reason, where Chromium is not installed (`apt-get install 
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
 import shutil
 
 import pytest
+from django.utils import timezone
 
+from dangbo.admissions.models import Candidate, Stage
+from dangbo.audit.models import AuditEntry
 from dangbo.demo.builder import build_demo
-from dangbo.members.models import Member, Stint
+from dangbo.lib import vn
+from dangbo.members.models import Event, EventKind, Member, MemberStatus, Stint
 from dangbo.orgs.models import Unit, UnitVersion
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -86,6 +92,178 @@ def test_cell_secretary_overview_search_record_and_404(browser_page, demo_live):
 
 
 def page_date(page):
-    import datetime
-
     return datetime.date.fromisoformat(page.locator('input[name="date"]').first.input_value())
+
+
+def log_in(page, url, username, path="/"):
+    """Open `path`, which asks to log in first, and log in as `username`."""
+    page.goto(f"{url}{path}")
+    assert "/dang-nhap/" in page.url
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{url}{path}")
+
+
+def submit(page, form):
+    """Click the form's submit button and return the response the browser ends on."""
+    with page.expect_navigation() as navigation:
+        form.locator('button[type="submit"]').click()
+    return navigation.value
+
+
+def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(browser_page, demo_live):
+    from playwright.sync_api import expect
+
+    demo, url = demo_live
+    page = browser_page
+    d = vn.format_date
+    # The server's day (Asia/Ho_Chi_Minh), which may differ from the machine's clock.
+    today = timezone.localdate()
+    # Admitted about 13 months ago: probation (12 months from the ceremony) has ended.
+    ceremony = vn.add_months(today, -13)
+    decided = ceremony - datetime.timedelta(days=7)
+    considered = decided - datetime.timedelta(days=14)
+    probation_ends = vn.add_years(ceremony, 1)
+    assert probation_ends < today
+    # A candidate of chibo's cell (inside coso's committee) whose complete dossier allows admission on those dates.
+    candidate = next(
+        (
+            c
+            for c in Candidate.unscoped.filter(cell_id=demo["chibo"], member__isnull=True).order_by("pk")
+            if c.stage == Stage.DOSSIER and c.identified_on <= considered and c.course_passed_on <= considered
+            and c.certificate_expires_on > decided and 18 <= vn.age_on(c.birth_date, considered) <= 60
+        ),
+        None,
+    )  # fmt: skip
+    assert candidate, f"the demo has no candidate in chibo's cell who can be admitted on {d(decided)}"
+    name = candidate.full_name
+    cell_name = UnitVersion.objects.filter(unit_id=demo["chibo"]).latest("valid_from").name
+
+    # The pipeline, filtered on the stage: every row has a complete dossier; open the candidate.
+    log_in(page, url, "coso", "/ket-nap/")
+    filters = page.locator("form.filters")
+    filters.get_by_label("Giai đoạn").select_option(Stage.DOSSIER)
+    filters.get_by_role("button", name="Lọc").click()
+    page.wait_for_url(re.compile(r"/ket-nap/\?.*stage=dossier"))
+    rows = page.locator("#candidates tbody tr")
+    assert rows.count() >= 1
+    for row in rows.all():
+        expect(row).to_contain_text(Stage.DOSSIER.label)
+    row = rows.filter(has=page.locator(f'a[href="/ket-nap/{candidate.pk}/"]'))
+    expect(row.locator("td").last).to_have_text("Đủ")  # nothing missing from the dossier
+    row.get_by_role("link", name=name, exact=True).click()
+    page.wait_for_url(f"{url}/ket-nap/{candidate.pk}/")
+    expect(page.locator("h1")).to_contain_text(name)
+    expect(page.locator("h1")).to_contain_text(Stage.DOSSIER.label)
+
+    # An impossible decision: the cell considered the admission after the decision. Refused in
+    # Vietnamese, nothing written, and what was typed is still there.
+    form = page.locator("#admit-form")
+    typed = {
+        "Số quyết định": "123-QĐ/ĐU",
+        "Ngày quyết định kết nạp": decided.isoformat(),
+        "Ngày chi bộ xét, đề nghị kết nạp": (decided + datetime.timedelta(days=3)).isoformat(),
+        "Ngày tổ chức lễ kết nạp": ceremony.isoformat(),
+    }
+    for label, value in typed.items():
+        form.get_by_label(label).fill(value)
+    audit_before = AuditEntry.objects.count()
+    assert submit(page, form).status == 400
+    expect(page.get_by_role("alert")).to_have_text("Chi bộ xét đề nghị kết nạp trước khi có quyết định kết nạp.")
+    form = page.locator("#admit-form")
+    for label, value in typed.items():
+        expect(form.get_by_label(label)).to_have_value(value)
+    candidate.refresh_from_db()
+    assert candidate.member_id is None
+    assert AuditEntry.objects.count() == audit_before
+
+    # Corrected: the member's page, with the message and the admission in the events.
+    form.get_by_label("Ngày chi bộ xét, đề nghị kết nạp").fill(considered.isoformat())
+    assert submit(page, form).status == 200
+    page.wait_for_url(re.compile(r"/dang-vien/\d+/$"))
+    member_id = int(re.search(r"/dang-vien/(\d+)/$", page.url).group(1))
+    candidate.refresh_from_db()
+    assert candidate.member_id == member_id
+    expect(page.get_by_role("status")).to_have_text(f"Đã ghi nhận kết nạp {name} ngày {d(decided)}.")
+    expect(page.locator("h1")).to_have_text(name)
+    status_line = page.locator("main p.muted").filter(has_text=" · tại ngày ")  # the status on the day shown
+    expect(status_line).to_have_text(f"Đảng viên dự bị · sinh hoạt tại {cell_name} · tại ngày {d(today)}")
+    admission_row = page.locator("#events tbody tr").filter(has_text=EventKind.ADMISSION.label)
+    expect(admission_row).to_have_count(1)
+    expect(admission_row.locator("td").nth(0)).to_have_text(d(decided))
+    expect(admission_row).to_contain_text(f"Lễ kết nạp {d(ceremony)}")
+    expect(admission_row).to_contain_text(f"Số 123-QĐ/ĐU ngày {d(decided)}")
+    expect(page.locator('dt:text-is("Hết thời hạn dự bị") + dd')).to_have_text(d(probation_ends))
+
+    # Counted from the decision: in the member list the day after it, as probationary; not the day before.
+    member_link = f'a[href^="/dang-vien/{member_id}/?"]'
+    for day, listed in ((decided + datetime.timedelta(days=1), True), (decided - datetime.timedelta(days=1), False)):
+        page.goto(f"{url}/dang-vien/?date={day.isoformat()}")
+        page.locator('form[role="search"]').get_by_label("Tìm theo tên").fill(vn.fold(name))
+        page.locator('form[role="search"]').get_by_role("button", name="Lọc").click()
+        page.wait_for_url(re.compile(rf"/dang-vien/\?date={day.isoformat()}&q="))
+        if listed:
+            row = page.locator("#members tbody tr").filter(has=page.locator(member_link))
+            expect(row).to_have_count(1)
+            expect(row.locator("td").nth(5)).to_have_text(MemberStatus.PROBATIONARY.label)
+            expect(row.locator("td").nth(6)).to_have_text(d(decided))
+        else:
+            expect(page.locator("main")).to_contain_text(f"đảng viên khớp với “{vn.fold(name)}”")
+            expect(page.locator(member_link)).to_have_count(0)
+
+    # Later: the recognition, effective exactly 12 months after the ceremony whenever decided.
+    page.goto(f"{url}/dang-vien/{member_id}/")
+    recognition_link = page.locator("ul.actions").get_by_role("link", name=EventKind.RECOGNITION.label, exact=True)
+    recognition_link.click()
+    page.wait_for_url(f"{url}/dang-vien/{member_id}/su-kien/recognition/")
+    expect(page.locator("h1")).to_have_text(EventKind.RECOGNITION.label)
+    expect(page.locator("main")).to_contain_text(
+        f"Công nhận đảng viên chính thức có hiệu lực từ ngày hết 12 tháng dự bị: {d(probation_ends)}"
+    )
+    form = page.locator("#event-form")
+    recognised_on = probation_ends + datetime.timedelta(days=5)
+    form.get_by_label("Số quyết định", exact=True).fill("456-QĐ/ĐU")
+    form.get_by_label("Ngày quyết định", exact=True).fill(recognised_on.isoformat())
+    assert submit(page, form).status == 200
+    page.wait_for_url(f"{url}/dang-vien/{member_id}/")
+    expect(page.get_by_role("status")).to_have_text(
+        f"Đã ghi nhận: {EventKind.RECOGNITION.label} ngày {d(probation_ends)}."
+    )
+    expect(status_line).to_have_text(f"Đảng viên chính thức · sinh hoạt tại {cell_name} · tại ngày {d(today)}")
+    recognition_row = page.locator("#events tbody tr").filter(has_text=EventKind.RECOGNITION.label)
+    expect(recognition_row).to_have_count(1)
+    expect(recognition_row.locator("td").nth(0)).to_have_text(d(probation_ends))
+    expect(recognition_row).to_contain_text(f"Số 456-QĐ/ĐU ngày {d(recognised_on)}")
+    expect(page.locator('dt:text-is("Ngày chính thức") + dd')).to_have_text(d(probation_ends))
+    expect(page.locator('dt:text-is("Ngày vào Đảng") + dd')).to_have_text(d(decided))
+
+    # No second recognition is offered to the member now official.
+    expect(recognition_link).to_have_count(0)
+
+    # Refused for a member who is already official, even by the form's URL: nothing recorded.
+    official = Member.unscoped.get(
+        pk=Stint.unscoped.official().open_on(today)
+        .filter(unit_id=demo["chibo"], status=MemberStatus.OFFICIAL).exclude(member_id=member_id)
+        .order_by("member_id").values_list("member_id", flat=True).first()
+    )  # fmt: skip
+    official_on = official.official_on
+    page.goto(f"{url}/dang-vien/{official.pk}/")
+    expect(status_line).to_have_text(re.compile(rf"^Đảng viên chính thức · sinh hoạt tại {re.escape(cell_name)} · "))
+    rows_before = page.locator("#events tbody tr").all_inner_texts()
+    events_before = list(Event.unscoped.filter(member=official).values_list("pk", "cancelled_at"))
+    audit_before = AuditEntry.objects.count()
+    page.goto(f"{url}/dang-vien/{official.pk}/su-kien/recognition/")
+    form = page.locator("#event-form")
+    form.get_by_label("Số quyết định", exact=True).fill("789-QĐ/ĐU")
+    form.get_by_label("Ngày quyết định", exact=True).fill(today.isoformat())
+    assert submit(page, form).status == 400
+    expect(page.get_by_role("alert")).to_have_text("Chỉ đảng viên dự bị mới được xét công nhận chính thức.")
+    expect(page.locator("#event-form").get_by_label("Số quyết định", exact=True)).to_have_value("789-QĐ/ĐU")
+    assert list(Event.unscoped.filter(member=official).values_list("pk", "cancelled_at")) == events_before
+    assert AuditEntry.objects.count() == audit_before
+    official.refresh_from_db()
+    assert official.official_on == official_on
+    page.goto(f"{url}/dang-vien/{official.pk}/")
+    expect(page.locator("#events tbody tr")).to_have_count(len(rows_before))
+    assert page.locator("#events tbody tr").all_inner_texts() == rows_before

@@ -18,6 +18,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Max
 
@@ -25,6 +26,7 @@ from dangbo.accounts.models import User
 from dangbo.accounts.scope import Scope
 from dangbo.audit.models import AuditEntry
 from dangbo.lib import vn
+from dangbo.lib.http import today
 from dangbo.members.actions import (
     RECORDERS,
     accept_resignation,
@@ -723,6 +725,8 @@ LEAVERS = {
     K.RESIGNATION: accept_resignation,
     K.NON_RECOGNITION: refuse_recognition,
 }
+
+
 @pytest.mark.parametrize(
     "kind",
     [K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION],
@@ -1207,3 +1211,32 @@ def test_a_refused_event_stores_no_scan(actor, tree, settings, tmp_path, refused
         match="Chi bộ đến trùng với chi bộ đang sinh hoạt.",
     )
     assert not any(tmp_path.rglob("*.pdf"))
+
+
+# --- dates that have not come yet, and early decisions -------------------------------------------
+
+
+def test_a_recognition_decided_before_probation_ends_is_refused(actor, tree, refused_event):
+    member = member_in(actor, tree.x)
+    refused_event(lambda: recognise(actor, member, decided_on=PROBATION_ENDS - datetime.timedelta(days=1)),
+                  match="quá sớm")  # fmt: skip
+    assert recognise(actor, member, decided_on=PROBATION_ENDS).effective_on == PROBATION_ENDS
+
+
+@pytest.mark.parametrize("field", ["decided_on", "ceremony_on"])
+def test_decisions_and_ceremonies_in_the_future_are_refused(actor, tree, refused_event, field):
+    tomorrow = today() + datetime.timedelta(days=1)
+    member = member_in(actor, tree.x, ceremony_on=None)
+    if field == "ceremony_on":
+        refused_event(lambda: record_ceremony(actor, member, tomorrow), match="chưa đến")
+    else:
+        refused_event(lambda: exempt(actor, member, effective_on=LATER, decided_on=tomorrow), match="chưa đến")
+    # An effective date ahead is fine (a decision of today for next month).
+    exempt(actor, member, effective_on=tomorrow, decided_on=today())
+
+
+def test_an_admission_decided_in_the_future_is_refused(actor, tree):
+    before = Member.unscoped.count()
+    with pytest.raises(ValidationError, match="chưa đến"):
+        admit(actor, dict(PERSON), unit=tree.x, effective_on=today() + datetime.timedelta(days=3))
+    assert Member.unscoped.count() == before

@@ -68,6 +68,11 @@ def admit_candidate(actor, candidate: Candidate, *, decided_on: datetime.date, c
         )
     if candidate.course_passed_on is None:
         raise ValidationError("Chưa có giấy chứng nhận học lớp bồi dưỡng nhận thức về Đảng.")
+    if candidate.course_passed_on > cell_considered_on:
+        raise ValidationError(
+            f"Giấy chứng nhận lớp nhận thức về Đảng cấp ngày {vn.format_date(candidate.course_passed_on)}, "
+            "sau ngày chi bộ xét kết nạp: chi bộ chỉ xét khi đã có giấy chứng nhận."
+        )
     if candidate.certificate_expires_on <= decided_on:
         raise ValidationError(
             f"Giấy chứng nhận lớp nhận thức về Đảng đã hết hạn ngày {vn.format_date(candidate.certificate_expires_on)} "

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from dangbo.audit.log import record, snapshot
 from dangbo.lib import vn
+from dangbo.lib.http import today
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from .events import SequenceError, Timeline, replay
@@ -88,9 +89,22 @@ def _lock(member: Member) -> list[Event]:
     return list(member.events.active())
 
 
+def _check_not_future(**days) -> None:
+    """Decisions and ceremonies are recorded once they have happened (an effective date may lie
+    ahead: a transfer decided today for the first of next month)."""
+    labels = {"decided_on": "Ngày quyết định", "ceremony_on": "Ngày lễ kết nạp"}
+    for name, day in days.items():
+        if day is not None and day > today():
+            raise ValidationError(
+                f"{labels[name]} ({vn.format_date(day)}) chưa đến: chỉ ghi nhận quyết định đã ban hành, "
+                "sự việc đã diễn ra."
+            )
+
+
 def _record(actor, member: Member, kind: str, effective_on: datetime.date, **fields) -> Event:
     if effective_on is None:
         raise ValidationError("Hãy nhập ngày hiệu lực.")
+    _check_not_future(decided_on=fields.get("decided_on"), ceremony_on=fields.get("ceremony_on"))
     events = _lock(member)
     event = Event(member=member, kind=kind, effective_on=effective_on, **fields)
     if actor is not None and getattr(actor, "is_authenticated", False):
@@ -139,6 +153,7 @@ def record_ceremony(actor, member: Member, ceremony_on: datetime.date) -> Event:
         )
     if ceremony_on is None:
         raise ValidationError("Hãy nhập ngày tổ chức lễ kết nạp.")
+    _check_not_future(ceremony_on=ceremony_on)
     before = snapshot(event)
     event.ceremony_on = ceremony_on
     _apply(member, events)
@@ -151,8 +166,15 @@ def record_ceremony(actor, member: Member, ceremony_on: datetime.date) -> Event:
 def recognise(actor, member: Member, **extra) -> Event:
     """Công nhận chính thức: effective on the day probation ends, whenever it is decided."""
     events = ordered(_lock(member))
+    ends = replay(events).probation_ends
+    decided = extra.get("decided_on")
+    if ends is not None and decided is not None and decided < ends:
+        raise ValidationError(
+            f"Quyết định công nhận đảng viên chính thức chỉ ban hành khi đã hết thời gian dự bị "
+            f"({vn.format_date(ends)}); ngày quyết định {vn.format_date(decided)} là quá sớm."
+        )
     # Without a probation under way, any date lets the replay say why recognition is impossible.
-    effective_on = replay(events).probation_ends or (events[-1].effective_on if events else None)
+    effective_on = ends or (events[-1].effective_on if events else None)
     return _record(actor, member, K.RECOGNITION, effective_on, **extra)
 
 
