@@ -59,12 +59,12 @@ def admit_candidate(actor, candidate: Candidate, *, decided_on: datetime.date, c
     if decided_on is None or cell_considered_on is None:
         raise ValidationError("Hãy nhập ngày chi bộ xét và ngày quyết định kết nạp.")
     if cell_considered_on > decided_on:
-        raise ValidationError("Chi bộ xét đề nghị kết nạp trước khi có quyết định kết nạp.")
-    age = vn.age_on(candidate.birth_date, cell_considered_on)
-    if not MIN_AGE <= age <= MAX_AGE:
+        raise ValidationError("Ngày chi bộ xét đề nghị kết nạp phải trước hoặc cùng ngày quyết định kết nạp.")
+    months = vn.months_between(candidate.birth_date, cell_considered_on)
+    if not MIN_AGE * 12 <= months <= MAX_AGE * 12:
         raise ValidationError(
-            f"Khi chi bộ xét kết nạp, người vào Đảng phải từ đủ 18 đến 60 tuổi; "
-            f"{candidate.full_name} khi đó {age} tuổi."
+            "Khi chi bộ xét kết nạp, người vào Đảng phải từ đủ 18 tuổi đến đủ 60 tuổi (tính theo tháng); "
+            f"{candidate.full_name} khi đó {months // 12} tuổi {months % 12} tháng."
         )
     if candidate.course_passed_on is None:
         raise ValidationError("Chưa có giấy chứng nhận học lớp bồi dưỡng nhận thức về Đảng.")

@@ -22,7 +22,7 @@ from dangbo.members.models import Event, EventKind
 from dangbo.orgs.models import UnitVersion
 from dangbo.workdays.calendar import WorkCalendar
 
-from .models import Candidate
+from .models import CERTIFICATE_YEARS, Candidate
 
 CEREMONY_WORKING_DAYS = 30
 RECOGNITION_WORKING_DAYS = 30
@@ -64,8 +64,15 @@ class Deadlines:
         }
 
 
+def _late(calendar: WorkCalendar, since: datetime.date, working_days: int, on: datetime.date) -> bool:
+    """More than `working_days` working days have passed since `since` by `on`: the next working
+    day after the last allowed one has come (a weekend after the deadline is not yet late)."""
+    return on >= calendar.add(since, working_days + 1)
+
+
 def pipeline_deadlines(root: UnitVersion, on: datetime.date) -> Deadlines:
     result = Deadlines(on=on)
+    horizon = on + datetime.timedelta(days=CERTIFICATE_NOTICE_DAYS)
     cell_of = probationary_on(root, on)
     latest = {}  # the current probation's (re)admission of each probationary member
     members = sorted(cell_of)
@@ -81,7 +88,8 @@ def pipeline_deadlines(root: UnitVersion, on: datetime.date) -> Deadlines:
     candidates = list(
         Candidate.unscoped.filter(
             member__isnull=True,
-            course_passed_on__lte=vn.add_years(on + datetime.timedelta(days=CERTIFICATE_NOTICE_DAYS), -5),
+            # One day of margin: a certificate of 29/02 expires on 28/02 (checked exactly below).
+            course_passed_on__lte=vn.add_years(horizon, -CERTIFICATE_YEARS) + datetime.timedelta(days=1),
             cell_id__in=UnitVersion.objects.on(on).under(root.path).values("unit_id"),
         ).values_list("id", "family_name", "middle_name", "given_name", "sort_key", "cell_id", "course_passed_on")
     )
@@ -97,16 +105,18 @@ def pipeline_deadlines(root: UnitVersion, on: datetime.date) -> Deadlines:
         deadline = partial(Deadline, member_id, name, sort_key, unit_id, names.get(unit_id, ""))
         if ceremony is None:
             due = calendar.add(decided, CEREMONY_WORKING_DAYS)
-            result.ceremonies.append(deadline(decided, due, on > due))
+            result.ceremonies.append(deadline(decided, due, _late(calendar, decided, CEREMONY_WORKING_DAYS, on)))
             continue
         ends = vn.add_years(ceremony, 1)
         if on < ends <= on + datetime.timedelta(days=PROBATION_NOTICE_DAYS):
             result.probations.append(deadline(ceremony, ends, False))
         elif ends <= on:
             due = calendar.add(ends, RECOGNITION_WORKING_DAYS)
-            result.recognitions.append(deadline(ends, due, on > due))
+            result.recognitions.append(deadline(ends, due, _late(calendar, ends, RECOGNITION_WORKING_DAYS, on)))
     for candidate_id, family, middle, given, sort_key, cell_id, passed in candidates:
-        expires = vn.add_years(passed, 5)
+        expires = vn.add_years(passed, CERTIFICATE_YEARS)
+        if expires > horizon:
+            continue
         name = " ".join(p for p in (family, middle, given) if p)
         result.certificates.append(
             Deadline(candidate_id, name, sort_key, cell_id, names.get(cell_id, ""), passed, expires, expires <= on)

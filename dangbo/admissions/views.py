@@ -46,6 +46,8 @@ def pipeline(request):
     words = vn.fold(request.GET.get("q", "")).split()
     for word in words:
         candidates = candidates.filter(Q(search_name__startswith=word) | Q(search_name__contains=f" {word}"))
+    if stage not in Stage.values:
+        stage = ""  # an unknown stage filters nothing, like the member list's filters
     if stage == Stage.ADMITTED:
         candidates = candidates.filter(member__isnull=False)
     elif stage:
@@ -75,7 +77,7 @@ def candidate_edit(request, candidate_id: int | None = None):
     candidate = candidate_or_404(scope, candidate_id) if candidate_id else Candidate()
     if candidate.member_id:
         return redirect("member_detail", member_id=candidate.member_id)
-    form = CandidateForm(_cells(scope), request.POST or None, instance=candidate)
+    form = CandidateForm(_cells(scope), request.POST if request.method == "POST" else None, instance=candidate)
     error = None
     if request.method == "POST" and form.is_valid():
         try:

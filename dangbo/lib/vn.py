@@ -106,11 +106,15 @@ def add_months(value: datetime.date, months: int) -> datetime.date:
 def add_calendar_gap(value: datetime.date, start: datetime.date, end: datetime.date) -> datetime.date:
     """`value` moved later by the calendar distance from `start` to `end` (whole months, then days),
     so that a gap of exactly two years moves a date by exactly two years."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if add_months(start, months) > end:
-        months -= 1
+    months = months_between(start, end)
     days = (end - add_months(start, months)).days
     return add_months(value, months) + datetime.timedelta(days=days)
+
+
+def months_between(start: datetime.date, end: datetime.date) -> int:
+    """Whole months from `start` to `end` (an age counted in months)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if add_months(start, months) > end else months
 
 
 def age_on(birth_date: datetime.date, on: datetime.date) -> int:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
-from dangbo.orgs.models import CELL_KINDS, Unit
+from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from . import actions
 from .events import READMITTABLE, RESTORABLE, Timeline
@@ -42,9 +42,14 @@ def possible_kinds(timeline: Timeline) -> list[str]:
 
 
 def _cells(scope) -> list[tuple[int, str]]:
-    """The cells of the scope today, by name: the units a member may be brought into."""
-    cells = scope.units_on(today()).filter(kind__in=CELL_KINDS).values_list("unit_id", "name")
-    return sorted(cells[:MAX_CELL_CHOICES], key=lambda c: vn.text_sort_key(c[1]))
+    """The cells of the scope today, by name, each with the unit above it ("Chi bộ Văn phòng" is
+    the name of a cell in many committees): the units a member may be brought into."""
+    units = scope.units_on(today())
+    cells = list(units.filter(kind__in=CELL_KINDS).values_list("unit_id", "name", "parent_id")[:MAX_CELL_CHOICES])
+    parents = UnitVersion.objects.on(today()).filter(unit_id__in={c[2] for c in cells})
+    parents = dict(parents.values_list("unit_id", "name"))
+    labelled = [(unit_id, f"{name} — {parents.get(parent_id, '')}") for unit_id, name, parent_id in cells]
+    return sorted(labelled, key=lambda c: vn.text_sort_key(c[1]))
 
 
 def _kind_or_404(kind: str) -> str:
@@ -60,7 +65,8 @@ def event_new(request, member_id: int, kind: str):
     kind = _kind_or_404(kind)
     timeline = actions.timeline_of(member)
     cells = _cells(scope)
-    form = EventForm(kind, cells, request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = EventForm(kind, cells, request.POST if posted else None, request.FILES if posted else None)
     error = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

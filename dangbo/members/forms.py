@@ -8,7 +8,14 @@ from django import forms
 from .models import EventKind
 
 K = EventKind
-SCAN_TYPES = {"pdf", "jpg", "jpeg", "png"}
+# The first bytes of each accepted kind of file: the extension alone proves nothing.
+SCAN_SIGNATURES = {
+    "pdf": [b"%PDF-"],
+    "jpg": [b"\xff\xd8\xff"],
+    "jpeg": [b"\xff\xd8\xff"],
+    "png": [b"\x89PNG\r\n\x1a\n"],
+}
+SCAN_TYPES = set(SCAN_SIGNATURES)
 SCAN_MAX_BYTES = 10 * 1024 * 1024
 
 
@@ -89,6 +96,10 @@ class DecisionFields(forms.Form):
             raise forms.ValidationError("Bản chụp phải là tệp PDF, JPG hoặc PNG.")
         if scan.size > SCAN_MAX_BYTES:
             raise forms.ValidationError("Bản chụp lớn hơn 10 MB.")
+        head = scan.read(8)
+        scan.seek(0)
+        if not any(head.startswith(magic) for magic in SCAN_SIGNATURES[suffix]):
+            raise forms.ValidationError("Nội dung tệp không phải PDF, JPG hoặc PNG như phần đuôi tên tệp.")
         return scan
 
     def decision(self) -> dict:

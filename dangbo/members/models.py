@@ -61,6 +61,7 @@ class Member(models.Model):
         null=True,
         blank=True,
         validators=[RegexValidator(r"^[0-9]{12}$", "Số căn cước công dân gồm đúng 12 chữ số.")],
+        error_messages={"unique": "Số căn cước công dân này đã có trong hồ sơ một đảng viên khác."},
     )
     education = models.CharField("giáo dục phổ thông", max_length=16, default="12/12")
     qualification = models.CharField("chuyên môn, nghiệp vụ", max_length=128, blank=True)

@@ -87,6 +87,7 @@ def member_detail(request, member_id: int):
         "current": next((s for s in stints if s.kind == "official" and _holds_on(s, on)), None),
         "linkable_units": set(in_scope_now),
         "events": events,
+        "active_events": sum(1 for e in events if e.cancelled_at is None),
         "timeline": timeline,
         "party_age": timeline.party_age_on(on),
         "records": scope.records,
