@@ -10,17 +10,20 @@ from __future__ import annotations
 import datetime
 import io
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+
+from . import vn
 
 DATE_FORMAT = "dd/mm/yyyy"
 NUMBER_FORMAT = "#,##0"
 _thin = Side(style="thin", color="999999")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+WRAP_TOP = Alignment(vertical="top", wrap_text=True)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -60,7 +63,7 @@ def workbook(
             for index, value in enumerate(values, start=1):
                 cell = sheet.cell(row=line, column=index, value=value)
                 cell.border = BORDER
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
+                cell.alignment = WRAP_TOP
                 if isinstance(value, datetime.date):
                     cell.number_format = DATE_FORMAT
                 elif isinstance(value, int):
@@ -79,7 +82,9 @@ def workbook(
 
 
 def response(content: bytes, filename: str) -> HttpResponse:
-    """An HTTP download of the workbook; the name is given in ASCII and in UTF-8."""
+    """An HTTP download of the workbook; the name is given in UTF-8 (filename*) and, for clients
+    that read only `filename`, without diacritics."""
     reply = HttpResponse(content, content_type=XLSX_TYPE)
-    reply["Content-Disposition"] = content_disposition_header(True, filename)
+    plain = "".join(c if c.isascii() and c not in '"\\' else "_" for c in vn.fold(filename))
+    reply["Content-Disposition"] = f'attachment; filename="{plain}"; filename*=UTF-8\'\'{quote(filename)}'
     return reply

@@ -72,13 +72,13 @@ def _row(number, member: Member, events: list[Event], subtree: set[int], names: 
             left = _lines(_d(leaving.effective_on), leaving.get_kind_display())
     occupation = f"{member.occupation} {member.workplace}".lower()
     notes = []
-    if status == MemberStatus.PROBATIONARY:
+    if status == MemberStatus.PROBATIONARY and left_on is None:
         notes.append("Dự bị")
-    for e in events:
+    for e in events if left_on is None else ():  # notes on the register's day, for those still here
         if e.kind == K.EXEMPTION and e.effective_on <= on and (e.ends_on is None or e.ends_on > on):
-            notes.append(f"Miễn sinh hoạt từ {_d(e.effective_on)}")
+            notes.append(f"Miễn công tác và sinh hoạt đảng từ {_d(e.effective_on)}")
         if e.kind == K.TEMPORARY_AWAY and e.effective_on <= on < (e.ends_on or on):
-            notes.append(f"Sinh hoạt tạm thời nơi khác đến {_d(e.ends_on)}")
+            notes.append(f"Sinh hoạt tạm thời ở nơi khác đến ngày {_d(e.ends_on)}")
     return [
         number,
         _lines(member.full_name, f"({member.other_name})" if member.other_name else ""),
@@ -102,13 +102,28 @@ def register_workbook(root: UnitVersion, on: datetime.date) -> bytes:
     current = list(counted_stints(root, on).select_related("member").order_by("member__sort_key", "member_id"))
     counted = {s.member_id for s in current}
     year_start = datetime.date(on.year, 1, 1)
-    gone = (
+    gone = list(
         Stint.unscoped.filter(kind=StintKind.OFFICIAL, unit_id__in=subtree, end__gte=year_start, end__lte=on)
         .exclude(member_id__in=counted)
         .select_related("member")
-        .order_by("member__sort_key", "member_id", "-end")
+        .order_by("member__sort_key", "member_id", "end")
     )
-    gone = list({s.member_id: s for s in reversed(list(gone))}.values())  # each member once, latest stint
+    # Kept if the cell was inside the root on the member's last day there (cells move between
+    # committees: a cell that joined the root later left someone else's register).
+    versions = defaultdict(list)
+    for unit_id, path, valid_from, valid_to in UnitVersion.objects.filter(
+        unit_id__in={s.unit_id for s in gone}
+    ).values_list("unit_id", "path", "valid_from", "valid_to"):
+        versions[unit_id].append((path, valid_from, valid_to))
+
+    def inside_on(unit_id, day):
+        return any(
+            path.startswith(root.path) and valid_from <= day and (valid_to is None or day < valid_to)
+            for path, valid_from, valid_to in versions[unit_id]
+        )
+
+    last = {s.member_id: s for s in gone}  # each member once, their latest stint
+    gone = [s for s in last.values() if inside_on(s.unit_id, s.end - datetime.timedelta(days=1))]
     gone.sort(key=lambda s: (s.member.sort_key, s.member_id))
     member_ids = counted | {s.member_id for s in gone}
     events = defaultdict(list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -53,7 +54,7 @@ def badges(request):
         sex = {"M": "Nam", "F": "Nữ"}
         table = [
             [i, r.name, r.birth_date, sex.get(r.sex, ""), r.unit_name, r.admitted_on, r.official_on, r.party_start,
-             f"{r.years} năm", r.reached_on]
+             f"Huy hiệu {r.years} năm tuổi Đảng", r.reached_on]
             for i, r in enumerate(rows, 1)
         ]  # fmt: skip
         content = xlsx.workbook(
@@ -68,7 +69,7 @@ def badges(request):
         )  # fmt: skip
         return xlsx.response(content, f"Huy hiệu Đảng {unit.name} {occasion:%d-%m-%Y}.xlsx")
     context = {"unit": unit, "occasion": occasion, "choices": choices, "rows": rows,
-               "since": previous_occasion(occasion)}  # fmt: skip
+               "since": previous_occasion(occasion), "years": settings.BADGE_YEARS}  # fmt: skip
     return render(request, "members/badges.html", context)
 
 
