@@ -6,8 +6,8 @@
 - Party-awareness certificates (valid 5 years) of candidates not yet admitted, expiring soon.
 
 Working days skip weekends and the public holidays of `dangbo.workdays` (kept as data). Everything
-is read in a handful of queries, whatever the size of the scope (one more per 5,000 probationary
-members).
+is read in a handful of queries, whatever the size of the scope (the listing's names: one more
+per 5,000 probationary members).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from dangbo.lib import vn
-from dangbo.members.figures import probationary_on
-from dangbo.members.models import Event, EventKind
+from dangbo.members.figures import probations_on
+from dangbo.members.models import Member
 from dangbo.orgs.models import UnitVersion
 from dangbo.workdays.calendar import WorkCalendar
 
@@ -70,39 +70,14 @@ def _late(calendar: WorkCalendar, since: datetime.date, working_days: int, on: d
     return on >= calendar.add(since, working_days + 1)
 
 
-def pipeline_deadlines(root: UnitVersion, on: datetime.date) -> Deadlines:
+def pipeline_deadlines(root: UnitVersion, on: datetime.date, *, names: bool = True) -> Deadlines:
+    """The deadlines of the subtree on `on`; `names=False` leaves out the people's and cells' names
+    (the overview shows the counts only)."""
     result = Deadlines(on=on)
     horizon = on + datetime.timedelta(days=CERTIFICATE_NOTICE_DAYS)
-    cell_of = probationary_on(root, on)
-    latest = {}  # the current probation's (re)admission of each probationary member
-    members = sorted(cell_of)
-    for chunk in range(0, len(members), CHUNK):
-        admissions = (
-            Event.unscoped.active()
-            .filter(kind__in=[EventKind.ADMISSION, EventKind.READMISSION], member_id__in=members[chunk : chunk + CHUNK])
-            .order_by("member_id", "effective_on", "pk")
-            .values_list("member_id", "effective_on", "ceremony_on", "member__family_name", "member__middle_name",
-                         "member__given_name", "member__sort_key")
-        )  # fmt: skip
-        latest.update((row[0], row) for row in admissions)
-    candidates = list(
-        Candidate.unscoped.filter(
-            member__isnull=True,
-            # One day of margin: a certificate of 29/02 expires on 28/02 (checked exactly below).
-            course_passed_on__lte=vn.add_years(horizon, -CERTIFICATE_YEARS) + datetime.timedelta(days=1),
-            cell_id__in=UnitVersion.objects.on(on).under(root.path).values("unit_id"),
-        ).values_list("id", "family_name", "middle_name", "given_name", "sort_key", "cell_id", "course_passed_on")
-    )
-    names = dict(
-        UnitVersion.objects.on(on)
-        .filter(unit_id__in={*cell_of.values(), *(c[5] for c in candidates)})
-        .values_list("unit_id", "name")
-    )
     calendar = WorkCalendar(on - datetime.timedelta(days=800), on + datetime.timedelta(days=120))
-    for member_id, decided, ceremony, family, middle, given, sort_key in latest.values():
-        unit_id = cell_of[member_id]
-        name = " ".join(p for p in (family, middle, given) if p)
-        deadline = partial(Deadline, member_id, name, sort_key, unit_id, names.get(unit_id, ""))
+    for member_id, unit_id, decided, ceremony in probations_on(root, on):
+        deadline = partial(Deadline, member_id, "", "", unit_id, "")
         if ceremony is None:
             due = calendar.add(decided, CEREMONY_WORKING_DAYS)
             result.ceremonies.append(deadline(decided, due, _late(calendar, decided, CEREMONY_WORKING_DAYS, on)))
@@ -113,14 +88,51 @@ def pipeline_deadlines(root: UnitVersion, on: datetime.date) -> Deadlines:
         elif ends <= on:
             due = calendar.add(ends, RECOGNITION_WORKING_DAYS)
             result.recognitions.append(deadline(ends, due, _late(calendar, ends, RECOGNITION_WORKING_DAYS, on)))
+    # Candidates with a certificate expiring by the horizon (one day of margin: a certificate of
+    # 29/02 expires on 28/02, checked exactly below), then those followed in the subtree.
+    candidates = list(
+        Candidate.unscoped.filter(
+            member__isnull=True,
+            course_passed_on__lte=vn.add_years(horizon, -CERTIFICATE_YEARS) + datetime.timedelta(days=1),
+        ).values_list("id", "family_name", "middle_name", "given_name", "sort_key", "cell_id", "course_passed_on")
+    )
+    inside = set(
+        UnitVersion.objects.on(on)
+        .under(root.path)
+        .filter(unit_id__in={c[5] for c in candidates})
+        .values_list("unit_id", flat=True)
+    )
     for candidate_id, family, middle, given, sort_key, cell_id, passed in candidates:
         expires = vn.add_years(passed, CERTIFICATE_YEARS)
-        if expires > horizon:
+        if expires > horizon or cell_id not in inside:
             continue
         name = " ".join(p for p in (family, middle, given) if p)
-        result.certificates.append(
-            Deadline(candidate_id, name, sort_key, cell_id, names.get(cell_id, ""), passed, expires, expires <= on)
-        )
+        result.certificates.append(Deadline(candidate_id, name, sort_key, cell_id, "", passed, expires, expires <= on))
+    people = [*result.ceremonies, *result.probations, *result.recognitions]
+    if names and (people or result.certificates):
+        _name(people, result.certificates, on)
     for rows in (result.ceremonies, result.probations, result.recognitions, result.certificates):
-        rows.sort(key=lambda d: (d.due, d.sort_key))
+        rows.sort(key=lambda d: (d.due, d.sort_key, d.person_id))
     return result
+
+
+def _name(people: list[Deadline], certificates: list[Deadline], on: datetime.date) -> None:
+    """Fill in the members' names and sort keys and the cells' names."""
+    members = {}
+    ids = sorted({d.person_id for d in people})
+    for chunk in range(0, len(ids), CHUNK):
+        rows = Member.unscoped.filter(pk__in=ids[chunk : chunk + CHUNK]).values_list(
+            "id", "family_name", "middle_name", "given_name", "sort_key"
+        )
+        members.update((row[0], row[1:]) for row in rows)
+    cells = dict(
+        UnitVersion.objects.on(on)
+        .filter(unit_id__in={d.unit_id for d in people + certificates})
+        .values_list("unit_id", "name")
+    )
+    for deadline in people:
+        family, middle, given, sort_key = members[deadline.person_id]
+        deadline.name = " ".join(p for p in (family, middle, given) if p)
+        deadline.sort_key = sort_key
+    for deadline in people + certificates:
+        deadline.unit_name = cells.get(deadline.unit_id, "")

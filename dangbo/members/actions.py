@@ -68,7 +68,7 @@ def _apply(member: Member, events: list[Event]) -> Timeline:
     if sorted(old, key=repr) != sorted(new, key=repr):
         Stint.unscoped.filter(member=member).delete()
         Stint.unscoped.bulk_create(
-            Stint(member=member, unit_id=u, kind=k, status=s, start=a, end=b) for u, k, s, a, b in new
+            Stint.of(member=member, unit_id=u, kind=k, status=s, start=a, end=b) for u, k, s, a, b in new
         )
 
         def counted(rows):

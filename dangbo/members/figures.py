@@ -14,7 +14,7 @@ from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
-from .models import MemberStatus, Stint, StintKind, TheoryLevel, UnitTally
+from .models import Stint, TheoryLevel, UnitTally
 from .tallies import UNIT_MEASURES
 
 # Age bands of the party statistics forms: (key, label, lowest age, highest age or None).
@@ -55,23 +55,58 @@ def counted_stints(root: UnitVersion, on: datetime.date):
 # Below this many units, a subtree's stints are read unit by unit; above, from the probation index.
 _FEW_UNITS = 200
 
+# The probationary members open on a day with the (re)admission that began their probation. The
+# stints drive the query (SQLite takes CROSS JOIN as the join order), read through three small
+# partial indexes: probations not ended; the short ones (at most Stint.LASTING_DAYS: a recognition
+# takes effect a year after the ceremony, so nearly all), which began within that time before the
+# day; and the few longer ones. The cell must lie in the subtree that day; the admission is
+# the member's latest active one.
+_PROBATIONS_SQL = """
+SELECT s.member_id, s.unit_id, e.effective_on, e.ceremony_on
+FROM members_stint s {units_join}
+CROSS JOIN members_event e
+WHERE s.kind = 'official' AND s.status = 'probationary' AND s.start <= %(d)s AND {end_condition}
+  AND {unit_condition}
+  AND e.id = (SELECT e2.id FROM members_event e2
+              WHERE e2.member_id = s.member_id AND e2.kind IN ('admission', 'readmission')
+                AND e2.cancelled_at IS NULL
+              ORDER BY e2.effective_on DESC, e2.id DESC LIMIT 1)
+"""
 
-def probationary_on(root: UnitVersion, on: datetime.date) -> dict[int, int]:
-    """{member: cell} of the probationary members counted in the subtree on `on` (the admission
-    pipeline's deadlines follow them). A small subtree reads its units' stints; a large one reads
-    the few stints open in probation on that day through a partial index (two range seeks: open
-    ended, or ending after the day) and keeps those in the subtree."""
-    subtree = list(UnitVersion.objects.on(on).under(root.path).values_list("unit_id", flat=True)[: _FEW_UNITS + 1])
-    probation = Stint.unscoped.filter(kind=StintKind.OFFICIAL, status=MemberStatus.PROBATIONARY, start__lte=on)
-    if len(subtree) <= _FEW_UNITS:
-        rows = probation.filter(Q(end__isnull=True) | Q(end__gt=on), unit_id__in=subtree)
-        return dict(rows.values_list("member_id", "unit_id"))
-    subtree = set(UnitVersion.objects.on(on).under(root.path).values_list("unit_id", flat=True))
-    columns = ("member_id", "unit_id")
-    rows = probation.filter(end__isnull=True).values_list(*columns).union(
-        probation.filter(end__gt=on).values_list(*columns), all=True
-    )
-    return {member_id: unit_id for member_id, unit_id in rows if unit_id in subtree}
+
+def probations_on(root: UnitVersion, on: datetime.date) -> list[tuple[int, int, datetime.date, datetime.date | None]]:
+    """[(member, cell, admission decision, ceremony)] of the probationary members counted in the
+    subtree on `on` (the admission pipeline's deadlines follow them). A small subtree names its
+    cells; a large one is joined to the tree of that day."""
+    few = list(UnitVersion.objects.on(on).under(root.path).values_list("unit_id", flat=True)[: _FEW_UNITS + 1])
+    params = {"d": on, "p": root.path + "%"}
+    if len(few) <= _FEW_UNITS:
+        units_join = ""
+        unit_condition = "s.unit_id IN ({})".format(", ".join(str(int(u)) for u in few) or "NULL")
+    else:
+        units_join = "CROSS JOIN orgs_unitversion v"
+        unit_condition = (
+            "v.unit_id = s.unit_id AND v.valid_from <= %(d)s AND (v.valid_to IS NULL OR v.valid_to > %(d)s) "
+            "AND v.path LIKE %(p)s"
+        )
+    params["recent"] = on - datetime.timedelta(days=Stint.LASTING_DAYS)
+    ends = [
+        's."end" IS NULL',
+        's."end" > %(d)s AND s.start > %(recent)s AND NOT s.lasting',  # short: begun recently
+        's."end" > %(d)s AND s.lasting',
+    ]
+    parts = [
+        _PROBATIONS_SQL.format(units_join=units_join, end_condition=end, unit_condition=unit_condition) for end in ends
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    # SQLite returns dates as text.
+    return [(m, u, _as_date(decided), _as_date(ceremony)) for m, u, decided, ceremony in rows]
+
+
+def _as_date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # One row per direct sub-unit on the day (and the root itself when it is a cell): its latest tally

@@ -139,8 +139,14 @@ class Stint(models.Model):
     status = models.CharField("trạng thái", max_length=16, choices=MemberStatus.choices)
     start = models.DateField("từ ngày")
     end = models.DateField("đến ngày (không kể)", null=True, blank=True)
+    # Closed after more than LASTING_DAYS (set by `of`, the one way stints are made), so that the
+    # few long closed probations can be found on any past day without reading every later one.
+    lasting = models.BooleanField(default=False, editable=False)
 
     unscoped = StintQuerySet.as_manager()
+
+    LASTING_DAYS = 730
+
 
     class Meta:
         verbose_name = "quá trình sinh hoạt"
@@ -148,11 +154,22 @@ class Stint(models.Model):
         indexes = [
             models.Index(fields=["unit", "start"]),
             models.Index(fields=["member", "start"]),
-            # The probationary stints open on a day (figures.probationary_on): few among all.
+            # The probationary stints open on a day (figures.probations_on): few among all. Those
+            # still open; those begun in the last LASTING_DAYS; and the few long closed ones.
             models.Index(
-                fields=["end", "start"],
-                condition=models.Q(status="probationary", kind="official"),
-                name="stint_probation_open",
+                fields=["start"],
+                condition=models.Q(status="probationary", kind="official", end__isnull=True),
+                name="stint_probation_unended",
+            ),
+            models.Index(
+                fields=["start"],
+                condition=models.Q(status="probationary", kind="official", lasting=False),
+                name="stint_probation",
+            ),
+            models.Index(
+                fields=["start"],
+                condition=models.Q(status="probationary", kind="official", lasting=True),
+                name="stint_probation_lasting",
             ),
         ]
         constraints = [
@@ -165,6 +182,12 @@ class Stint(models.Model):
 
     def __str__(self):
         return f"{self.member_id} @ {self.unit_id} [{self.start}, {self.end})"
+
+    @classmethod
+    def of(cls, **fields) -> Stint:
+        stint = cls(**fields)
+        stint.lasting = stint.end is not None and (stint.end - stint.start).days > cls.LASTING_DAYS
+        return stint
 
 
 class EventKind(models.TextChoices):

@@ -33,7 +33,7 @@ def overview(request, unit_id: int | None = None):
         ]  # fmt: skip
         context["table_total"] = table_cells_html(table_numbers(overview.total), "th")
         context["ancestors"] = _trail(scope, root, on)
-        context["deadlines"] = pipeline_deadlines(root, on).counts()
+        context["deadlines"] = pipeline_deadlines(root, on, names=False).counts()
     return render(request, "orgs/overview.html", context)
 
 
