@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 
 from dangbo.lib import vn
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
@@ -253,52 +253,58 @@ def _difference(before: list, after: list) -> list[tuple[datetime.date, datetime
     return result
 
 
-def _split(unit_id: int, day: datetime.date) -> None:
-    """Make a tally row of the unit start exactly on `day` (if one covers it)."""
-    row = (
-        UnitTally.objects.filter(unit_id=unit_id, valid_from__lt=day)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
-        .first()
+def _apply_difference(unit_id: int, difference: list) -> None:
+    """Add `difference` [(from, to, counts)] to the unit's rows: read the rows from the first day
+    it touches (and the one ending there, to merge with), recompute them, write them back."""
+    first = difference[0][0]
+    measures = _measure_columns()
+    stored = list(
+        UnitTally.objects.filter(unit_id=unit_id)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
+        .order_by("valid_from")
+        .values_list("id", "valid_from", "valid_to", *measures)
     )
-    if row is None:
-        return
-    tail_end = row.valid_to
-    UnitTally.objects.filter(pk=row.pk).update(valid_to=day)
-    row.pk, row.valid_from, row.valid_to = None, day, tail_end
-    row.save(force_insert=True)
+    days = sorted({d for row in stored for d in row[1:3] if d is not None}
+                  | {d for a, b, _ in difference for d in (a, b) if d is not None})  # fmt: skip
+    starts = [row[1] for row in stored]
+    rows: list[list] = []  # [from, to, counts]
+    for i, day in enumerate(days):
+        end = days[i + 1] if i + 1 < len(days) else None
+        counts = Counter()
+        at = bisect.bisect_right(starts, day) - 1  # the stored row starting last on or before the day
+        if at >= 0 and (stored[at][2] is None or day < stored[at][2]):
+            counts.update(dict(zip(measures, stored[at][3:])))
+        elif not any(a <= day and (b is None or day < b) for a, b, _ in difference):
+            continue  # a gap in the unit's life, untouched
+        for a, b, change in difference:
+            if a <= day and (b is None or day < b):
+                counts.update(change)
+        counts = +counts
+        if any(v < 0 for v in counts.values()):
+            raise AssertionError(f"negative tally for unit {unit_id} on {day}")
+        if not counts:
+            continue
+        if rows and rows[-1][1] == day and rows[-1][2] == counts:
+            rows[-1][1] = end
+        else:
+            rows.append([day, end, counts])
+    UnitTally.objects.filter(pk__in=[row[0] for row in stored]).delete()
+    UnitTally.objects.bulk_create(
+        UnitTally(unit_id=unit_id, valid_from=a, valid_to=b, **{m: counts.get(m, 0) for m in measures})
+        for a, b, counts in rows
+    )
 
 
 def adjust_tallies(member, before: Iterable[StintRow], after: Iterable[StintRow]) -> int:
     """Move the tallies by the difference between the member's official stints `before` and
-    `after` a change; returns the number of (unit, interval) differences applied."""
+    `after` a change; returns the number of units whose rows changed."""
     before, after = list(before), list(after)
     windows = _windows({row[0] for row in before + after})
     old, new = _member_items(before, member, windows), _member_items(after, member, windows)
-    applied = 0
-    touched: dict[int, set] = {}
-    for target in set(old) | set(new):
+    changed = 0
+    for target in sorted(set(old) | set(new)):
         difference = _difference(tally_intervals(old.get(target, [])), tally_intervals(new.get(target, [])))
-        for start, end, change in difference:
-            _split(target, start)
-            if end is not None:
-                _split(target, end)
-            rows = UnitTally.objects.filter(unit_id=target, valid_from__gte=start)
-            if end is not None:
-                rows = rows.filter(valid_from__lt=end)
-            rows.update(**{measure: F(measure) + amount for measure, amount in change.items()})
-            applied += 1
-            touched.setdefault(target, set()).update(d for d in (start, end) if d is not None)
-    for target, days in touched.items():
-        _merge(target, days)
-    return applied
-
-
-def _merge(unit_id: int, days: set[datetime.date]) -> None:
-    """Join the rows meeting on each of `days` when their figures are equal, as a refresh would."""
-    for day in sorted(days):
-        rows = list(UnitTally.objects.filter(unit_id=unit_id).filter(Q(valid_to=day) | Q(valid_from=day)))
-        before = next((r for r in rows if r.valid_to == day), None)
-        after = next((r for r in rows if r.valid_from == day), None)
-        if before and after and all(getattr(before, m) == getattr(after, m) for m in _measure_columns()):
-            UnitTally.objects.filter(pk=before.pk).update(valid_to=after.valid_to)
-            after.delete()
+        if difference:
+            _apply_difference(target, difference)
+            changed += 1
+    return changed
