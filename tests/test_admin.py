@@ -264,7 +264,7 @@ def test_admin_edit_member_occupation_is_audited(admin_client):
 
 def test_admin_edit_member_with_a_stint_added_by_the_action(admin_client, huong):
     cell = UnitVersion.objects.on(d(2024, 9, 30)).filter(kind=UnitKind.ATTACHED_CELL).first().unit
-    transfer_in(None, huong, unit=cell, effective_on=d(2024, 1, 1))
+    transfer_in(None, huong, unit=cell, effective_on=d(2024, 1, 1), other_side="Đảng bộ Tỉnh Quảng Ninh")
     url = f"/admin/members/member/{huong.pk}/change/"
     data = form_data(admin_client.get(url))
     data["workplace"] = "Công ty Thử nghiệm"

@@ -170,7 +170,9 @@ def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(
         form.get_by_label(label).fill(value)
     audit_before = AuditEntry.objects.count()
     assert submit(page, form).status == 400
-    expect(page.get_by_role("alert")).to_have_text("Chi bộ xét đề nghị kết nạp trước khi có quyết định kết nạp.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Ngày chi bộ xét đề nghị kết nạp phải trước hoặc cùng ngày quyết định kết nạp."
+    )
     form = page.locator("#admit-form")
     for label, value in typed.items():
         expect(form.get_by_label(label)).to_have_value(value)

@@ -119,3 +119,40 @@ def test_a_larger_committee_keeps_the_shape():
         i for i, _, start, end in builder.stints if start <= REFERENCE_DAY and (end is None or end > REFERENCE_DAY)
     }
     assert len(current) == 44_660
+
+
+def test_demo_histories_are_events_back_to_the_admission(demo):
+    """Every member's first event is their admission; 653 admissions into the tree between the start
+    of the term and 30/09/2024, counted from the events by hand-written SQL; the stints are the
+    replay of the events."""
+    from dangbo.members.actions import timeline_of
+
+    assert rows(
+        """SELECT COUNT(*) FROM members_member m WHERE NOT EXISTS (
+             SELECT 1 FROM members_event e WHERE e.member_id = m.id AND e.kind = 'admission'
+             AND e.effective_on = m.admitted_on
+             AND NOT EXISTS (SELECT 1 FROM members_event f
+                             WHERE f.member_id = m.id AND f.effective_on < e.effective_on))"""
+    ) == [(0,)]
+    (admissions,) = rows(
+        """SELECT COUNT(*) FROM members_event WHERE kind = 'admission' AND unit_id IS NOT NULL
+           AND cancelled_at IS NULL AND effective_on >= %s AND effective_on <= %s""",
+        [TERM_2020[0], REFERENCE_DAY],
+    )[0]
+    assert admissions == 653
+    for member in Member.unscoped.order_by("pk")[::97]:
+        derived = sorted((s.unit_id, s.kind, s.status, s.start, s.end) for s in timeline_of(member).stints)
+        stored = sorted(member.stints.values_list("unit_id", "kind", "status", "start", "end"))
+        assert derived == stored, member.pk
+
+
+def test_demo_has_every_kind_of_event_and_live_deadlines(demo):
+    from dangbo.admissions.deadlines import pipeline_deadlines
+    from dangbo.demo.builder import HORIZON
+    from dangbo.members.models import EventKind
+
+    kinds = {kind for (kind,) in rows("SELECT DISTINCT kind FROM members_event")}
+    assert kinds == set(EventKind.values)
+    root = UnitVersion.objects.on(HORIZON).get(unit_id=demo["root"])
+    counts = pipeline_deadlines(root, HORIZON, names=False).counts()
+    assert all(counts[key] > 0 for key in ("ceremonies", "probations", "overdue_recognitions", "certificates")), counts

@@ -165,7 +165,7 @@ def test_admit_refuses_a_duplicate_citizen_id(actor, units):
     with pytest.raises(ValidationError) as info:
         again()
     assert "citizen_id" in info.value.message_dict
-    refused_event(again, match="đã tồn tại")
+    refused_event(again, match="đã có trong hồ sơ một đảng viên khác")
 
 
 def test_admit_refuses_missing_required_fields(actor, units):
