@@ -81,15 +81,14 @@ def measure_events(runs: int) -> dict:
     from dangbo.accounts.models import User
     from dangbo.lib.http import today
     from dangbo.members import actions
+    from dangbo.members.figures import counted_stints
     from dangbo.members.models import Member, Stint
     from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
     actor = User.objects.get(username="khoi")
     on = today()
-    sizes = {}
-    for version in UnitVersion.objects.on(on).filter(depth=1, kind="grassroots_committee"):
-        sizes[version.path] = Stint.unscoped.official().open_on(on).filter(unit__versions__path__startswith=version.path,
-                                                                           unit__versions__valid_to__isnull=True).count()
+    committees = UnitVersion.objects.on(on).filter(depth=1, kind="grassroots_committee")
+    sizes = {version.path: counted_stints(version, on).count() for version in committees}
     biggest = max(sizes, key=sizes.get)
     cells = list(UnitVersion.objects.on(on).filter(path__startswith=biggest, kind__in=CELL_KINDS)
                  .values_list("unit_id", flat=True))  # fmt: skip
@@ -106,8 +105,13 @@ def measure_events(runs: int) -> dict:
         for member_id, unit_id in stints:
             member = Member.unscoped.get(pk=member_id)
             executed = []
+
+            def counting(execute, sql, *rest, executed=executed):
+                executed.append(sql)
+                return execute(sql, *rest)
+
             start = time.perf_counter()
-            with connection.execute_wrapper(lambda ex, sql, *rest: executed.append(sql) or ex(sql, *rest)):
+            with connection.execute_wrapper(counting):
                 record(member, unit_id)
             recorded.append((time.perf_counter() - start) * 1000)
             queries.append(len(executed))
