@@ -1,7 +1,10 @@
-"""Assertions shared by the action tests."""
+"""Assertions and hand-written SQL shared by the tests."""
+
+import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from dangbo.audit.models import AuditEntry
 from dangbo.members.models import Member, Stint, UnitTally
@@ -31,3 +34,16 @@ def refused(call, *, match: str | None = None) -> str:
         assert match in message, message
     assert row_counts() == before
     return message
+
+
+def hand_path(unit_id: int, on: datetime.date) -> str:
+    """The unit's path on `on`, by hand-written SQL (independent of the app's ORM)."""
+    sql = """
+        SELECT path FROM orgs_unitversion
+        WHERE unit_id = %s AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [unit_id, on, on])
+        rows = cursor.fetchall()
+    assert len(rows) == 1, rows
+    return rows[0][0]

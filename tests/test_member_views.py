@@ -16,6 +16,7 @@ from dangbo.lib import vn
 from dangbo.members.actions import timeline_of
 from dangbo.members.figures import AGE_BANDS
 from dangbo.members.models import Member
+from tests.helpers import hand_path
 
 LIST = "/dang-vien/"
 ON = REFERENCE_DAY.isoformat()  # "2024-09-30"
@@ -29,18 +30,6 @@ def detail(member_id: int) -> str:
 
 
 # --- hand-written SQL, independent of the app's ORM ---------------------------------------------
-
-
-def hand_path(unit_id: int, on: datetime.date) -> str:
-    sql = """
-        SELECT path FROM orgs_unitversion
-        WHERE unit_id = %s AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit_id, on, on])
-        rows = cursor.fetchall()
-    assert len(rows) == 1, rows
-    return rows[0][0]
 
 
 def hand_member_ids(unit_id: int, on: datetime.date) -> list[int]:

@@ -30,7 +30,7 @@ from dangbo.members.actions import admit, recognise, record_ceremony
 from dangbo.members.figures import subtree_figures
 from dangbo.members.models import Event, Member, MemberStatus, Stint, StintKind, UnitTally
 from dangbo.orgs.models import Unit, UnitKind, UnitVersion
-from tests.helpers import is_vietnamese
+from tests.helpers import hand_path, is_vietnamese
 
 d = datetime.date
 DAY = datetime.timedelta(days=1)
@@ -127,18 +127,6 @@ def as_date(value) -> datetime.date | None:
     if value is None or isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value)[:10])
-
-
-def hand_path(unit_id: int, on: datetime.date) -> str:
-    sql = """
-        SELECT path FROM orgs_unitversion
-        WHERE unit_id = %s AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit_id, on, on])
-        rows = cursor.fetchall()
-    assert len(rows) == 1, rows
-    return rows[0][0]
 
 
 def hand_calendar() -> dict[datetime.date, bool]:

@@ -44,6 +44,7 @@ from dangbo.members.badges import badge_list, next_occasion, occasions_between, 
 from dangbo.members.models import Member
 from dangbo.orgs.actions import found_unit
 from dangbo.orgs.models import Unit, UnitKind, UnitVersion
+from tests.helpers import hand_path
 
 d = datetime.date
 DAY = datetime.timedelta(days=1)
@@ -90,7 +91,6 @@ BADGE_COLUMNS = [
 # Columns of the register (0-based) that record a leaving.
 WENT_TO, CAME_FROM, DIED, LEFT, NOTES = 9, 10, 11, 12, 13
 
-
 # --- hand computations, independent of the code under test ----------------------------------------
 
 
@@ -121,18 +121,6 @@ def hand_previous(occasion: datetime.date) -> datetime.date:
 
 def _as_date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
-
-
-def hand_path(unit_id: int, on: datetime.date) -> str:
-    sql = """
-        SELECT path FROM orgs_unitversion
-        WHERE unit_id = %s AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit_id, on, on])
-        rows = cursor.fetchall()
-    assert len(rows) == 1, rows
-    return rows[0][0]
 
 
 def hand_counted(unit_id: int, on: datetime.date, *, status: str | None = None) -> list[int]:
