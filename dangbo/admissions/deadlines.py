@@ -76,16 +76,19 @@ def pipeline_deadlines(root: UnitVersion, on: datetime.date, *, names: bool = Tr
     result = Deadlines(on=on)
     horizon = on + datetime.timedelta(days=CERTIFICATE_NOTICE_DAYS)
     calendar = WorkCalendar(on - datetime.timedelta(days=800), on + datetime.timedelta(days=120))
+    notice = on + datetime.timedelta(days=PROBATION_NOTICE_DAYS)
     for member_id, unit_id, decided, ceremony in probations_on(root, on):
+        ends = vn.add_years(ceremony, 1) if ceremony is not None else None
+        if ends is not None and ends > notice:
+            continue  # most probationary members: nothing due yet
         deadline = partial(Deadline, member_id, "", "", unit_id, "")
         if ceremony is None:
             due = calendar.add(decided, CEREMONY_WORKING_DAYS)
             result.ceremonies.append(deadline(decided, due, _late(calendar, decided, CEREMONY_WORKING_DAYS, on)))
             continue
-        ends = vn.add_years(ceremony, 1)
-        if on < ends <= on + datetime.timedelta(days=PROBATION_NOTICE_DAYS):
+        if on < ends:
             result.probations.append(deadline(ceremony, ends, False))
-        elif ends <= on:
+        else:
             due = calendar.add(ends, RECOGNITION_WORKING_DAYS)
             result.recognitions.append(deadline(ends, due, _late(calendar, ends, RECOGNITION_WORKING_DAYS, on)))
     # Candidates with a certificate expiring by the horizon (one day of margin: a certificate of

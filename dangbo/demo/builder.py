@@ -558,7 +558,8 @@ class DemoBuilder:
             timeline = replay(events)
             member.official_on = timeline.official_on
             rows.extend(Stint.of(member=member, unit_id=s.unit_id, kind=s.kind, status=s.status, start=s.start,
-                                 end=s.end) for s in timeline.stints)  # fmt: skip
+                                 end=s.end, decided_on=s.decided_on, ceremony_on=s.ceremony_on)
+                        for s in timeline.stints)  # fmt: skip
         Member.unscoped.bulk_create(self.members, batch_size=2000)
         Event.unscoped.bulk_create([e for events in histories for e in events], batch_size=5000)
         Stint.unscoped.bulk_create(rows, batch_size=5000)

@@ -63,16 +63,15 @@ def _apply(member: Member, events: list[Event]) -> Timeline:
         error = _unit_span_error(span.unit_id, span.start, span.end)
         if error:
             raise ValidationError(error)
-    old = list(Stint.unscoped.filter(member=member).values_list("unit_id", "kind", "status", "start", "end"))
-    new = [(s.unit_id, s.kind, s.status, s.start, s.end) for s in timeline.stints]
+    columns = ("unit_id", "kind", "status", "start", "end", "decided_on", "ceremony_on")
+    old = list(Stint.unscoped.filter(member=member).values_list(*columns))
+    new = [tuple(getattr(span, c) for c in columns) for span in timeline.stints]
     if sorted(old, key=repr) != sorted(new, key=repr):
         Stint.unscoped.filter(member=member).delete()
-        Stint.unscoped.bulk_create(
-            Stint.of(member=member, unit_id=u, kind=k, status=s, start=a, end=b) for u, k, s, a, b in new
-        )
+        Stint.unscoped.bulk_create(Stint.of(member=member, **dict(zip(columns, row))) for row in new)
 
         def counted(rows):
-            return [(u, a, b, s) for u, k, s, a, b in rows if k == StintKind.OFFICIAL]
+            return [(u, a, b, s) for u, k, s, a, b, *_ in rows if k == StintKind.OFFICIAL]
 
         adjust_tallies(member, counted(old), counted(new))
     dates = {"admitted_on": timeline.admitted_on or member.admitted_on, "official_on": timeline.official_on}

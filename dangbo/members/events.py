@@ -56,6 +56,9 @@ class Span:
     status: str
     start: datetime.date
     end: datetime.date | None = None
+    # On a probationary span: the (re)admission decision and ceremony of that probation.
+    decided_on: datetime.date | None = None
+    ceremony_on: datetime.date | None = None
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Timeline:
     exemptions: list[tuple[datetime.date, datetime.date | None]] = field(default_factory=list)
     readmitted: bool = False
     status_before_leaving: str | None = None
+    probation_decided_on: datetime.date | None = None  # the decision that began the current probation
 
     @property
     def probation_ends(self) -> datetime.date | None:
@@ -130,6 +134,11 @@ def replay(events) -> Timeline:
     temporary_until: datetime.date | None = None  # end of a temporary transfer (ours or away)
     current: Span | None = None  # the open official stint
 
+    def probation():
+        if t.status != MemberStatus.PROBATIONARY:
+            return None, None
+        return t.probation_decided_on, t.ceremony_on
+
     def set_status(status, day):
         if t.statuses and t.statuses[-1][1] is None:
             t.statuses[-1][1] = day
@@ -147,7 +156,7 @@ def replay(events) -> Timeline:
         nonlocal current
         close_official(day)
         if unit_id is not None:
-            current = Span(unit_id, StintKind.OFFICIAL, t.status, day)
+            current = Span(unit_id, StintKind.OFFICIAL, t.status, day, None, *probation())
             t.stints.append(current)
 
     def end_temporary(day):
@@ -188,6 +197,7 @@ def replay(events) -> Timeline:
                 raise SequenceError("Lễ kết nạp không thể trước ngày quyết định kết nạp.")
             t.admitted_on = t.admitted_on or on
             t.status, t.ceremony_on, t.left = MemberStatus.PROBATIONARY, event.ceremony_on, None
+            t.probation_decided_on = on
             t.periods.append([on, None])
             set_status(t.status, on)
             t.home = event.unit_id
@@ -267,7 +277,7 @@ def replay(events) -> Timeline:
                     )
                 temporary_until = event.ends_on
                 if event.unit_id is not None:
-                    temporary = Span(event.unit_id, StintKind.TEMPORARY, t.status, on, event.ends_on)
+                    temporary = Span(event.unit_id, StintKind.TEMPORARY, t.status, on, event.ends_on, *probation())
                     t.stints.append(temporary)
             elif kind == K.EXEMPTION:
                 if event.ends_on is not None and event.ends_on <= on:

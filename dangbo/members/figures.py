@@ -59,18 +59,13 @@ _FEW_UNITS = 200
 # stints drive the query (SQLite takes CROSS JOIN as the join order), read through three small
 # partial indexes: probations not ended; the short ones (at most Stint.LASTING_DAYS: a recognition
 # takes effect a year after the ceremony, so nearly all), which began within that time before the
-# day; and the few longer ones. The cell must lie in the subtree that day; the admission is
-# the member's latest active one.
+# day; and the few longer ones. The cell must lie in the subtree that day; the stint
+# carries the decision and ceremony of its probation.
 _PROBATIONS_SQL = """
-SELECT s.member_id, s.unit_id, e.effective_on, e.ceremony_on
+SELECT s.member_id, s.unit_id, s.decided_on, s.ceremony_on
 FROM members_stint s {units_join}
-CROSS JOIN members_event e
 WHERE s.kind = 'official' AND s.status = 'probationary' AND s.start <= %(d)s AND {end_condition}
   AND {unit_condition}
-  AND e.id = (SELECT e2.id FROM members_event e2
-              WHERE e2.member_id = s.member_id AND e2.kind IN ('admission', 'readmission')
-                AND e2.cancelled_at IS NULL
-              ORDER BY e2.effective_on DESC, e2.id DESC LIMIT 1)
 """
 
 

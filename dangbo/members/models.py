@@ -139,13 +139,17 @@ class Stint(models.Model):
     status = models.CharField("trạng thái", max_length=16, choices=MemberStatus.choices)
     start = models.DateField("từ ngày")
     end = models.DateField("đến ngày (không kể)", null=True, blank=True)
+    # On a probationary stint, the (re)admission decision and the ceremony of that probation, so
+    # that the pipeline's deadlines on any day read the stints alone (figures.probations_on).
+    decided_on = models.DateField("ngày quyết định kết nạp", null=True, blank=True)
+    ceremony_on = models.DateField("ngày lễ kết nạp", null=True, blank=True)
     # Closed after more than LASTING_DAYS (set by `of`, the one way stints are made), so that the
     # few long closed probations can be found on any past day without reading every later one.
     lasting = models.BooleanField(default=False, editable=False)
 
     unscoped = StintQuerySet.as_manager()
 
-    LASTING_DAYS = 730
+    LASTING_DAYS = 450  # a probation: 12 months from a ceremony held within 30 working days
 
 
     class Meta:
