@@ -77,7 +77,7 @@ def pipeline_deadlines(root: UnitVersion, on: datetime.date, *, names: bool = Tr
     horizon = on + datetime.timedelta(days=CERTIFICATE_NOTICE_DAYS)
     calendar = WorkCalendar(on - datetime.timedelta(days=800), on + datetime.timedelta(days=120))
     notice = on + datetime.timedelta(days=PROBATION_NOTICE_DAYS)
-    for member_id, unit_id, decided, ceremony in probations_on(root, on):
+    for member_id, unit_id, decided, ceremony in probations_on(root, on, ends_by=notice):
         ends = vn.add_years(ceremony, 1) if ceremony is not None else None
         if ends is not None and ends > notice:
             continue  # most probationary members: nothing due yet

@@ -65,16 +65,21 @@ _PROBATIONS_SQL = """
 SELECT s.member_id, s.unit_id, s.decided_on, s.ceremony_on
 FROM members_stint s {units_join}
 WHERE s.kind = 'official' AND s.status = 'probationary' AND s.start <= %(d)s AND {end_condition}
-  AND {unit_condition}
+  AND (s.ceremony_on IS NULL OR s.ceremony_on <= %(ceremony_by)s) AND {unit_condition}
 """
 
 
-def probations_on(root: UnitVersion, on: datetime.date) -> list[tuple[int, int, datetime.date, datetime.date | None]]:
+def probations_on(
+    root: UnitVersion, on: datetime.date, ends_by: datetime.date | None = None
+) -> list[tuple[int, int, datetime.date, datetime.date | None]]:
     """[(member, cell, admission decision, ceremony)] of the probationary members counted in the
-    subtree on `on` (the admission pipeline's deadlines follow them). A small subtree names its
-    cells; a large one is joined to the tree of that day."""
+    subtree on `on` (the admission pipeline's deadlines follow them); with `ends_by`, only those
+    whose probation ends by then or whose ceremony is not recorded (a day or so more, for 29/02:
+    callers compare exactly). A small subtree names its cells; a large one is joined to the tree
+    of that day."""
     few = list(UnitVersion.objects.on(on).under(root.path).values_list("unit_id", flat=True)[: _FEW_UNITS + 1])
-    params = {"d": on, "p": root.path + "%"}
+    ceremony_by = vn.add_years(ends_by, -1) + datetime.timedelta(days=1) if ends_by else datetime.date.max
+    params = {"d": on, "p": root.path + "%", "ceremony_by": ceremony_by}
     if len(few) <= _FEW_UNITS:
         units_join = ""
         unit_condition = "s.unit_id IN ({})".format(", ".join(str(int(u)) for u in few) or "NULL")

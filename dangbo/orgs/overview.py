@@ -125,6 +125,8 @@ def build_overview(root: UnitVersion, on: datetime.date) -> Overview:
     counts = subtree_figures(root, on)
     rows = [Row(child, Figures(counts.get(child.path))) for child in children]
     own = Figures(counts.get(root.path))
-    measures = {m for c in counts.values() for m in c}
-    total = Figures({m: sum(c.get(m, 0) for c in counts.values()) for m in measures})
+    summed = Counter()
+    for row in counts.values():
+        summed.update(row)
+    total = Figures(dict(summed))
     return Overview(root=root, on=on, rows=rows, own=own, total=total)
