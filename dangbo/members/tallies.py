@@ -121,6 +121,15 @@ def _measure_columns() -> list[str]:
     return [f.attname for f in UnitTally._meta.concrete_fields if f.attname not in _KEY_COLUMNS]
 
 
+@functools.cache
+def _insert_sql() -> str:
+    """A plain INSERT of one tally row: (unit_id, valid_from, valid_to, *measures)."""
+    columns = [*_KEY_COLUMNS[1:], *_measure_columns()]
+    return "INSERT INTO {} ({}) VALUES ({})".format(
+        UnitTally._meta.db_table, ", ".join(columns), ", ".join(["%s"] * len(columns))
+    )
+
+
 def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
     """Recompute the subtree tallies of the given units (all units when None); returns the rows
     written. Pass `units_above(changed units)` after a change."""
@@ -168,10 +177,7 @@ def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
     # A plain INSERT per row, sent as one batch: a city has millions of tally rows, and building a
     # model instance and preparing every value through the ORM cost more than computing them.
     measures = _measure_columns()
-    columns = [*_KEY_COLUMNS[1:], *measures]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        UnitTally._meta.db_table, ", ".join(columns), ", ".join(["%s"] * len(columns))
-    )
+    sql = _insert_sql()
     written = 0
     with connection.cursor() as cursor:
         for unit_id, unit_items in items.items():
@@ -289,10 +295,10 @@ def _apply_difference(unit_id: int, difference: list) -> None:
         else:
             rows.append([day, end, counts])
     UnitTally.objects.filter(pk__in=[row[0] for row in stored]).delete()
-    UnitTally.objects.bulk_create(
-        UnitTally(unit_id=unit_id, valid_from=a, valid_to=b, **{m: counts.get(m, 0) for m in measures})
-        for a, b, counts in rows
-    )
+    # Plain INSERTs, as in refresh_tallies: preparing each value through the ORM cost more.
+    values = [(unit_id, a, b, *(counts.get(m, 0) for m in measures)) for a, b, counts in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(_insert_sql(), values)
 
 
 def adjust_tallies(member, before: Iterable[StintRow], after: Iterable[StintRow]) -> int:
