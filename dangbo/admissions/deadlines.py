@@ -109,7 +109,7 @@ def pipeline_deadlines(root: UnitVersion, on: datetime.date, *, names: bool = Tr
         expires = vn.add_years(passed, CERTIFICATE_YEARS)
         if expires > horizon or cell_id not in inside:
             continue
-        name = " ".join(p for p in (family, middle, given) if p)
+        name = vn.full_name(family, middle, given)
         result.certificates.append(Deadline(candidate_id, name, sort_key, cell_id, "", passed, expires, expires <= on))
     people = [*result.ceremonies, *result.probations, *result.recognitions]
     if names and (people or result.certificates):
@@ -135,7 +135,7 @@ def _name(people: list[Deadline], certificates: list[Deadline], on: datetime.dat
     )
     for deadline in people:
         family, middle, given, sort_key = members[deadline.person_id]
-        deadline.name = " ".join(p for p in (family, middle, given) if p)
+        deadline.name = vn.full_name(family, middle, given)
         deadline.sort_key = sort_key
     for deadline in people + certificates:
         deadline.unit_name = cells.get(deadline.unit_id, "")

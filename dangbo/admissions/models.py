@@ -91,7 +91,7 @@ class Candidate(models.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
+        return vn.full_name(self.family_name, self.middle_name, self.given_name)
 
     @property
     def certificate_expires_on(self) -> datetime.date | None:

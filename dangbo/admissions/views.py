@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
-from dangbo.members.event_views import _cells
+from dangbo.members.event_views import cell_choices
 
 from . import actions
 from .deadlines import pipeline_deadlines
@@ -77,7 +77,7 @@ def candidate_edit(request, candidate_id: int | None = None):
     candidate = candidate_or_404(scope, candidate_id) if candidate_id else Candidate()
     if candidate.member_id:
         return redirect("member_detail", member_id=candidate.member_id)
-    form = CandidateForm(_cells(scope), request.POST if request.method == "POST" else None, instance=candidate)
+    form = CandidateForm(cell_choices(scope), request.POST if request.method == "POST" else None, instance=candidate)
     error = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -115,6 +115,6 @@ def candidate_admit(request, candidate_id: int):
             day = vn.format_date(data["decided_on"])
             messages.success(request, f"Đã ghi nhận kết nạp {member.full_name} ngày {day}.")
             return redirect("member_detail", member_id=member.pk)
-    form = CandidateForm(_cells(scope), instance=candidate)
+    form = CandidateForm(cell_choices(scope), instance=candidate)
     context = {"candidate": candidate, "form": form, "admit_form": admit_form, "admit_error": error}
     return render(request, "admissions/candidate.html", context, status=400)

@@ -194,6 +194,11 @@ def name_sort_key(family_name: str, middle_name: str, given_name: str) -> str:
     return "00".join(_part_key(part) for part in (given_name, middle_name, family_name))
 
 
+def full_name(family_name: str, middle_name: str, given_name: str) -> str:
+    """The name as written: family, middle and given name, the empty parts left out."""
+    return " ".join(part for part in (family_name, middle_name, given_name) if part)
+
+
 def split_full_name(full_name: str) -> tuple[str, str, str]:
     """'Nguyễn Thị Hường' -> ('Nguyễn', 'Thị', 'Hường'): first word family, last word given."""
     words = normalize(full_name).split()

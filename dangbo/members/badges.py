@@ -93,7 +93,7 @@ def badge_list(root: UnitVersion, occasion: datetime.date) -> list[BadgeRow]:
         for years in settings.BADGE_YEARS:
             reached = vn.add_years(start, years)
             if since < reached <= occasion:
-                name = " ".join(p for p in (family, middle, given) if p)
+                name = vn.full_name(family, middle, given)
                 rows.append(BadgeRow(member_id, name, sort_key, sex, birth, unit_id, names.get(unit_id, ""),
                                      admitted, official, start, years, reached))  # fmt: skip
     rows.sort(key=lambda r: (-r.years, r.sort_key, r.member_id))

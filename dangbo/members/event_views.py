@@ -41,7 +41,7 @@ def possible_kinds(timeline: Timeline) -> list[str]:
     return [*kinds, K.EXEMPTION, K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION]
 
 
-def _cells(scope) -> list[tuple[int, str]]:
+def cell_choices(scope) -> list[tuple[int, str]]:
     """The cells of the scope today, by name, each with the unit above it ("Chi bộ Văn phòng" is
     the name of a cell in many committees): the units a member may be brought into."""
     units = scope.units_on(today())
@@ -64,7 +64,7 @@ def event_new(request, member_id: int, kind: str):
     member = scope.member_or_404(member_id)
     kind = _kind_or_404(kind)
     timeline = actions.timeline_of(member)
-    cells = _cells(scope)
+    cells = cell_choices(scope)
     posted = request.method == "POST"
     form = EventForm(kind, cells, request.POST if posted else None, request.FILES if posted else None)
     error = None

@@ -108,7 +108,7 @@ class Member(models.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
+        return vn.full_name(self.family_name, self.middle_name, self.given_name)
 
     def refresh_derived(self) -> None:
         """Normalise the name and recompute the search and sort columns (bulk inserts call this)."""
