@@ -1,5 +1,5 @@
 """Tests of dangbo.members.actions.admit (the member record), of the unit checks every event bringing a
-member into a unit goes through (`_unit_span_error`), and of Scope.member_or_404.
+member into a unit goes through (`_unit_span_errors`), and of Scope.member_or_404.
 
 The events themselves (stints, statuses, tallies, cancellation) are tested in test_events.py.
 Units are founded under a NEW superior root (2020-01-01) so the demo data does not interfere.

@@ -26,20 +26,26 @@ from .tallies import adjust_tallies
 K = EventKind
 
 
-def _unit_span_error(unit_id: int, start: datetime.date, end: datetime.date | None) -> str | None:
-    versions = list(UnitVersion.objects.filter(unit_id=unit_id).order_by("valid_from"))
-    first = next((v for v in versions if v.valid_from <= start and (v.valid_to is None or v.valid_to > start)), None)
-    if first is None:
-        name = versions[0].name if versions else "Tổ chức"
-        return f"“{name}” không tồn tại vào ngày {vn.format_date(start)}."
-    if first.kind not in CELL_KINDS:
-        return f"Đảng viên sinh hoạt tại chi bộ; “{first.name}” là {first.get_kind_display()}."
-    last_end = versions[-1].valid_to
-    if last_end is not None and (end is None or end > last_end):
-        return (
-            f"“{first.name}” giải thể từ ngày {vn.format_date(last_end)}; đảng viên phải chuyển sinh hoạt "
-            "trước ngày đó."
-        )
+def _unit_span_errors(spans) -> str | None:
+    """Why a stint of `spans` cannot be: its cell did not exist on its first day, is not a cell, or
+    is dissolved before the stint ends; None when all can be. One query for all their units."""
+    versions: dict[int, list[UnitVersion]] = {}
+    for version in UnitVersion.objects.filter(unit_id__in={s.unit_id for s in spans}).order_by("valid_from"):
+        versions.setdefault(version.unit_id, []).append(version)
+    for span in spans:
+        own, start, end = versions.get(span.unit_id, []), span.start, span.end
+        first = next((v for v in own if v.valid_from <= start and (v.valid_to is None or v.valid_to > start)), None)
+        if first is None:
+            name = own[0].name if own else "Tổ chức"
+            return f"“{name}” không tồn tại vào ngày {vn.format_date(start)}."
+        if first.kind not in CELL_KINDS:
+            return f"Đảng viên sinh hoạt tại chi bộ; “{first.name}” là {first.get_kind_display()}."
+        last_end = own[-1].valid_to
+        if last_end is not None and (end is None or end > last_end):
+            return (
+                f"“{first.name}” giải thể từ ngày {vn.format_date(last_end)}; đảng viên phải chuyển sinh hoạt "
+                "trước ngày đó."
+            )
     return None
 
 
@@ -59,10 +65,9 @@ def _apply(member: Member, events: list[Event]) -> Timeline:
         timeline = replay(ordered(events))
     except SequenceError as error:
         raise ValidationError(error.message) from None
-    for span in timeline.stints:
-        error = _unit_span_error(span.unit_id, span.start, span.end)
-        if error:
-            raise ValidationError(error)
+    error = _unit_span_errors(timeline.stints)
+    if error:
+        raise ValidationError(error)
     columns = ("unit_id", "kind", "status", "start", "end", "decided_on", "ceremony_on")
     old = list(Stint.unscoped.filter(member=member).values_list(*columns))
     new = [tuple(getattr(span, c) for c in columns) for span in timeline.stints]
@@ -105,6 +110,8 @@ def _record(actor, member: Member, kind: str, effective_on: datetime.date, **fie
         raise ValidationError("Hãy nhập ngày hiệu lực.")
     _check_not_future(decided_on=fields.get("decided_on"), ceremony_on=fields.get("ceremony_on"))
     events = _lock(member)
+    if kind in (K.TRANSFER_OUT, K.TRANSFER_WITHIN) and fields.get("from_unit_id") is None:
+        fields["from_unit_id"] = _home_on(events, effective_on)
     event = Event(member=member, kind=kind, effective_on=effective_on, **fields)
     if actor is not None and getattr(actor, "is_authenticated", False):
         event.created_by = actor
@@ -191,7 +198,7 @@ def transfer_in(actor, member: Member, *, unit: Unit, effective_on, other_side="
 def transfer_out(actor, member: Member, *, effective_on, other_side: str, from_unit: Unit | None = None,
                  **extra) -> Event:  # fmt: skip
     """Out of our tree; `from_unit` defaults to the cell the member is in on that day."""
-    from_id = from_unit.pk if from_unit else _home_on(member, effective_on)
+    from_id = from_unit.pk if from_unit else None
     return _record(actor, member, K.TRANSFER_OUT, effective_on, from_unit_id=from_id, other_side=other_side,
                    **extra)  # fmt: skip
 
@@ -199,7 +206,7 @@ def transfer_out(actor, member: Member, *, effective_on, other_side: str, from_u
 @transaction.atomic
 def transfer_within(actor, member: Member, *, unit: Unit, effective_on, from_unit: Unit | None = None,
                     **extra) -> Event:  # fmt: skip
-    from_id = from_unit.pk if from_unit else _home_on(member, effective_on)
+    from_id = from_unit.pk if from_unit else None
     return _record(actor, member, K.TRANSFER_WITHIN, effective_on, unit=unit, from_unit_id=from_id, **extra)
 
 
@@ -254,12 +261,17 @@ def restore(actor, member: Member, *, unit: Unit | None, effective_on, other_sid
     return _record(actor, member, K.RESTORATION, effective_on, unit=unit, other_side=other_side, **extra)
 
 
-def _home_on(member: Member, day: datetime.date) -> int | None:
-    """The cell of the member's official stint on `day` (the cell a transfer on that day leaves)."""
+def _home_on(events: list[Event], day: datetime.date) -> int | None:
+    """The cell of the member's official stint on `day` by their recorded events (the cell a
+    transfer on that day leaves)."""
     if day is None:
         return None
-    stint = Stint.unscoped.official().filter(member=member).open_on(day).first()
-    return stint.unit_id if stint else None
+    try:
+        stints = replay(ordered(events)).stints
+    except SequenceError:
+        return None
+    return next((s.unit_id for s in stints if s.kind == StintKind.OFFICIAL and s.start <= day
+                 and (s.end is None or day < s.end)), None)  # fmt: skip
 
 
 RECORDERS = {

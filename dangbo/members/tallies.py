@@ -23,7 +23,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Q
 
 from dangbo.lib import vn
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
@@ -259,17 +258,34 @@ def _difference(before: list, after: list) -> list[tuple[datetime.date, datetime
     return result
 
 
-def _apply_difference(unit_id: int, difference: list) -> None:
-    """Add `difference` [(from, to, counts)] to the unit's rows: read the rows from the first day
-    it touches (and the one ending there, to merge with), recompute them, write them back."""
-    first = difference[0][0]
+def _stored_from(differences: dict[int, list]) -> dict[int, list[tuple]]:
+    """{unit: its rows (id, from, to, *measures) from the row holding, or ending on, the first day
+    its difference touches}, in one query. The lower bound is the start of the last row beginning
+    before that day, so the index on (unit, valid_from) bounds the read (a unit has a row per few
+    days of its whole history)."""
+    table = UnitTally._meta.db_table
+    columns = ", ".join(["id", "valid_from", "valid_to", *_measure_columns()])
+    parts, params = [], []
+    for unit_id, difference in differences.items():
+        parts.append(
+            f"SELECT unit_id, {columns} FROM {table} WHERE unit_id = %s AND valid_from >= COALESCE(("
+            f"SELECT MAX(valid_from) FROM {table} WHERE unit_id = %s AND valid_from < %s), %s)"
+        )
+        params += [unit_id, unit_id, difference[0][0], difference[0][0]]
+    stored: dict[int, list[tuple]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(f"SELECT * FROM ({part}) AS p{i}" for i, part in enumerate(parts)), params)
+        for unit_id, *row in cursor.fetchall():
+            stored[unit_id].append(tuple(row))
+    for rows in stored.values():
+        rows.sort(key=lambda row: row[1])
+    return stored
+
+
+def _recomputed(unit_id: int, stored: list[tuple], difference: list) -> list[list]:
+    """The unit's rows [from, to, counts] after adding `difference` [(from, to, counts)] to its
+    `stored` rows, merged where equal."""
     measures = _measure_columns()
-    stored = list(
-        UnitTally.objects.filter(unit_id=unit_id)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
-        .order_by("valid_from")
-        .values_list("id", "valid_from", "valid_to", *measures)
-    )
     days = sorted({d for row in stored for d in row[1:3] if d is not None}
                   | {d for a, b, _ in difference for d in (a, b) if d is not None})  # fmt: skip
     starts = [row[1] for row in stored]
@@ -294,10 +310,21 @@ def _apply_difference(unit_id: int, difference: list) -> None:
             rows[-1][1] = end
         else:
             rows.append([day, end, counts])
-    UnitTally.objects.filter(pk__in=[row[0] for row in stored]).delete()
-    # One plain multi-row INSERT per 500 rows: preparing each value through the ORM, or a round
-    # trip per row, cost more than the rest of recording an event.
-    values = [(unit_id, a, b, *(counts.get(m, 0) for m in measures)) for a, b, counts in rows]
+    return rows
+
+
+def _apply_differences(differences: dict[int, list]) -> None:
+    """Add each unit's difference to its rows: read the rows it touches, recompute, write them back
+    — one read, one delete and one insert per 500 rows, whatever the number of units."""
+    stored = _stored_from(differences)
+    measures = _measure_columns()
+    values = []
+    for unit_id, difference in differences.items():
+        rows = _recomputed(unit_id, stored.get(unit_id, []), difference)
+        values += [(unit_id, a, b, *(counts.get(m, 0) for m in measures)) for a, b, counts in rows]
+    UnitTally.objects.filter(pk__in=[row[0] for rows in stored.values() for row in rows]).delete()
+    # Plain multi-row INSERTs: preparing each value through the ORM, or a round trip per row, cost
+    # more than the rest of recording an event.
     head, one_row = _insert_sql().split(" VALUES ")
     with connection.cursor() as cursor:
         for chunk in range(0, len(values), 500):
@@ -311,10 +338,11 @@ def adjust_tallies(member, before: Iterable[StintRow], after: Iterable[StintRow]
     before, after = list(before), list(after)
     windows = _windows({row[0] for row in before + after})
     old, new = _member_items(before, member, windows), _member_items(after, member, windows)
-    changed = 0
+    differences = {}
     for target in sorted(set(old) | set(new)):
         difference = _difference(tally_intervals(old.get(target, [])), tally_intervals(new.get(target, [])))
         if difference:
-            _apply_difference(target, difference)
-            changed += 1
-    return changed
+            differences[target] = difference
+    if differences:
+        _apply_differences(differences)
+    return len(differences)
