@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dangbo.workdays",
     "dangbo.members",
     "dangbo.admissions",
+    "dangbo.meetings",
     "dangbo.demo",
 ]
 
@@ -148,6 +149,14 @@ BADGE_OCCASIONS = [
     tuple(int(part) for part in item.split("/"))
     for item in os.environ.get("BADGE_OCCASIONS", "3/2,19/5,2/9,7/11").split(",")
 ]
+
+# Cell meeting rules (Chỉ thị 50-CT/TW, Hướng dẫn 42-HD/BTCTW): a regular meeting every month, a
+# thematic one every quarter, at least 90 minutes, 120 when both are held together. An install
+# changes them with MEETING_RULES="regular_months=1,thematic_months=3,min_minutes=90,min_minutes_combined=120".
+MEETING_RULES = {"regular_months": 1, "thematic_months": 3, "min_minutes": 90, "min_minutes_combined": 120} | {
+    key.strip(): int(value)
+    for key, value in (item.split("=") for item in os.environ.get("MEETING_RULES", "").split(",") if "=" in item)
+}
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 

@@ -4,6 +4,7 @@ from django.urls import path
 
 from dangbo.accounts.views import LoginView
 from dangbo.admissions import views as admission_views
+from dangbo.meetings import views as meeting_views
 from dangbo.members import event_views, report_views
 from dangbo.members import views as member_views
 from dangbo.orgs import views as org_views
@@ -28,6 +29,18 @@ urlpatterns = [
     path("ket-nap/moi/", admission_views.candidate_edit, name="candidate_new"),
     path("ket-nap/<int:candidate_id>/", admission_views.candidate_edit, name="candidate"),
     path("ket-nap/<int:candidate_id>/ket-nap/", admission_views.candidate_admit, name="candidate_admit"),
+    path("sinh-hoat/", meeting_views.meeting_list, name="meeting_list"),
+    path("sinh-hoat/moi/", meeting_views.meeting_plan, name="meeting_new"),
+    path("sinh-hoat/tuan-thu/", meeting_views.compliance_table, name="meeting_compliance"),
+    path("sinh-hoat/chi-bo/<int:unit_id>/", meeting_views.cell_attendance, name="cell_attendance"),
+    path("sinh-hoat/<int:meeting_id>/", meeting_views.meeting_detail, name="meeting"),
+    path("sinh-hoat/<int:meeting_id>/ke-hoach/", meeting_views.meeting_plan, name="meeting_plan"),
+    path("sinh-hoat/<int:meeting_id>/ghi-bien-ban/", meeting_views.meeting_minutes, name="meeting_minutes"),
+    path("sinh-hoat/<int:meeting_id>/bien-ban/", meeting_views.minutes_page, name="minutes_page"),
+    path("sinh-hoat/<int:meeting_id>/bien-ban.docx", meeting_views.minutes_word, name="minutes_word"),
+    path("sinh-hoat/<int:meeting_id>/tai-lieu/", meeting_views.material_upload, name="material_upload"),
+    path("sinh-hoat/<int:meeting_id>/xoa/", meeting_views.meeting_delete, name="meeting_delete"),
+    path("tai-lieu/<int:material_id>/", meeting_views.material_download, name="material"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -28,6 +28,7 @@ from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
 
 from . import names
+from .meetings import write_meetings
 
 date = datetime.date
 REFERENCE_DAY = date(2024, 9, 30)
@@ -553,9 +554,10 @@ class DemoBuilder:
         for index, cell, start, end in self.hosted:
             histories[index] = self._hosted_events(index, cell, start, end)
         # The stints are the replay of the events, as for any member recorded through the actions.
-        rows = []
+        rows, self.timelines = [], []
         for member, events in zip(self.members, histories):
             timeline = replay(events)
+            self.timelines.append(timeline)
             member.official_on = timeline.official_on
             rows.extend(Stint.of(member=member, unit_id=s.unit_id, kind=s.kind, status=s.status, start=s.start,
                                  end=s.end, decided_on=s.decided_on, ceremony_on=s.ceremony_on)
@@ -563,6 +565,7 @@ class DemoBuilder:
         Member.unscoped.bulk_create(self.members, batch_size=2000)
         Event.unscoped.bulk_create([e for events in histories for e in events], batch_size=5000)
         Stint.unscoped.bulk_create(rows, batch_size=5000)
+        self.stint_rows = rows
         refresh_tallies()
         for committee in [self.root] + [u for u in self.units if u.kind == UnitKind.GRASSROOTS_COMMITTEE]:
             if committee.founded <= TERM_2020[0] and committee.exists_on(TERM_2020[0]):
@@ -638,6 +641,7 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     builder.plan_members()
     stats = builder.write()
     stats["candidates"] = builder.write_candidates()
+    stats.update(write_meetings(builder, HORIZON, REFERENCE_DAY, seed + 4))
     if logins:
         builder.create_logins()
     root = Unit.objects.get(pk=builder.root.unit_id)

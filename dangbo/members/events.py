@@ -73,6 +73,7 @@ class Timeline:
     periods: list[list] = field(default_factory=list)  # [start, end) in the Party, end None if open
     statuses: list[list] = field(default_factory=list)  # [start, end, status): the status day by day
     exemptions: list[tuple[datetime.date, datetime.date | None]] = field(default_factory=list)
+    away: list[list] = field(default_factory=list)  # [start, end): temporary transfers away from home
     readmitted: bool = False
     status_before_leaving: str | None = None
     probation_decided_on: datetime.date | None = None  # the decision that began the current probation
@@ -83,6 +84,13 @@ class Timeline:
         if self.status != MemberStatus.PROBATIONARY or self.ceremony_on is None:
             return None
         return vn.add_years(self.ceremony_on, 1)
+
+    def exempted_on(self, on: datetime.date) -> bool:
+        return any(start <= on and (end is None or on < end) for start, end in self.exemptions)
+
+    def away_on(self, on: datetime.date) -> bool:
+        """Holding party activity temporarily elsewhere on `on`."""
+        return any(start <= on and (end is None or on < end) for start, end in self.away)
 
     def _span_on(self, on: datetime.date) -> list | None:
         for span in self.statuses:
@@ -163,6 +171,8 @@ def replay(events) -> Timeline:
         nonlocal temporary, temporary_until
         if temporary is not None and (temporary.end is None or temporary.end > day):
             temporary.end = day
+        if t.away and t.away[-1][0] <= day and (t.away[-1][1] is None or t.away[-1][1] > day):
+            t.away[-1][1] = day
         temporary, temporary_until = None, None
 
     for event in events:
@@ -276,6 +286,8 @@ def replay(events) -> Timeline:
                         "Đảng viên đang sinh hoạt chính thức trong Đảng bộ; hãy ghi nhận chuyển sinh hoạt tạm thời đi."
                     )
                 temporary_until = event.ends_on
+                if kind == K.TEMPORARY_AWAY:
+                    t.away.append([on, event.ends_on])
                 if event.unit_id is not None:
                     temporary = Span(event.unit_id, StintKind.TEMPORARY, t.status, on, event.ends_on, *probation())
                     t.stints.append(temporary)
