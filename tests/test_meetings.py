@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -44,6 +44,11 @@ def rows(sql, params=()):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def as_date(value) -> datetime.date:
+    """A date read by hand-written SQL (SQLite returns the aggregate of a date column as text)."""
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
 def months_since_zero(day: datetime.date) -> int:
@@ -273,7 +278,8 @@ def test_invitees_match_the_stints_in_every_cell_with_temporary_transfers(demo):
             marks = ", ".join(["%s"] * len(ids))
             away = {m for (m,) in rows(
                 f"""SELECT member_id FROM members_event WHERE kind = 'temporary_away' AND cancelled_at IS NULL
-                    AND effective_on <= %s AND ends_on > %s AND member_id IN ({marks})""", [day, day, *ids])}  # fmt: skip
+                    AND effective_on <= %s AND ends_on > %s AND member_id IN ({marks})""",
+                [day, day, *ids])}  # fmt: skip
             exempted = {m for (m,) in rows(
                 f"""SELECT member_id FROM members_event WHERE kind = 'exemption' AND cancelled_at IS NULL
                     AND effective_on <= %s AND (ends_on IS NULL OR ends_on > %s) AND member_id IN ({marks})""",
@@ -291,7 +297,7 @@ def test_invitees_use_at_most_three_queries_whatever_the_size_of_the_cell(demo, 
            GROUP BY unit_id ORDER BY COUNT(*) DESC, unit_id LIMIT 1""",
         [DAY, DAY],
     )[0]
-    assert len(hand_members_on(largest, DAY)) > 3 * len(hand_members_on(chibo, DAY))
+    assert len(hand_members_on(largest, DAY)) > 2 * len(hand_members_on(chibo, DAY))
     for cell in (chibo, largest):
         with CaptureQueriesContext(connection) as queries:
             people = invitees(cell, DAY)
@@ -413,7 +419,7 @@ def latest_founded_cell() -> tuple[int, datetime.date]:
            GROUP BY unit_id HAVING MIN(valid_from) > %s ORDER BY MIN(valid_from) DESC, unit_id LIMIT 1""",
         [d(2020, 12, 31)],
     )
-    return found
+    return found[0], as_date(found[1])
 
 
 def dissolved_cell() -> tuple[int, datetime.date]:
@@ -423,7 +429,7 @@ def dissolved_cell() -> tuple[int, datetime.date]:
            AND NOT EXISTS (SELECT 1 FROM orgs_unitversion w WHERE w.unit_id = v.unit_id AND w.valid_to IS NULL)
            GROUP BY unit_id ORDER BY unit_id LIMIT 1"""
     )
-    return found
+    return found[0], as_date(found[1])
 
 
 def test_planning_before_the_cell_was_founded_is_refused(actor, demo):
@@ -444,7 +450,8 @@ def test_minutes_of_a_day_the_cell_did_not_exist_are_refused(actor, demo):
     cell, ended = dissolved_cell()
     last_day = ended - datetime.timedelta(days=1)
     meeting = planned(actor, cell, last_day)
-    refused_meeting(lambda: minutes(actor, meeting, {}, held_on=ended), match=f"không tồn tại vào ngày {ended:%d/%m/%Y}")
+    message = f"không tồn tại vào ngày {ended:%d/%m/%Y}"
+    refused_meeting(lambda: minutes(actor, meeting, {}, held_on=ended), match=message)
     young, founded = latest_founded_cell()
     meeting = planned(actor, young, founded + datetime.timedelta(days=10))
     day = founded - datetime.timedelta(days=1)
@@ -516,10 +523,10 @@ def test_an_unknown_presence_is_refused(actor, situation):
 def test_the_chair_and_the_secretary_must_be_present(actor, situation, outsider, role):
     meeting = planned(actor, situation["cell"], DAY)
     answers = first_answers(situation)
-    for absent in (situation["away"], situation["others"][3]):  # excused, unexcused
-        refused_meeting(lambda: minutes(actor, meeting, answers, **{role: absent}), match="phải là đảng viên có mặt")
     stranger = sorted(hand_members_on(outsider[1], DAY))[0]
-    refused_meeting(lambda: minutes(actor, meeting, answers, **{role: stranger}), match="phải là đảng viên có mặt")
+    for nobody in (situation["away"], situation["others"][3], stranger):  # excused, unexcused, not invited
+        call = lambda pk=nobody: minutes(actor, meeting, answers, **{role: pk})  # noqa: E731
+        refused_meeting(call, match="phải là đảng viên có mặt tại buổi sinh hoạt")
 
 
 def test_a_refused_correction_keeps_the_minutes_already_saved(actor, situation):
@@ -697,7 +704,8 @@ def test_a_cell_founded_in_the_period_owes_nothing_before_its_first_full_month(d
     assert row.owed_regular == list(range(first_owed, months_since_zero(last) + 1))
     first_quarter = -(-first_owed // 3)
     assert row.owed_thematic == list(range(first_quarter, key(d(2026, 7, 1), 3) + 1))
-    meetings = rows("SELECT kind, held_on FROM meetings_meeting WHERE cell_id = %s AND held_on < %s", [cell, d(2026, 11, 1)])
+    sql = "SELECT kind, held_on FROM meetings_meeting WHERE cell_id = %s AND held_on < %s"
+    meetings = rows(sql, [cell, d(2026, 11, 1)])
     assert row.held_regular == len({key(day) for kind, day in meetings if kind in (R, C)} & set(row.owed_regular))
     assert row.held_thematic == len({key(day, 3) for kind, day in meetings if kind in (T, C)} & set(row.owed_thematic))
     assert row.missing_regular == [k for k in row.owed_regular if k not in {key(day) for kind, day in meetings
@@ -777,7 +785,7 @@ def hand_compliance(root_id, root_day, first, last, today, rules, meetings=None)
     for cell, intervals in cells.items():
         lived = merged(intervals)
 
-        def owed(length):
+        def owed(length, lived=lived):
             keys = []
             for k in range(months_since_zero(first) // length, months_since_zero(last) // length + 1):
                 start, stop = first_of(k * length), first_of(k * length + length)
@@ -855,15 +863,17 @@ def test_compliance_of_the_demo_matches_a_hand_computation(demo, settings, perio
     settings.MEETING_RULES = {**settings.MEETING_RULES, **rules}
     first, last, today_ = period
     meetings = held_meetings(first, first_of(months_since_zero(last) + 1))
+    seen = 0
     for root_id, day in roots_of_the_demo(demo):
         table = compliance(version_on(root_id, day), first, last, today_)
         months_of(table.cells, table)
         expected = hand_compliance(root_id, day, first, last, today_, settings.MEETING_RULES, meetings)
-        assert expected, (root_id, day)
         assert {c.unit_id: as_dict(c) for c in table.cells} == expected, (root_id, day)
         complying = sum(1 for row in expected.values() if row["complies"])
         assert table.complying == complying
-        assert table.rate == complying * 100 / len(expected)
+        assert table.rate == (Decimal(complying) * 100 / len(expected) if expected else None)
+        seen += len(expected)
+    assert seen > 400
 
 
 def test_the_demo_has_cells_that_moved_and_cells_founded_in_the_periods(demo, settings):

@@ -298,3 +298,23 @@ def is_short(meeting: Meeting) -> bool:
         return False
     limit = r["min_minutes_combined"] if meeting.kind == MeetingKind.COMBINED else r["min_minutes"]
     return meeting.duration_minutes < limit
+
+
+def attendance_by_year(member_id: int) -> list[dict]:
+    """A member's attendance at cell meetings, year by year (newest first): invited, expected
+    (not exempted nor away), present among the expected, absent with and without reason."""
+    rows = (
+        Attendance.unscoped.filter(member_id=member_id, meeting__held_on__isnull=False)
+        .annotate(year=ExtractYear("meeting__held_on"))
+        .values("year")
+        .annotate(
+            invited=Count("id"),
+            required=Count("id", filter=Q(exempted=False, away=False)),
+            present=Count("id", filter=Q(exempted=False, away=False, presence=Presence.PRESENT)),
+            excused=Count("id", filter=Q(presence=Presence.EXCUSED)),
+            unexcused=Count("id", filter=Q(presence=Presence.UNEXCUSED)),
+        )
+        .order_by("-year")
+    )
+    return [{**row, "rate": vn.percent(row["present"], row["required"]),
+             "flagged": row["unexcused"] >= UNEXCUSED_LIMIT} for row in rows]  # fmt: skip

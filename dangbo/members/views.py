@@ -6,6 +6,7 @@ from django.shortcuts import render
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
+from dangbo.meetings.compliance import attendance_by_year
 from dangbo.orgs.models import UnitVersion
 
 from .actions import ordered
@@ -94,6 +95,7 @@ def member_detail(request, member_id: int):
         "possible_kinds": [(k, EventKind(k).label) for k in possible_kinds(timeline)] if scope.records else [],
         "needs_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is None,
         "can_correct_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is not None,
+        "attendance": attendance_by_year(member.pk),
     }
     return render(request, "members/detail.html", context)
 
