@@ -269,3 +269,133 @@ def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(
     page.goto(f"{url}/dang-vien/{official.pk}/")
     expect(page.locator("#events tbody tr")).to_have_count(len(rows_before))
     assert page.locator("#events tbody tr").all_inner_texts() == rows_before
+
+
+def test_cell_secretary_records_minutes_and_downloads_them_as_word(browser_page, demo_live):
+    """chibo plans a meeting of his cell for today, opens it from the list of planned meetings, records
+    the minutes (one member excused with a reason, one absent without reason), sees the totals, and
+    downloads the minutes as Word; the page and the document agree with the attendance rows."""
+    import io
+    from pathlib import Path
+
+    import docx
+    from django.db.models import Q
+    from playwright.sync_api import expect
+
+    from dangbo.meetings.models import Attendance, Meeting, Presence, Standing
+
+    demo, url = demo_live
+    page = browser_page
+    d = vn.format_date
+    today = timezone.localdate()  # the server's day
+    cell = demo["chibo"]
+    cell_name = UnitVersion.objects.filter(unit_id=cell).latest("valid_from").name
+    # Who is invited: the cell's members today, counted here from their stints.
+    stints = Stint.unscoped.filter(unit_id=cell, start__lte=today).filter(Q(end__isnull=True) | Q(end__gt=today))
+    invited = {m.full_name: m.pk for m in Member.unscoped.filter(pk__in=stints.values("member_id"))}
+    assert len(invited) >= 4
+
+    # The meetings of the cell, from the menu; plan one for today (no time of day: see
+    # tests/test_meeting_views.py::test_a_time_of_day_is_saved_and_audited).
+    log_in(page, url, "chibo")
+    page.locator("header nav").get_by_role("link", name="Sinh hoạt chi bộ", exact=True).click()
+    page.wait_for_url(f"{url}/sinh-hoat/")
+    expect(page.locator("h1")).to_have_text("Sinh hoạt chi bộ")
+    page.get_by_role("link", name="Lập kế hoạch buổi sinh hoạt").click()
+    page.wait_for_url(re.compile(r"/sinh-hoat/moi/"))
+    form = page.locator("#plan-form")
+    form.get_by_label("Chi bộ").select_option(str(cell))
+    form.get_by_label("Loại").select_option("regular")
+    form.get_by_label("Ngày dự kiến họp").fill(today.isoformat())
+    form.get_by_label("Địa điểm").fill("Phòng họp chi bộ")
+    form.get_by_label("Nội dung, chương trình").fill("Đánh giá công tác tháng, nhiệm vụ tháng tới.")
+    assert submit(page, form).status == 200
+    page.wait_for_url(re.compile(r"/sinh-hoat/\d+/$"))
+    meeting_id = int(re.search(r"/sinh-hoat/(\d+)/$", page.url)[1])
+    expect(page.get_by_role("status")).to_have_text(f"Đã lưu kế hoạch buổi sinh hoạt ngày {d(today)}.")
+
+    # Back to the list, planned meetings only: open the one just planned.
+    page.locator("header nav").get_by_role("link", name="Sinh hoạt chi bộ", exact=True).click()
+    filters = page.locator("form.filters")
+    filters.get_by_label("Tình trạng").select_option("planned")
+    filters.get_by_role("button", name="Lọc").click()
+    page.wait_for_url(re.compile(r"/sinh-hoat/\?.*status=planned"))
+    row = page.locator("#meetings tbody tr").filter(has=page.locator(f'a[href="/sinh-hoat/{meeting_id}/"]'))
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Kế hoạch")
+    row.get_by_role("link", name=d(today)).click()
+    page.wait_for_url(f"{url}/sinh-hoat/{meeting_id}/")
+
+    # The minutes form lists the members invited.
+    page.get_by_role("link", name="Ghi biên bản, điểm danh").click()
+    page.wait_for_url(f"{url}/sinh-hoat/{meeting_id}/ghi-bien-ban/")
+    names = page.locator("#attendance-form tbody tr td:first-child").all_inner_texts()
+    assert sorted(names) == sorted(invited)
+    chair, secretary, excused, unexcused = names[:4]
+    form = page.locator("#minutes-form")
+    form.get_by_label("Thời lượng (phút)").fill("100")
+    form.get_by_label("Chủ trì", exact=True).select_option(label=chair)
+    form.get_by_label("Thư ký", exact=True).select_option(label=secretary)
+    form.get_by_label(f"Vắng có lý do: {excused}", exact=True).check()
+    form.get_by_label(f"Lý do vắng: {excused}", exact=True).fill("Đi công tác tỉnh")
+    form.get_by_label(f"Vắng không lý do: {unexcused}", exact=True).check()
+    form.get_by_label("Ý kiến phát biểu").fill("Các đồng chí thống nhất với báo cáo.")
+    assert submit(page, form).status == 200
+    page.wait_for_url(f"{url}/sinh-hoat/{meeting_id}/")
+    expect(page.get_by_role("status")).to_have_text(f"Đã lưu biên bản buổi sinh hoạt ngày {d(today)}.")
+
+    # The totals on the page equal the attendance rows counted here.
+    meeting = Meeting.unscoped.get(pk=meeting_id)
+    rows = list(Attendance.unscoped.filter(meeting=meeting).select_related("member"))
+    presence = {r.member.full_name: r.presence for r in rows}
+    assert presence == {
+        name: Presence.EXCUSED if name == excused else Presence.UNEXCUSED if name == unexcused else Presence.PRESENT
+        for name in invited
+    }
+    counted = {
+        "official": sum(r.standing == Standing.OFFICIAL for r in rows),
+        "probationary": sum(r.standing == Standing.PROBATIONARY for r in rows),
+        "hosted": sum(r.standing == Standing.HOSTED for r in rows),
+        "exempted": sum(r.exempted for r in rows),
+        "away": sum(r.away for r in rows),
+        "present": sum(r.presence == Presence.PRESENT for r in rows),
+        "excused": sum(r.presence == Presence.EXCUSED for r in rows),
+        "unexcused": sum(r.presence == Presence.UNEXCUSED for r in rows),
+    }
+    assert (counted["present"], counted["excused"], counted["unexcused"]) == (len(invited) - 2, 1, 1)
+    totals = [int(t) for t in page.locator("#totals tbody td").all_inner_texts()]
+    assert totals == list(counted.values())
+    expect(page.locator("#attendance tbody tr")).to_have_count(len(invited))
+    expect(page.locator("#attendance tbody tr").filter(has_text=excused)).to_contain_text("Đi công tác tỉnh")
+
+    # The minutes in Word, downloaded by the browser.
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Tải biên bản (Word)").click()
+    download = info.value
+    assert download.suggested_filename == f"bien-ban-sinh-hoat-{today.isoformat()}.docx"
+    document = docx.Document(io.BytesIO(Path(download.path()).read_bytes()))
+    paragraphs = [p.text for p in document.paragraphs]
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    text = "\n".join(paragraphs + cells)
+    absent = counted["excused"] + counted["unexcused"]
+    assert "BIÊN BẢN" in paragraphs
+    assert cell_name.upper() in text
+    for name in invited:
+        assert name in cells, name
+    for line in (
+        f"Có mặt: {counted['present']} đồng chí.",
+        f"Vắng: {absent} đồng chí: có lý do {counted['excused']}, không lý do {counted['unexcused']}.",
+        f"Vắng có lý do: {excused} (Đi công tác tỉnh)",
+        f"Vắng không lý do: {unexcused}",
+        f"Chủ trì: đồng chí {chair}",
+        f"Thư ký: đồng chí {secretary}",
+        f"Thời gian: {vn.format_date_long(today)}; thời lượng 100 phút.",
+    ):
+        assert line in paragraphs, line
+    # The attendance table of the document: one row per member, with what was recorded.
+    header = ["STT", "Họ và tên", "Tư cách", "Tham dự"]
+    table = next(t for t in document.tables if [c.text for c in t.rows[0].cells] == header)
+    listed = {row.cells[1].text: row.cells[3].text for row in table.rows[1:]}
+    labels = {Presence.PRESENT: "Có mặt", Presence.EXCUSED: "Vắng có lý do (Đi công tác tỉnh)",
+              Presence.UNEXCUSED: "Vắng không lý do"}  # fmt: skip
+    assert listed == {name: labels[p] for name, p in presence.items()}

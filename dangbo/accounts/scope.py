@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from dangbo.lib.http import id_param
@@ -57,6 +57,12 @@ class Scope:
         for path in self._paths_ever:
             condition |= Q(path__startswith=path)
         return condition
+
+    def units_kept(self):
+        """Versions of the units whose latest version lies in the subtree: today's units and those
+        dissolved inside it (not those that moved out). Their records stay the scope's to read."""
+        later = UnitVersion.objects.filter(unit_id=OuterRef("unit_id"), valid_from__gt=OuterRef("valid_from"))
+        return UnitVersion.objects.filter(self._ever_under()).filter(~Exists(later))
 
     def member_or_404(self, member_id: int):
         """A member who ever held party activity in a unit of the subtree. The check starts from

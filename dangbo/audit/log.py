@@ -10,7 +10,7 @@ from .models import AuditEntry
 
 
 def _jsonable(value):
-    if isinstance(value, (datetime.date, datetime.datetime)):
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)

@@ -197,7 +197,7 @@ class MeetingWriter:
         topic = rng.choice(TOPICS) if kind != MeetingKind.REGULAR else ""
         self.meetings.append((
             meeting_id, cell.unit_id, kind, topic, day, datetime.time(rng.choice([8, 14]), 0), rng.choice(PLACES),
-            AGENDA, day - datetime.timedelta(days=rng.choice([1, 2, 3])),
+            AGENDA, day - datetime.timedelta(days=rng.choice([1, 2, 3])) if held else None,
             day if held else None, month_index(day) if held else None, datetime.time(8, 0) if held else None,
             duration if held else None,
             present[0] if held and present else None, present[1] if held and len(present) > 1 else None,

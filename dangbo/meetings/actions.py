@@ -98,10 +98,14 @@ def plan_meeting(actor, meeting: Meeting) -> Meeting:
 def _presence_of(answers: dict[int, tuple[str, str]], people: list[Invitee], day) -> dict[int, tuple[str, str]]:
     """The attendance answers checked against the invitation list."""
     invited = {p.member.pk for p in people}
-    strangers = [pk for pk in answers if pk not in invited]
+    strangers = sorted(pk for pk in answers if pk not in invited)
     if strangers:
-        names = ", ".join(m.full_name for m in Member.unscoped.filter(pk__in=strangers)) or "Người được điểm danh"
-        raise ValidationError(f"{names} không sinh hoạt tại chi bộ vào ngày {vn.format_date(day)}.")
+        # Named by the ids posted only: the names of people outside the cell are not the user's to read.
+        ids = ", ".join(str(pk) for pk in strangers)
+        raise ValidationError(
+            f"Danh sách điểm danh có người không sinh hoạt tại chi bộ vào ngày {vn.format_date(day)} "
+            f"(mã đảng viên {ids}); hãy lập lại danh sách theo ngày họp."
+        )
     missing = [p.member.full_name for p in people if p.member.pk not in answers]
     if missing:
         raise ValidationError(f"Chưa điểm danh: {', '.join(missing)}.")

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
 from dangbo.members.models import Member
-from dangbo.orgs.models import CELL_KINDS, Unit
+from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from . import actions
 from .compliance import compliance, is_short, month_start, months_of, period_start, rules, unexcused_members
@@ -35,16 +36,26 @@ PAGE_SIZE = 50
 GRID_MONTHS = 24  # a longer period shows the missing months as a list, not a grid
 
 
-def _cells_ever(scope):
-    """Cell ids of the scope, as the tree stands today."""
-    return scope.units_on(today()).filter(kind__in=CELL_KINDS).values("unit_id")
+def _cells_kept(scope):
+    """Ids of the scope's cells: today's and those dissolved inside the subtree (whose meetings
+    stay readable); not those that moved out."""
+    return scope.units_kept().filter(kind__in=CELL_KINDS).values("unit_id")
 
 
 def meeting_or_404(scope, meeting_id) -> Meeting:
-    meeting = Meeting.unscoped.filter(pk=id_param(meeting_id) or 0, cell_id__in=_cells_ever(scope)).first()
+    meeting = Meeting.unscoped.filter(pk=id_param(meeting_id) or 0, cell_id__in=_cells_kept(scope)).first()
     if meeting is None:
         raise Http404
     return meeting
+
+
+def _latest_names(unit_ids) -> dict[int, str]:
+    """The last name of each unit (a cell dissolved since)."""
+    names = {}
+    rows = UnitVersion.objects.filter(unit_id__in=unit_ids).order_by("valid_from").values_list("unit_id", "name")
+    for unit_id, name in rows:
+        names[unit_id] = name
+    return names
 
 
 def _month_param(text: str | None) -> datetime.date | None:
@@ -63,13 +74,17 @@ def _month_param(text: str | None) -> datetime.date | None:
 def meeting_list(request):
     scope = scope_for(request, people=True)
     cells = cell_choices(scope)
-    meetings = Meeting.unscoped.filter(cell_id__in=_cells_ever(scope))
+    meetings = Meeting.unscoped.filter(cell_id__in=_cells_kept(scope))
     cell = id_param(request.GET.get("cell"))
     if cell is not None:
         meetings = meetings.filter(cell_id=cell)
     month = _month_param(request.GET.get("month"))
-    if month is not None:
-        meetings = meetings.filter(planned_on__gte=month, planned_on__lt=vn.add_months(month, 1))
+    if month is not None:  # by the day shown: held, or planned when not yet held
+        next_month = vn.add_months(month, 1)
+        meetings = meetings.filter(
+            Q(held_on__gte=month, held_on__lt=next_month)
+            | Q(held_on__isnull=True, planned_on__gte=month, planned_on__lt=next_month)
+        )
     status = request.GET.get("status", "")
     if status == "held":
         meetings = meetings.filter(held_on__isnull=False)
@@ -77,6 +92,8 @@ def meeting_list(request):
         meetings = meetings.filter(held_on__isnull=True)
     page = Paginator(meetings.order_by("-planned_on", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     names = dict(cells)
+    gone = {m.cell_id for m in page} - set(names)
+    names.update(_latest_names(gone))
     for meeting in page:
         meeting.cell_label = names.get(meeting.cell_id, "")
         meeting.short = is_short(meeting)
@@ -313,6 +330,10 @@ def compliance_table(request):
             {"month": month, "meetings": grid[cell.unit_id].get(month, []), "missing": month in missing}
             for month in table.months
         ] if show_grid else []  # fmt: skip
+    linkable = set()
+    if scope.sees_people:
+        kept = _cells_kept(scope).filter(unit_id__in=[c.unit_id for c in page])
+        linkable = set(kept.values_list("unit_id", flat=True))
     flagged = []
     if scope.sees_people:
         rows = unexcused_members([c.unit_id for c in table.cells], first, vn.add_months(last, 1))
@@ -331,6 +352,7 @@ def compliance_table(request):
         "rules": r,
         "flagged": flagged,
         "sees_people": scope.sees_people,
+        "linkable": linkable,
     }
     return render(request, "meetings/compliance.html", context)
 
@@ -340,20 +362,20 @@ def cell_attendance(request, unit_id: int):
     """Each member's attendance at the cell's meetings held in the period."""
     scope = scope_for(request, people=True)
     first, last, period_error = _period(request)
-    version = scope.unit_on_or_404(unit_id, today())
-    if version.kind not in CELL_KINDS:
+    version = scope.units_kept().filter(unit_id=id_param(unit_id) or 0, kind__in=CELL_KINDS).first()
+    if version is None:
         raise Http404
     rows = Attendance.unscoped.filter(
         meeting__cell_id=version.unit_id, meeting__held_on__gte=first, meeting__held_on__lt=vn.add_months(last, 1)
-    ).values_list("member_id", "presence", "exempted", "away", "meeting__held_on")
+    ).values_list("member_id", "presence", "exempted", "away", "meeting_id", "meeting__held_on")
     people: dict[int, Counter] = defaultdict(Counter)
     unexcused_years: dict[int, Counter] = defaultdict(Counter)
     meetings = set()
-    for member_id, presence, exempted, away, held_on in rows:
+    for member_id, presence, exempted, away, meeting_id, held_on in rows:
         counts = people[member_id]
         counts["invited"] += 1
         counts[presence] += 1
-        meetings.add(held_on)
+        meetings.add(meeting_id)
         if not (exempted or away):
             counts["required"] += 1
             counts["required_present"] += presence == Presence.PRESENT
