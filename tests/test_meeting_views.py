@@ -800,6 +800,7 @@ def test_bad_plans_are_refused_and_nothing_written(login, demo, case, edit):
 
 # --- a time of day ------------------------------------------------------------------------------------
 
+
 def _plan_with_time(client, demo):
     data = {"cell": demo["chibo"], "kind": "regular", "planned_on": today().isoformat(), "planned_time": "08:00",
             "place": "Phòng họp chi bộ"}  # fmt: skip

@@ -378,6 +378,8 @@ class DemoBuilder:
         for i in range(round(0.05 * self.target_members)):
             cell = self.new_cells[i % len(self.new_cells)] if i < 4 * len(self.new_cells) else rng.choice(later_cells)
             start = _random_day(rng, max(REFERENCE_DAY + datetime.timedelta(days=1), cell.founded), HORIZON)
+            if i < 3 * len(self.new_cells) and cell.founded > REFERENCE_DAY:
+                start = cell.founded  # a cell is founded with its first members
             if rng.random() < 0.5:
                 admitted = start
                 birth = self._birth_for(admitted, 21, 32)

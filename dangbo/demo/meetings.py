@@ -213,10 +213,10 @@ class MeetingWriter:
         for _, member_id, kind, status, start, end in self.stints[cell_id]:
             if not (start <= day and (end is None or day < end)):
                 continue
-            if kind == StintKind.TEMPORARY:
-                people.append((member_id, Standing.HOSTED, False, False))
-                continue
             timeline = self.timelines[member_id]
+            if kind == StintKind.TEMPORARY:
+                people.append((member_id, Standing.HOSTED, timeline.exempted_on(day), False))
+                continue
             standing = Standing.PROBATIONARY if status == MemberStatus.PROBATIONARY else Standing.OFFICIAL
             people.append((member_id, standing, timeline.exempted_on(day), timeline.away_on(day)))
         return sorted(people)

@@ -51,10 +51,10 @@ def invitees(cell_id: int, day: datetime.date) -> list[Invitee]:
         events.setdefault(event.member_id, []).append(event)
     people = []
     for stint in stints:
-        if stint.kind == StintKind.TEMPORARY:
-            people.append(Invitee(stint.member, Standing.HOSTED))
-            continue
         timeline = replay(events.get(stint.member_id, []))
+        if stint.kind == StintKind.TEMPORARY:  # hosted here: exempted or not, never away from us
+            people.append(Invitee(stint.member, Standing.HOSTED, timeline.exempted_on(day)))
+            continue
         standing = Standing.PROBATIONARY if stint.status == MemberStatus.PROBATIONARY else Standing.OFFICIAL
         people.append(Invitee(stint.member, standing, timeline.exempted_on(day), timeline.away_on(day)))
     return sorted(people, key=lambda p: (p.member.sort_key, p.member.pk))
@@ -74,10 +74,9 @@ def _cell_on(cell_id: int, day: datetime.date) -> UnitVersion:
 def _check_plan(meeting: Meeting) -> None:
     if meeting.planned_on is None:
         raise ValidationError("Hãy nhập ngày dự kiến họp.")
-    if meeting.kind in (MeetingKind.THEMATIC, MeetingKind.COMBINED) and not meeting.topic.strip():
+    meeting.topic = meeting.topic.strip()
+    if meeting.kind in (MeetingKind.THEMATIC, MeetingKind.COMBINED) and not meeting.topic:
         raise ValidationError("Sinh hoạt chuyên đề phải có tên chuyên đề.")
-    if meeting.kind == MeetingKind.REGULAR:
-        meeting.topic = meeting.topic.strip()
     _cell_on(meeting.cell_id, meeting.planned_on)
     if meeting.materials_sent_on and meeting.materials_sent_on > meeting.day:
         raise ValidationError("Ngày gửi tài liệu phải trước ngày họp.")

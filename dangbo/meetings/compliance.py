@@ -236,9 +236,21 @@ def _count_held(cells: list[CellRow], first: datetime.date, period_end: datetime
         if cell.unit_id in whole:
             cell.held_regular, cell.held_thematic = row["regular"], row["thematic"]
     partial = [c.unit_id for c in cells if c.unit_id not in whole]
+    for cell_id in partial:  # counted below from their meetings held while they lay in the subtree
+        by_id[cell_id].meetings = by_id[cell_id].short = by_id[cell_id].required = 0
+        by_id[cell_id].required_present = 0
     outside = Q(held_on__lt=low) | Q(held_on__gte=high) | Q(cell_id__in=partial)
     seen: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for cell_id, kind, day in held.filter(outside).values_list("cell_id", "kind", "held_on"):
+    columns = ("cell_id", "kind", "held_on", "duration_minutes", "required_count", "required_present_count")
+    for cell_id, kind, day, minutes, required, required_present in held.filter(outside).values_list(*columns):
+        cell = by_id[cell_id]
+        if cell_id not in whole:
+            if not any(a <= day and (b is None or day < b) for a, b in cell.lived):
+                continue  # held while the cell lay elsewhere
+            cell.meetings += 1
+            cell.short += minutes is not None and minutes < _shortest(kind)
+            cell.required += required
+            cell.required_present += required_present
         if kind in REGULAR_KINDS:
             seen[cell_id, "regular"].add(period_key(day, r["regular_months"]))
         if kind in THEMATIC_KINDS:
@@ -292,12 +304,13 @@ def unexcused_members(cell_ids, first: datetime.date, period_end: datetime.date)
     return [(row["member_id"], row["year"], row["absences"]) for row in rows]
 
 
-def is_short(meeting: Meeting) -> bool:
+def _shortest(kind: str) -> int:
     r = rules()
-    if meeting.duration_minutes is None:
-        return False
-    limit = r["min_minutes_combined"] if meeting.kind == MeetingKind.COMBINED else r["min_minutes"]
-    return meeting.duration_minutes < limit
+    return r["min_minutes_combined"] if kind == MeetingKind.COMBINED else r["min_minutes"]
+
+
+def is_short(meeting: Meeting) -> bool:
+    return meeting.duration_minutes is not None and meeting.duration_minutes < _shortest(meeting.kind)
 
 
 def attendance_by_year(member_id: int) -> list[dict]:

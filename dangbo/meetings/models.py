@@ -55,7 +55,10 @@ def month_index(day) -> int:
 
 
 class Meeting(models.Model):
-    cell = models.ForeignKey(Unit, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="meetings")
+    # Indexed by (cell, held_on) and (cell, planned_on) below; no index of its own.
+    cell = models.ForeignKey(
+        Unit, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="meetings", db_index=False
+    )
     kind = models.CharField("loại", max_length=16, choices=MeetingKind.choices, default=MeetingKind.REGULAR)
     topic = models.CharField("chuyên đề", max_length=255, blank=True)
     planned_on = models.DateField("ngày dự kiến")
@@ -143,8 +146,10 @@ class Meeting(models.Model):
 
 
 class Attendance(models.Model):
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance")
+    # Indexed by the unique (meeting, member) and by (member, presence): a city has tens of millions
+    # of these rows, and each index of its own would cost as much as the table.
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance", db_index=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance", db_index=False)
     # What the member was in the cell on the day: set from the records, never typed.
     standing = models.CharField("tư cách", max_length=16, choices=Standing.choices)
     exempted = models.BooleanField("miễn sinh hoạt", default=False)
