@@ -136,21 +136,18 @@ def _lived(versions: list[tuple[datetime.date, datetime.date | None]]) -> list[l
 
 def _owed(lived, length: int, first: datetime.date, last: datetime.date, today: datetime.date) -> list[int]:
     """Keys of the periods of `length` months lying within [first month, last month], ended by
-    `today`, that the cell lived through entirely."""
-    owed, period_end = [], vn.add_months(month_start(last), 1)
-    key = period_key(first, length)
-    while period_start(key, length) <= last:
-        start = period_start(key, length)
-        end = vn.add_months(start, length)
-        if (
-            end <= today
-            and end <= period_end
-            and start >= month_start(first)
-            and any(a <= start and (b is None or b >= end) for a, b in lived)
-        ):
-            owed.append(key)
-        key += 1
-    return owed
+    `today`, that the cell lived through entirely. In month numbers: period k covers the months
+    [k·length, (k+1)·length)."""
+    low = month_index(first)
+    high = min(month_index(last) + 1, month_index(today))  # months after `high` have not ended or lie outside
+    owed: list[int] = []
+    for start, end in lived:
+        lived_from = month_index(start) + (start.day > 1)  # its first whole month
+        lived_to = high if end is None else min(high, month_index(end))  # exclusive
+        begin = max(low, lived_from)
+        first_key = -(-begin // length)  # ceiling
+        owed.extend(k for k in range(first_key, lived_to // length) if (k + 1) * length <= lived_to)
+    return sorted(set(owed))
 
 
 def compliance(root: UnitVersion, first: datetime.date, last: datetime.date, today: datetime.date) -> Compliance:
@@ -265,21 +262,22 @@ def _count_held(cells: list[CellRow], first: datetime.date, period_end: datetime
             cell.held_thematic = len(thematic & set(cell.owed_thematic))
 
 
-def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[datetime.date, list]]:
-    """For the cells shown: {cell: {first day of month: [meetings held that month]}}, and their
-    missing periods filled in. One query."""
+def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[datetime.date, list[str]]]:
+    """For the cells shown: {cell: {first day of month: [kinds of the meetings held that month]}},
+    and their missing periods filled in. One query."""
     r = rules()
-    grid: dict[int, dict[datetime.date, list]] = {c.unit_id: defaultdict(list) for c in cells}
+    grid: dict[int, dict[datetime.date, list[str]]] = {c.unit_id: defaultdict(list) for c in cells}
+    seen: dict[tuple[int, str], set[int]] = defaultdict(set)
     period_end = vn.add_months(compliance_.end, 1)
-    held = Meeting.unscoped.filter(
-        cell_id__in=list(grid), held_on__gte=compliance_.start, held_on__lt=period_end
-    ).order_by("held_on")
-    for meeting in held.only("id", "cell_id", "kind", "held_on", "duration_minutes", "topic"):
-        grid[meeting.cell_id][month_start(meeting.held_on)].append(meeting)
+    held = Meeting.unscoped.filter(cell_id__in=list(grid), held_on__gte=compliance_.start, held_on__lt=period_end)
+    for cell_id, kind, day in held.order_by("held_on").values_list("cell_id", "kind", "held_on"):
+        grid[cell_id][month_start(day)].append(kind)
+        if kind in REGULAR_KINDS:
+            seen[cell_id, "regular"].add(period_key(day, r["regular_months"]))
+        if kind in THEMATIC_KINDS:
+            seen[cell_id, "thematic"].add(period_key(day, r["thematic_months"]))
     for cell in cells:
-        meetings = [m for month in grid[cell.unit_id].values() for m in month]
-        regular = {period_key(m.held_on, r["regular_months"]) for m in meetings if m.kind in REGULAR_KINDS}
-        thematic = {period_key(m.held_on, r["thematic_months"]) for m in meetings if m.kind in THEMATIC_KINDS}
+        regular, thematic = seen[cell.unit_id, "regular"], seen[cell.unit_id, "thematic"]
         cell.missing_regular = [k for k in cell.owed_regular if k not in regular]
         cell.missing_thematic = [k for k in cell.owed_thematic if k not in thematic]
     return grid
@@ -287,15 +285,14 @@ def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[d
 
 def unexcused_members(cell_ids, first: datetime.date, period_end: datetime.date):
     """(member id, year, absences without reason) with at least UNEXCUSED_LIMIT in one calendar
-    year, in meetings of these cells held within [first, period_end)."""
+    year, in meetings of these cells held within [first, period_end). Only the meetings that
+    counted such an absence are joined to their attendance."""
+    meetings = Meeting.unscoped.filter(
+        cell_id__in=cell_ids, held_on__gte=first, held_on__lt=period_end, unexcused_count__gt=0
+    )
     rows = (
-        Attendance.unscoped.filter(
-            presence=Presence.UNEXCUSED,
-            meeting__cell_id__in=cell_ids,
-            meeting__held_on__gte=first,
-            meeting__held_on__lt=period_end,
-        )
-        .annotate(year=ExtractYear("meeting__held_on"))
+        Attendance.unscoped.filter(presence=Presence.UNEXCUSED, meeting__in=meetings.values("pk"))
+        .annotate(year=ExpressionWrapper(F("meeting__month_index") / 12, output_field=IntegerField()))
         .values("member_id", "year")
         .annotate(absences=Count("id"))
         .filter(absences__gte=UNEXCUSED_LIMIT)

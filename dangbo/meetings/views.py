@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from dangbo.accounts.scope import scope_for
@@ -286,6 +287,21 @@ def meeting_delete(request, meeting_id: int):
     return redirect("meeting_list")
 
 
+MARKS = {MeetingKind.REGULAR: "●", MeetingKind.THEMATIC: "◆", MeetingKind.COMBINED: "◉"}
+
+
+def _grid_cells(months, held: dict, missing: set):
+    """The <td>s of one cell's months: built here, not by template loops (50 rows × up to 24
+    months)."""
+    cells = []
+    for month in months:
+        if month in missing:
+            cells.append(("num month missing", "Không sinh hoạt thường kỳ", "✗"))
+        else:
+            cells.append(("num month", "", "".join(MARKS[kind] for kind in held.get(month, []))))
+    return format_html_join("", '<td class="{}" title="{}">{}</td>', cells)
+
+
 def _period(request) -> tuple[datetime.date, datetime.date, str | None]:
     """The months asked (`?from=2024-01&to=2024-12`); by default this year up to last month."""
     now = today()
@@ -325,11 +341,8 @@ def compliance_table(request):
     for cell in page:
         cell.missing_months = [period_start(k, r["regular_months"]) for k in cell.missing_regular]
         cell.missing_quarters = [period_start(k, r["thematic_months"]) for k in cell.missing_thematic]
-        missing = set(cell.missing_months)
-        cell.months = [
-            {"month": month, "meetings": grid[cell.unit_id].get(month, []), "missing": month in missing}
-            for month in table.months
-        ] if show_grid else []  # fmt: skip
+        if show_grid:
+            cell.grid = _grid_cells(table.months, grid[cell.unit_id], set(cell.missing_months))
     linkable = set()
     if scope.sees_people:
         kept = _cells_kept(scope).filter(unit_id__in=[c.unit_id for c in page])
