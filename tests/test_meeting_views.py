@@ -1224,5 +1224,8 @@ def test_queries_are_the_same_for_one_cell_and_the_whole_committee(login):
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200
             counted[who, url] = len(queries)
-    for url in ("/sinh-hoat/", "/sinh-hoat/tuan-thu/?from=2020-01&to=2026-10"):
-        assert counted["khoi", url] == counted["chibo", url], (url, counted)
+    assert counted["khoi", "/sinh-hoat/"] == counted["chibo", "/sinh-hoat/"], counted
+    # The compliance table reads the cells founded, dissolved or moved in the period meeting by
+    # meeting: one more query where there are any (the root's), none in chibo's single cell.
+    table = "/sinh-hoat/tuan-thu/?from=2020-01&to=2026-10"
+    assert counted["chibo", table] <= counted["khoi", table] <= counted["chibo", table] + 1, counted

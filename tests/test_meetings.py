@@ -1014,8 +1014,9 @@ def test_compliance_uses_a_constant_number_of_queries(demo, chibo):
                 [(c.complies, c.gaps, c.attendance_rate) for c in table.cells]
             assert table.cells
             counts.append(len(queries))
-    assert len(set(counts)) == 1, counts
-    assert counts[0] <= 4
+    # At most 4 whatever the subtree and period (3 when no cell was founded, dissolved or moved
+    # within the period: nothing to read meeting by meeting).
+    assert max(counts) <= 4 and min(counts) >= 3, counts
     table = compliance(roots[0], *PERIODS["after_reference"])
     with CaptureQueriesContext(connection) as queries:
         months_of(table.cells, table)

@@ -15,6 +15,7 @@ grid is read only for the cells shown on a page (`months_of`).
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -108,6 +109,7 @@ class Compliance:
     end: datetime.date  # first day of the last month
     cells: list[CellRow]
     months: list[datetime.date]
+    cell_ids: object = None  # a subquery of the cells' ids
 
     @property
     def complying(self) -> int:
@@ -138,16 +140,19 @@ def _owed(lived, length: int, first: datetime.date, last: datetime.date, today: 
     """Keys of the periods of `length` months lying within [first month, last month], ended by
     `today`, that the cell lived through entirely. In month numbers: period k covers the months
     [k·length, (k+1)·length)."""
-    low = month_index(first)
-    high = min(month_index(last) + 1, month_index(today))  # months after `high` have not ended or lie outside
-    owed: list[int] = []
+    return list(_owed_keys(tuple(map(tuple, lived)), length, month_index(first), month_index(last), month_index(today)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _owed_keys(lived: tuple, length: int, low: int, last: int, now: int) -> tuple[int, ...]:
+    """(Most cells share their life over a period: computed once for each.)"""
+    high = min(last + 1, now)  # months from `high` on have not ended or lie outside
+    owed: set[int] = set()
     for start, end in lived:
-        lived_from = month_index(start) + (start.day > 1)  # its first whole month
+        lived_from = max(low, month_index(start) + (start.day > 1))  # the first whole month
         lived_to = high if end is None else min(high, month_index(end))  # exclusive
-        begin = max(low, lived_from)
-        first_key = -(-begin // length)  # ceiling
-        owed.extend(k for k in range(first_key, lived_to // length) if (k + 1) * length <= lived_to)
-    return sorted(set(owed))
+        owed.update(range(-(-lived_from // length), lived_to // length))
+    return tuple(sorted(owed))
 
 
 def compliance(root: UnitVersion, first: datetime.date, last: datetime.date, today: datetime.date) -> Compliance:
@@ -159,8 +164,9 @@ def compliance(root: UnitVersion, first: datetime.date, last: datetime.date, tod
         UnitVersion.objects.under(root.path)
         .filter(kind__in=CELL_KINDS, valid_from__lt=period_end)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
-        .values_list("unit_id", "name", "parent_id", "valid_from", "valid_to")
     )
+    cell_ids = versions.values("unit_id")
+    versions = versions.values_list("unit_id", "name", "parent_id", "valid_from", "valid_to")
     spans, names = defaultdict(list), {}
     for unit_id, name, parent_id, valid_from, valid_to in versions.order_by("valid_from"):
         spans[unit_id].append((valid_from, valid_to))
@@ -185,81 +191,79 @@ def compliance(root: UnitVersion, first: datetime.date, last: datetime.date, tod
                 _owed(lived, r["thematic_months"], first, last, today),
             )  # fmt: skip
         )
-    _count_held(cells, first, period_end, today)
-    cells.sort(key=lambda c: (c.complies, vn.text_sort_key(c.parent_name), vn.text_sort_key(c.name)))
-    return Compliance(first, last, cells, months(first, last))
+    _count_held(cells, cell_ids, first, period_end, today)
+    sort_key = functools.lru_cache(maxsize=None)(vn.text_sort_key)
+    cells.sort(key=lambda c: (c.complies, sort_key(c.parent_name), sort_key(c.name)))
+    return Compliance(first, last, cells, months(first, last), cell_ids)
 
 
-def _owed_range(keys: list[int], length: int) -> tuple[datetime.date, datetime.date] | None:
+def _owed_range(keys: list[int], length: int) -> tuple[datetime.date, datetime.date]:
+    """[first day, day after) of a contiguous run of periods; an empty range when there is none."""
     if not keys:
-        return None
+        return datetime.date.max, datetime.date.max
     return period_start(keys[0], length), vn.add_months(period_start(keys[-1], length), length)
 
 
-def _count_held(cells: list[CellRow], first: datetime.date, period_end: datetime.date, today) -> None:
-    """Per cell, in one query: distinct periods with a regular and a thematic meeting, short
-    meetings and the attendance sums. A cell that lived through the whole period owes the same
-    contiguous run of ended periods as every such cell, so its distinct periods held, less those
-    outside that run (read meeting by meeting), are its owed periods held. The few other cells
-    (founded, dissolved or moved within the period) are read meeting by meeting."""
+def _distinct_periods(kinds, length: int, run: tuple[datetime.date, datetime.date]) -> Count:
+    """Distinct periods of `length` months within `run` holding a meeting of `kinds`."""
+    key = ExpressionWrapper(F("month_index") / length, output_field=IntegerField())
+    within = Q(kind__in=kinds, held_on__gte=run[0], held_on__lt=run[1])
+    return Count(Case(When(within, then=key)), distinct=True)
+
+
+def _count_held(cells: list[CellRow], cell_ids, first: datetime.date, period_end: datetime.date, today) -> None:
+    """Per cell, in one aggregate query over the meetings (an index holds every column it reads):
+    meetings, short ones, the attendance sums, and the distinct periods held with a regular and a
+    thematic meeting within the run of periods that every cell living through the whole period
+    owes — which are such a cell's owed periods held. The few other cells (founded, dissolved or
+    moved within the period) are read meeting by meeting and counted against what they owe."""
     if not cells:
         return
     r = rules()
-    whole_lived = [(first, period_end)]
-    runs = [
-        _owed_range(_owed(whole_lived, r[name], first, vn.add_months(period_end, -1), today), r[name])
-        for name in ("regular_months", "thematic_months")
-    ]
-    if None in runs:
-        low = high = first  # nothing owed: read every meeting
-    else:
-        low, high = max(run[0] for run in runs), min(run[1] for run in runs)
+    last = vn.add_months(period_end, -1)
+    whole_lived = [(first, None)]
+    regular_run = _owed_range(_owed(whole_lived, r["regular_months"], first, last, today), r["regular_months"])
+    thematic_run = _owed_range(_owed(whole_lived, r["thematic_months"], first, last, today), r["thematic_months"])
+    by_id = {c.unit_id: c for c in cells}
     whole = {c.unit_id for c in cells if any(a <= first and (b is None or b >= period_end) for a, b in c.lived)}
-    held = Meeting.unscoped.filter(cell_id__in=[c.unit_id for c in cells], held_on__gte=first, held_on__lt=period_end)
-    regular_key, thematic_key = _key_expression(r["regular_months"]), _key_expression(r["thematic_months"])
+    held = Meeting.unscoped.filter(cell_id__in=cell_ids, held_on__gte=first, held_on__lt=period_end)
     summary = held.values("cell_id").annotate(
-        meetings=Count("id"),
-        short=Count("id", filter=too_short()),
+        # Counting held_on, not id: the index holds no id, and reading one would visit the table.
+        meetings=Count("held_on"),
+        short=Count("held_on", filter=too_short()),
         required=Sum("required_count"),
         required_present=Sum("required_present_count"),
-        regular=Count(Case(When(kind__in=REGULAR_KINDS, then=regular_key)), distinct=True),
-        thematic=Count(Case(When(kind__in=THEMATIC_KINDS, then=thematic_key)), distinct=True),
+        regular=_distinct_periods(REGULAR_KINDS, r["regular_months"], regular_run),
+        thematic=_distinct_periods(THEMATIC_KINDS, r["thematic_months"], thematic_run),
     )
-    by_id = {c.unit_id: c for c in cells}
     for row in summary.order_by():
-        cell = by_id[row["cell_id"]]
+        cell = by_id.get(row["cell_id"])
+        if cell is None or cell.unit_id not in whole:
+            continue
         cell.meetings, cell.short = row["meetings"], row["short"]
         cell.required, cell.required_present = row["required"] or 0, row["required_present"] or 0
-        if cell.unit_id in whole:
-            cell.held_regular, cell.held_thematic = row["regular"], row["thematic"]
+        cell.held_regular, cell.held_thematic = row["regular"], row["thematic"]
     partial = [c.unit_id for c in cells if c.unit_id not in whole]
-    for cell_id in partial:  # counted below from their meetings held while they lay in the subtree
-        by_id[cell_id].meetings = by_id[cell_id].short = by_id[cell_id].required = 0
-        by_id[cell_id].required_present = 0
-    outside = Q(held_on__lt=low) | Q(held_on__gte=high) | Q(cell_id__in=partial)
     seen: dict[tuple[int, str], set[int]] = defaultdict(set)
     columns = ("cell_id", "kind", "held_on", "duration_minutes", "required_count", "required_present_count")
-    for cell_id, kind, day, minutes, required, required_present in held.filter(outside).values_list(*columns):
+    for cell_id, kind, day, minutes, required, required_present in held.filter(cell_id__in=partial).values_list(
+        *columns
+    ):
         cell = by_id[cell_id]
-        if cell_id not in whole:
-            if not any(a <= day and (b is None or day < b) for a, b in cell.lived):
-                continue  # held while the cell lay elsewhere
-            cell.meetings += 1
-            cell.short += minutes is not None and minutes < _shortest(kind)
-            cell.required += required
-            cell.required_present += required_present
+        if not any(a <= day and (b is None or day < b) for a, b in cell.lived):
+            continue  # held while the cell lay elsewhere
+        cell.meetings += 1
+        cell.short += minutes is not None and minutes < _shortest(kind)
+        cell.required += required
+        cell.required_present += required_present
         if kind in REGULAR_KINDS:
             seen[cell_id, "regular"].add(period_key(day, r["regular_months"]))
         if kind in THEMATIC_KINDS:
             seen[cell_id, "thematic"].add(period_key(day, r["thematic_months"]))
-    for cell in cells:
-        regular, thematic = seen.get((cell.unit_id, "regular"), set()), seen.get((cell.unit_id, "thematic"), set())
-        if cell.unit_id in whole:
-            cell.held_regular -= len(regular - set(cell.owed_regular))
-            cell.held_thematic -= len(thematic - set(cell.owed_thematic))
-        else:
-            cell.held_regular = len(regular & set(cell.owed_regular))
-            cell.held_thematic = len(thematic & set(cell.owed_thematic))
+    for cell_id in partial:
+        cell = by_id[cell_id]
+        cell.held_regular = len(seen[cell_id, "regular"] & set(cell.owed_regular))
+        cell.held_thematic = len(seen[cell_id, "thematic"] & set(cell.owed_thematic))
 
 
 def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[datetime.date, list[str]]]:
@@ -285,16 +289,19 @@ def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[d
 
 def unexcused_members(cell_ids, first: datetime.date, period_end: datetime.date):
     """(member id, year, absences without reason) with at least UNEXCUSED_LIMIT in one calendar
-    year, in meetings of these cells held within [first, period_end). Only the meetings that
-    counted such an absence are joined to their attendance."""
-    meetings = Meeting.unscoped.filter(
-        cell_id__in=cell_ids, held_on__gte=first, held_on__lt=period_end, unexcused_count__gt=0
-    )
+    year, in meetings of these cells held within [first, period_end). Both sides are read from
+    partial indexes: the meetings that counted such an absence, and those absences."""
     rows = (
-        Attendance.unscoped.filter(presence=Presence.UNEXCUSED, meeting__in=meetings.values("pk"))
+        Attendance.unscoped.filter(
+            presence=Presence.UNEXCUSED,
+            meeting__unexcused_count__gt=0,
+            meeting__cell_id__in=cell_ids,
+            meeting__held_on__gte=first,
+            meeting__held_on__lt=period_end,
+        )
         .annotate(year=ExpressionWrapper(F("meeting__month_index") / 12, output_field=IntegerField()))
         .values("member_id", "year")
-        .annotate(absences=Count("id"))
+        .annotate(absences=Count("*"))
         .filter(absences__gte=UNEXCUSED_LIMIT)
         .order_by("year")
     )

@@ -349,7 +349,7 @@ def compliance_table(request):
         linkable = set(kept.values_list("unit_id", flat=True))
     flagged = []
     if scope.sees_people:
-        rows = unexcused_members([c.unit_id for c in table.cells], first, vn.add_months(last, 1))
+        rows = unexcused_members(table.cell_ids, first, vn.add_months(last, 1))
         names = Member.unscoped.in_bulk([member_id for member_id, _, _ in rows])
         flagged = [(names[member_id], year, count) for member_id, year, count in rows if member_id in names]
         flagged.sort(key=lambda f: (f[1], f[0].sort_key))
