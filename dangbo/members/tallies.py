@@ -323,8 +323,23 @@ def _apply_differences(differences: dict[int, list]) -> None:
         rows = _recomputed(unit_id, stored.get(unit_id, []), difference)
         values += [(unit_id, a, b, *(counts.get(m, 0) for m in measures)) for a, b, counts in rows]
     UnitTally.objects.filter(pk__in=[row[0] for rows in stored.values() for row in rows]).delete()
-    # Plain multi-row INSERTs: preparing each value through the ORM, or a round trip per row, cost
-    # more than the rest of recording an event.
+    _write(values)
+
+
+def _write(values: list[tuple]) -> None:
+    """Insert tally rows (unit_id, valid_from, valid_to, *measures). A unit's rows run into the
+    future (every member's next age band), so a change from today rewrites a hundred rows or more:
+    PostgreSQL takes them by COPY; SQLite by plain multi-row INSERTs. Preparing each value through
+    the ORM, or quoting thousands of parameters into one statement, cost more than the rest of
+    recording an event."""
+    if connection.vendor == "postgresql":
+        columns = ", ".join([*_KEY_COLUMNS[1:], *_measure_columns()])
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {UnitTally._meta.db_table} ({columns}) FROM STDIN"
+        ) as copy:
+            for row in values:
+                copy.write_row(row)
+        return
     head, one_row = _insert_sql().split(" VALUES ")
     with connection.cursor() as cursor:
         for chunk in range(0, len(values), 500):
