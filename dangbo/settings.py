@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "dangbo.members",
     "dangbo.admissions",
     "dangbo.meetings",
+    "dangbo.ratings",
     "dangbo.demo",
 ]
 

@@ -8,6 +8,7 @@ from dangbo.meetings import views as meeting_views
 from dangbo.members import event_views, report_views
 from dangbo.members import views as member_views
 from dangbo.orgs import views as org_views
+from dangbo.ratings import views as rating_views
 
 admin.site.site_header = "dangbo — Quản trị"
 admin.site.site_title = "dangbo"
@@ -41,6 +42,7 @@ urlpatterns = [
     path("sinh-hoat/<int:meeting_id>/tai-lieu/", meeting_views.material_upload, name="material_upload"),
     path("sinh-hoat/<int:meeting_id>/xoa/", meeting_views.meeting_delete, name="meeting_delete"),
     path("tai-lieu/<int:material_id>/", meeting_views.material_download, name="material"),
+    path("xep-loai/", rating_views.results, name="ratings"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

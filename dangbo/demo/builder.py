@@ -29,6 +29,7 @@ from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, pa
 
 from . import names
 from .meetings import write_meetings
+from .ratings import write_ratings
 
 date = datetime.date
 REFERENCE_DAY = date(2024, 9, 30)
@@ -644,6 +645,7 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     stats = builder.write()
     stats["candidates"] = builder.write_candidates()
     stats.update(write_meetings(builder, HORIZON, REFERENCE_DAY, seed + 4))
+    stats.update(write_ratings(builder, HORIZON, seed + 5))
     if logins:
         builder.create_logins()
     root = Unit.objects.get(pk=builder.root.unit_id)

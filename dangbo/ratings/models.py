@@ -1,0 +1,142 @@
+"""Quality ratings (đánh giá, xếp loại chất lượng) of members and party organisations.
+
+A rating period (a year, a term, a quarter or ad hoc) carries its scheme: levels only (Quy định
+124-QĐ/TW, before 2025) or a 100-point score with level thresholds (Quy định 366-QĐ/TW), and the
+quota on excellent results. Each member and each organisation rated in a period has one row, which
+the workflow fills step by step: self-assessment, proposal, decision. The statistics read the
+decided level only.
+
+Ratings are personal data: no plain `.objects` on member ratings.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from dangbo.members.models import Member
+from dangbo.orgs.models import Unit
+
+
+class Level(models.TextChoices):
+    EXCELLENT = "excellent", "Hoàn thành xuất sắc nhiệm vụ"
+    GOOD = "good", "Hoàn thành tốt nhiệm vụ"
+    DONE = "done", "Hoàn thành nhiệm vụ"
+    FAILED = "failed", "Không hoàn thành nhiệm vụ"
+
+
+GOOD_OR_BETTER = (Level.EXCELLENT, Level.GOOD)
+LEVEL_ORDER = [Level.EXCELLENT, Level.GOOD, Level.DONE, Level.FAILED]
+
+
+class PeriodKind(models.TextChoices):
+    YEAR = "year", "Hằng năm"
+    TERM = "term", "Nhiệm kỳ"
+    QUARTER = "quarter", "Hằng quý"
+    AD_HOC = "ad_hoc", "Đột xuất"
+
+
+class Scheme(models.TextChoices):
+    LEVELS = "levels", "Xếp loại theo mức (Quy định 124-QĐ/TW)"
+    SCORE = "score", "Chấm điểm 100 (Quy định 366-QĐ/TW)"
+
+
+class Rounding(models.TextChoices):
+    FLOOR = "floor", "Làm tròn xuống"
+    HALF_UP = "half_up", "Làm tròn đến số nguyên gần nhất"
+
+
+class RatingPeriod(models.Model):
+    name = models.CharField("tên đợt", max_length=128)
+    kind = models.CharField("loại", max_length=16, choices=PeriodKind.choices, default=PeriodKind.YEAR)
+    year = models.PositiveSmallIntegerField("năm", null=True, blank=True, db_index=True)
+    starts_on = models.DateField("từ ngày")
+    ends_on = models.DateField("đến ngày")
+    scheme = models.CharField("cách đánh giá", max_length=16, choices=Scheme.choices, default=Scheme.LEVELS)
+    excellent_min = models.PositiveSmallIntegerField("điểm tối thiểu xuất sắc", default=90)
+    good_min = models.PositiveSmallIntegerField("điểm tối thiểu tốt", default=70)
+    done_min = models.PositiveSmallIntegerField("điểm tối thiểu hoàn thành", default=50)
+    # Excellent results may not exceed quota_percent of those rated good or better, counted within
+    # each grassroots organisation (DOMAIN §5), rounded as set.
+    quota_percent = models.PositiveSmallIntegerField("tỷ lệ xuất sắc tối đa (%)", default=20)
+    quota_rounding = models.CharField(
+        "làm tròn chỉ tiêu", max_length=16, choices=Rounding.choices, default=Rounding.FLOOR
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "đợt đánh giá, xếp loại"
+        verbose_name_plural = "đợt đánh giá, xếp loại"
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")),
+                name="ratingperiod_ends_after_start",
+                violation_error_message="Ngày kết thúc đợt đánh giá phải sau ngày bắt đầu.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberRating(models.Model):
+    """A member's rating in a period, in the cell and grassroots organisation they were rated in."""
+
+    period = models.ForeignKey(RatingPeriod, on_delete=models.PROTECT, related_name="member_ratings")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ratings")
+    cell = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    grassroots = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    exempted = models.BooleanField("miễn sinh hoạt", default=False)
+    self_level = models.CharField("tự xếp loại", max_length=16, choices=Level.choices, blank=True)
+    self_score = models.PositiveSmallIntegerField("tự chấm điểm", null=True, blank=True)
+    self_text = models.TextField("bản tự kiểm điểm", blank=True)
+    proposed_level = models.CharField("chi bộ đề xuất", max_length=16, choices=Level.choices, blank=True)
+    proposed_score = models.PositiveSmallIntegerField("điểm chi bộ đề xuất", null=True, blank=True)
+    decided_level = models.CharField("kết quả xếp loại", max_length=16, choices=Level.choices, blank=True)
+    decided_score = models.PositiveSmallIntegerField("điểm quyết định", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    unscoped = models.Manager()
+
+    class Meta:
+        verbose_name = "xếp loại đảng viên"
+        verbose_name_plural = "xếp loại đảng viên"
+        constraints = [
+            models.UniqueConstraint(fields=["period", "member"], name="memberrating_once_per_period"),
+        ]
+        indexes = [
+            models.Index(fields=["period", "grassroots", "decided_level"], name="memberrating_quota"),
+            models.Index(fields=["period", "cell"], name="memberrating_cell"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} · {self.period_id}: {self.decided_level or '—'}"
+
+
+class UnitRating(models.Model):
+    """An organisation's rating in a period: a grassroots organisation, a sub-committee or a cell."""
+
+    period = models.ForeignKey(RatingPeriod, on_delete=models.PROTECT, related_name="unit_ratings")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="ratings")
+    kind = models.CharField("loại tổ chức", max_length=32)  # the unit's kind when rated
+    grassroots = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    self_level = models.CharField("tự xếp loại", max_length=16, choices=Level.choices, blank=True)
+    self_score = models.PositiveSmallIntegerField("tự chấm điểm", null=True, blank=True)
+    decided_level = models.CharField("kết quả xếp loại", max_length=16, choices=Level.choices, blank=True)
+    decided_score = models.PositiveSmallIntegerField("điểm quyết định", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "xếp loại tổ chức đảng"
+        verbose_name_plural = "xếp loại tổ chức đảng"
+        constraints = [models.UniqueConstraint(fields=["period", "unit"], name="unitrating_once_per_period")]
+
+    def __str__(self):
+        return f"{self.unit_id} · {self.period_id}: {self.decided_level or '—'}"
