@@ -43,6 +43,7 @@ urlpatterns = [
     path("sinh-hoat/<int:meeting_id>/xoa/", meeting_views.meeting_delete, name="meeting_delete"),
     path("tai-lieu/<int:material_id>/", meeting_views.material_download, name="material"),
     path("xep-loai/", rating_views.results, name="ratings"),
+    path("xep-loai/dot/<int:period_id>/", rating_views.round_page, name="rating_round"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

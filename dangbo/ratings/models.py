@@ -93,6 +93,11 @@ class MemberRating(models.Model):
     self_text = models.TextField("bản tự kiểm điểm", blank=True)
     proposed_level = models.CharField("chi bộ đề xuất", max_length=16, choices=Level.choices, blank=True)
     proposed_score = models.PositiveSmallIntegerField("điểm chi bộ đề xuất", null=True, blank=True)
+    # Caps on the level: disciplined in the period (no excellent), and the task criteria of Quy định
+    # 366-QĐ/TW once tasks are recorded (share of tasks on time, and done beyond requirement).
+    disciplined = models.BooleanField("bị kỷ luật trong kỳ", default=False)
+    tasks_on_time = models.PositiveSmallIntegerField("% nhiệm vụ đúng hạn", null=True, blank=True)
+    tasks_beyond = models.PositiveSmallIntegerField("% nhiệm vụ vượt yêu cầu", null=True, blank=True)
     decided_level = models.CharField("kết quả xếp loại", max_length=16, choices=Level.choices, blank=True)
     decided_score = models.PositiveSmallIntegerField("điểm quyết định", null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

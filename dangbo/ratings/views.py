@@ -1,19 +1,32 @@
-"""The results of quality ratings: members and organisations by level for the user's subtree and a
+"""Quality ratings: the results (members and organisations by level for the user's subtree and a
 year, by direct sub-unit, year against year, the quota of each grassroots organisation, and the same
-as Excel. Aggregated figures only: every role with a scope may read them."""
+as Excel: aggregated figures, which every role with a scope may read), and the round of a period,
+where a cell's members are self-assessed and proposed and the committee decides (names: roles that
+see people; deciding and reopening: committee staff)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from dangbo.accounts.scope import scope_for
-from dangbo.lib import xlsx
+from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param, today
+from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
-from .figures import member_levels, member_levels_by_unit, member_quotas, organisation_levels
-from .models import LEVEL_ORDER, Level, MemberRating, PeriodKind, RatingPeriod
+from . import actions
+from .figures import (
+    GRASSROOTS_KINDS,
+    excellent_allowed,
+    member_levels,
+    member_levels_by_unit,
+    member_quotas,
+    organisation_levels,
+)
+from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, PeriodKind, RatingPeriod
 
 
 def _root(scope, period):
@@ -28,9 +41,7 @@ def results(request):
     if not years:
         raise Http404
     asked = id_param(request.GET.get("nam"))
-    with_results = set(
-        MemberRating.unscoped.exclude(decided_level="").values_list("period_id", flat=True).distinct()
-    )
+    with_results = set(MemberRating.unscoped.exclude(decided_level="").values_list("period_id", flat=True).distinct())
     decided = [p for p in years if p.pk in with_results] or years
     period = next((p for p in years if p.year == asked), decided[-1])
     year_error = bool(request.GET.get("nam")) and period.year != asked
@@ -102,3 +113,137 @@ def _excel(context) -> object:
 def _share(value):
     """A percentage as a number for Excel (two decimals), blank when there is nobody."""
     return None if value is None else float(round(value, 2))
+
+
+# --- the workflow of a round: self-assessment, proposal, decision ----------------------------------
+
+
+def _round_rows(scope, period: RatingPeriod, grassroots_id: int | None):
+    """The member ratings of the round that the scope holds (cells of the subtree at the end of the
+    period), within one grassroots organisation, by cell and given name."""
+    cells = UnitVersion.objects.on(min(period.ends_on, today())).filter(
+        unit_id__in=scope.units_on(min(period.ends_on, today())).values("unit_id"), kind__in=CELL_KINDS
+    )
+    rows = MemberRating.unscoped.filter(period=period, cell_id__in=cells.values("unit_id"))
+    if grassroots_id is not None:
+        rows = rows.filter(grassroots_id=grassroots_id)
+    rows = list(rows.select_related("member"))
+    names = dict(cells.values_list("unit_id", "name"))
+    for row in rows:
+        row.cell_name = names.get(row.cell_id, "")
+    rows.sort(key=lambda r: (vn.text_sort_key(r.cell_name), r.member.sort_key, r.member.pk))
+    return rows
+
+
+def _grassroots_choices(scope, period) -> list[tuple[int, str]]:
+    on = min(period.ends_on, today())
+    root = scope.root_on(on)
+    units = list(scope.units_on(on).filter(kind__in=GRASSROOTS_KINDS).values_list("unit_id", "name"))
+    if not units and root is not None:  # a scope inside one grassroots organisation
+        ids = MemberRating.unscoped.filter(period=period, cell_id__in=scope.units_on(on).values("unit_id"))
+        grassroots = ids.values_list("grassroots_id", flat=True).first()
+        if grassroots:
+            units = list(UnitVersion.objects.on(on).filter(unit_id=grassroots).values_list("unit_id", "name"))
+    return sorted(units, key=lambda u: vn.text_sort_key(u[1]))
+
+
+def _int_or_none(text):
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+@login_required
+def round_page(request, period_id: int):
+    scope = scope_for(request, people=True)
+    period = RatingPeriod.objects.filter(pk=id_param(period_id) or 0).first()
+    if period is None:
+        raise Http404
+    choices = _grassroots_choices(scope, period)
+    if not choices:
+        raise Http404
+    asked = id_param(request.GET.get("tccs") or request.POST.get("tccs"))
+    grassroots_id = asked if asked in dict(choices) else choices[0][0]
+    error = None
+    if request.method == "POST":
+        try:
+            done = _act(request, scope, period, grassroots_id)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+        else:
+            messages.success(request, done)
+            return redirect(f"{request.path}?tccs={grassroots_id}")
+    rows = _round_rows(scope, period, grassroots_id)
+    _fill_forms(rows, request.POST if error else None)
+    decided = [r.decided_level for r in rows if r.decided_level]
+    good_or_better = sum(1 for level in decided if level in GOOD_OR_BETTER)
+    excellent = decided.count(Level.EXCELLENT)
+    allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
+    context = {
+        "period": period,
+        "rows": rows,
+        "choices": choices,
+        "grassroots_id": grassroots_id,
+        "levels": Level.choices,
+        "error": error,
+        "decides": scope.records,
+        "quota": {
+            "good_or_better": good_or_better,
+            "excellent": excellent,
+            "allowed": allowed,
+            "remaining": allowed - excellent,
+        },  # fmt: skip
+        "undecided": [r for r in rows if not r.decided_level and not r.exempted],
+    }
+    return render(request, "ratings/round.html", context, status=400 if error else 200)
+
+
+def _fill_forms(rows, posted) -> None:
+    """What each row's forms show: the proposal (or the self-assessment), or what was just posted
+    when it was refused."""
+    for r in rows:
+        r.form_level = r.proposed_level or r.self_level
+        r.form_score = r.proposed_score if r.proposed_score is not None else r.self_score
+        r.decide_level, r.decide_score = r.proposed_level, r.proposed_score
+        if posted is None:
+            continue
+        if posted.get("action") == "decide":
+            r.decide_level, r.decide_score = posted.get(f"level-{r.pk}", ""), posted.get(f"score-{r.pk}", "")
+        elif posted.get("rating") == str(r.pk):
+            r.form_level, r.form_score = posted.get("level", ""), posted.get("score", "")
+            r.form_text, r.reason = posted.get("text", ""), posted.get("reason", "")
+
+
+def _act(request, scope, period, grassroots_id) -> str:
+    """One POST of the round page: a self-assessment or proposal of one member, a decision on the
+    undecided members of one grassroots organisation, or reopening one decided result."""
+    data = request.POST
+    action = data.get("action", "")
+    rows = {r.pk: r for r in _round_rows(scope, period, grassroots_id)}
+    if action in ("self", "propose", "reopen"):
+        rating = rows.get(id_param(data.get("rating")))
+        if rating is None:
+            raise Http404
+        if action == "self":
+            level, score, text = data.get("level", ""), _int_or_none(data.get("score")), data.get("text", "")
+            actions.self_assess(request.user, rating, level=level, score=score, text=text)
+            return f"Đã lưu bản tự đánh giá của {rating.member.full_name}."
+        if action == "propose":
+            actions.propose(request.user, rating, level=data.get("level", ""), score=_int_or_none(data.get("score")))
+            return f"Chi bộ đã đề xuất mức xếp loại của {rating.member.full_name}."
+        if not scope.records:
+            raise PermissionDenied
+        actions.reopen(request.user, rating, data.get("reason", ""))
+        return f"Đã mở lại kết quả xếp loại của {rating.member.full_name}."
+    if action != "decide":
+        raise Http404
+    if not scope.records:
+        raise PermissionDenied  # a cell proposes; the committee decides
+    decisions = {}
+    for pk, rating in rows.items():
+        level = data.get(f"level-{pk}", "")
+        if level and not rating.decided_level:
+            decisions[pk] = (level, _int_or_none(data.get(f"score-{pk}")))
+    if not decisions:
+        raise ValidationError("Hãy chọn mức xếp loại cho ít nhất một đảng viên.")
+    actions.decide(request.user, decisions, period)
+    return f"Đã quyết định xếp loại {vn.format_number(len(decisions))} đảng viên."

@@ -1,0 +1,172 @@
+"""Writes to member ratings, one step of the workflow each: the self-assessment, the cell's
+proposal, the grassroots committee's decision (a batch, checked as a whole), and reopening a
+decided result with a reason. Each is atomic, checks its rules before writing, and is audited.
+A decided result is locked: no step changes it until it is reopened."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dangbo.audit.log import record, snapshot
+from dangbo.orgs.models import UnitVersion
+
+from .figures import excellent_allowed
+from .models import GOOD_OR_BETTER, Level, MemberRating, RatingPeriod, Scheme
+
+LABEL = {level: Level(level).label.lower() for level in Level.values}
+
+
+def level_for_score(period: RatingPeriod, score: int) -> str:
+    """The level a score reaches under the period's thresholds (Quy định 366-QĐ/TW)."""
+    if score >= period.excellent_min:
+        return Level.EXCELLENT
+    if score >= period.good_min:
+        return Level.GOOD
+    if score >= period.done_min:
+        return Level.DONE
+    return Level.FAILED
+
+
+def check_level(period: RatingPeriod, rating: MemberRating, level: str, score: int | None) -> None:
+    """The rules on one member's level, whatever the step: a known level; under a scored scheme a
+    score from 0 to 100 that reaches that level; no excellent for a member disciplined in the
+    period; and, once tasks are recorded, the task criteria of Quy định 366-QĐ/TW."""
+    if level not in Level.values:
+        raise ValidationError("Hãy chọn mức xếp loại.")
+    name = rating.member.full_name
+    if period.scheme == Scheme.SCORE:
+        if score is None:
+            raise ValidationError(f"Đợt đánh giá này chấm điểm theo Quy định 366-QĐ/TW: hãy nhập điểm của {name}.")
+        if not 0 <= score <= 100:
+            raise ValidationError(f"Điểm của {name} phải từ 0 đến 100.")
+        reached = level_for_score(period, score)
+        if reached != level:
+            raise ValidationError(
+                f"Điểm và mức xếp loại không khớp (Quy định 366-QĐ/TW): {name} được {score} điểm, tương ứng "
+                f"mức “{LABEL[reached]}”, không phải “{LABEL[level]}”."
+            )
+    if level == Level.EXCELLENT and rating.disciplined:
+        raise ValidationError(
+            f"{name} bị kỷ luật trong kỳ đánh giá nên không được xếp loại “{LABEL[Level.EXCELLENT]}”."
+        )
+    if rating.tasks_on_time is not None and level in GOOD_OR_BETTER and rating.tasks_on_time < 100:
+        raise ValidationError(
+            f"Theo Quy định 366-QĐ/TW, mức “{LABEL[level]}” đòi hỏi 100% nhiệm vụ hoàn thành đúng hạn; "
+            f"{name} đạt {rating.tasks_on_time}%."
+        )
+    if level == Level.EXCELLENT and rating.tasks_beyond is not None and rating.tasks_beyond < 30:
+        raise ValidationError(
+            f"Theo Quy định 366-QĐ/TW, mức “{LABEL[level]}” đòi hỏi ít nhất 30% nhiệm vụ vượt yêu cầu; "
+            f"{name} đạt {rating.tasks_beyond}%."
+        )
+
+
+def _unlocked(rating: MemberRating) -> None:
+    if rating.decided_level:
+        raise ValidationError(
+            f"Kết quả xếp loại của {rating.member.full_name} đã được quyết định; muốn sửa, cấp có thẩm quyền "
+            "phải mở lại kết quả, nêu lý do."
+        )
+
+
+def _locked_rows(ids) -> list[MemberRating]:
+    return list(MemberRating.unscoped.select_for_update().filter(pk__in=ids).select_related("member", "period"))
+
+
+@transaction.atomic
+def self_assess(actor, rating: MemberRating, *, level: str, score: int | None = None, text: str = "") -> MemberRating:
+    (rating,) = _locked_rows([rating.pk])
+    _unlocked(rating)
+    check_level(rating.period, rating, level, score)
+    before = snapshot(rating)
+    rating.self_level, rating.self_score, rating.self_text = level, score, (text or "").strip()
+    rating.save(update_fields=["self_level", "self_score", "self_text"])
+    record(actor, "rating_self_assess", rating, before, snapshot(rating))
+    return rating
+
+
+@transaction.atomic
+def propose(actor, rating: MemberRating, *, level: str, score: int | None = None) -> MemberRating:
+    """The cell's proposal, after the member's self-assessment."""
+    (rating,) = _locked_rows([rating.pk])
+    _unlocked(rating)
+    if not rating.self_level:
+        raise ValidationError(f"{rating.member.full_name} chưa tự đánh giá, xếp loại; chi bộ chưa thể đề xuất.")
+    check_level(rating.period, rating, level, score)
+    before = snapshot(rating)
+    rating.proposed_level, rating.proposed_score = level, score
+    rating.save(update_fields=["proposed_level", "proposed_score"])
+    record(actor, "rating_propose", rating, before, snapshot(rating))
+    return rating
+
+
+def quota_error(period: RatingPeriod, grassroots_id: int, changes: dict[int, str]) -> str | None:
+    """Why deciding `changes` ({rating id: level}) within one grassroots organisation would break
+    the quota on excellent results, counted on its decided results after the change; None if not."""
+    levels = dict(
+        MemberRating.unscoped.filter(period=period, grassroots_id=grassroots_id)
+        .exclude(decided_level="")
+        .values_list("pk", "decided_level")
+    )
+    levels.update(changes)
+    good_or_better = sum(1 for level in levels.values() if level in GOOD_OR_BETTER)
+    excellent = sum(1 for level in levels.values() if level == Level.EXCELLENT)
+    allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
+    if excellent <= allowed:
+        return None
+    before = excellent - sum(1 for level in changes.values() if level == Level.EXCELLENT)
+    name = UnitVersion.objects.filter(unit_id=grassroots_id).order_by("-valid_from").values_list("name", flat=True)
+    return (
+        f"Vượt tỷ lệ đảng viên hoàn thành xuất sắc nhiệm vụ: không quá {period.quota_percent}% số đảng viên "
+        f"hoàn thành tốt nhiệm vụ trở lên trong {name.first() or 'tổ chức cơ sở đảng'}. Với {good_or_better} đảng viên "
+        f"hoàn thành tốt nhiệm vụ trở lên, tối đa {allowed} đảng viên được xếp loại xuất sắc; đã quyết định {before}, "
+        f"còn {max(allowed - before, 0)} chỗ; đề nghị này có {excellent - before}."
+    )
+
+
+@transaction.atomic
+def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPeriod) -> list[MemberRating]:
+    """The competent committee's decision on a batch of its members ({rating id: (level, score)}),
+    checked as a whole: each level by `check_level`, then the quota in each grassroots
+    organisation on the results after the batch. All or nothing."""
+    ratings = _locked_rows(list(decisions))
+    if len(ratings) != len(decisions) or any(r.period_id != period.pk for r in ratings):
+        raise ValidationError("Danh sách xếp loại có đảng viên không thuộc đợt đánh giá này.")
+    by_grassroots: dict[int, dict[int, str]] = {}
+    for rating in ratings:
+        _unlocked(rating)
+        if rating.exempted:
+            raise ValidationError(f"{rating.member.full_name} được miễn sinh hoạt, không xếp loại trong kỳ này.")
+        level, score = decisions[rating.pk]
+        check_level(period, rating, level, score)
+        by_grassroots.setdefault(rating.grassroots_id, {})[rating.pk] = level
+    for grassroots_id, changes in by_grassroots.items():
+        error = quota_error(period, grassroots_id, changes)
+        if error:
+            raise ValidationError(error)
+    now = timezone.now()
+    for rating in ratings:
+        before = snapshot(rating)
+        rating.decided_level, rating.decided_score = decisions[rating.pk]
+        rating.decided_at, rating.decided_by = now, actor if getattr(actor, "is_authenticated", False) else None
+        rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
+        record(actor, "rating_decide", rating, before, snapshot(rating))
+    return ratings
+
+
+@transaction.atomic
+def reopen(actor, rating: MemberRating, reason: str) -> MemberRating:
+    """Unlock a decided result, with the reason; the decision is kept in the audit log."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Hãy nêu lý do mở lại kết quả xếp loại.")
+    (rating,) = _locked_rows([rating.pk])
+    if not rating.decided_level:
+        raise ValidationError(f"Kết quả xếp loại của {rating.member.full_name} chưa được quyết định.")
+    before = snapshot(rating)
+    rating.decided_level, rating.decided_score, rating.decided_at, rating.decided_by = "", None, None, None
+    rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
+    record(actor, "rating_reopen", rating, before, snapshot(rating), note=reason)
+    return rating
