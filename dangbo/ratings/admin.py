@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
+
+from .models import MemberRating, RatingPeriod, UnitRating
+
+
+@admin.register(RatingPeriod)
+class RatingPeriodAdmin(AuditedAdmin):
+    """Rounds and their scheme (levels or scores, thresholds, the quota) are set up here."""
+
+    list_display = ["name", "kind", "year", "starts_on", "ends_on", "scheme", "quota_percent"]
+    list_filter = ["kind", "scheme"]
+
+
+@admin.register(MemberRating)
+class MemberRatingAdmin(ReadOnlyAdmin):
+    """Written by the round's steps (actions), audited there."""
+
+    list_display = ["member", "period", "self_level", "proposed_level", "decided_level"]
+    list_filter = ["period", "decided_level"]
+    raw_id_fields = ["member", "cell", "grassroots"]
+    list_select_related = ["member", "period"]
+
+
+@admin.register(UnitRating)
+class UnitRatingAdmin(ReadOnlyAdmin):
+    list_display = ["unit", "period", "kind", "decided_level"]
+    list_filter = ["period", "kind", "decided_level"]
