@@ -11,6 +11,7 @@ from fractions import Fraction
 from django.db.models import Count
 
 from dangbo.lib import vn
+from dangbo.lib.http import today
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
 from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, RatingPeriod, Rounding, UnitRating
@@ -55,9 +56,14 @@ class Levels:
         return [(level, Level(level).label, self.counts[level], self.share(level)) for level in LEVEL_ORDER]
 
 
+def tree_day(period: RatingPeriod):
+    """The day whose tree places a round's cells: the end of the period, or today while it runs."""
+    return min(period.ends_on, today())
+
+
 def _in_subtree(root: UnitVersion, period: RatingPeriod):
     """Ids of the units under `root`'s path at the end of the period."""
-    return UnitVersion.objects.on(period.ends_on).under(root.path).values("unit_id")
+    return UnitVersion.objects.on(tree_day(period)).under(root.path).values("unit_id")
 
 
 def member_levels(root: UnitVersion, period: RatingPeriod) -> Levels:
@@ -99,7 +105,7 @@ def organisation_levels(root: UnitVersion, period: RatingPeriod, kinds=GRASSROOT
 def member_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple[UnitVersion, Levels]]:
     """The members' levels of each direct sub-unit of `root` (as the tree stood at the end of the
     period), by name. Two queries."""
-    day = period.ends_on
+    day = tree_day(period)
     children = list(UnitVersion.objects.on(day).filter(parent_id=root.unit_id))
     width = len(root.path) + PATH_WIDTH
     by_child = {child.path: Levels(Counter()) for child in children}
@@ -147,7 +153,7 @@ class Quota:
 def member_quotas(root: UnitVersion, period: RatingPeriod) -> list[Quota]:
     """For each grassroots organisation of the subtree: members decided good or better, excellent,
     and how many excellent the quota allows. Two queries."""
-    day = period.ends_on
+    day = tree_day(period)
     grassroots = {v.unit_id: v for v in UnitVersion.objects.on(day).under(root.path).filter(kind__in=GRASSROOTS_KINDS)}
     if root.kind in GRASSROOTS_KINDS:
         grassroots[root.unit_id] = root

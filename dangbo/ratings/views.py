@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn, xlsx
-from dangbo.lib.http import id_param, today
+from dangbo.lib.http import id_param
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
 from . import actions
@@ -25,13 +25,13 @@ from .figures import (
     member_levels_by_unit,
     member_quotas,
     organisation_levels,
+    tree_day,
 )
 from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, PeriodKind, RatingPeriod
 
 
 def _root(scope, period):
-    on = min(period.ends_on, today())
-    return scope.root_on(on)
+    return scope.root_on(tree_day(period))
 
 
 @login_required
@@ -121,9 +121,8 @@ def _share(value):
 def _round_rows(scope, period: RatingPeriod, grassroots_id: int | None):
     """The member ratings of the round that the scope holds (cells of the subtree at the end of the
     period), within one grassroots organisation, by cell and given name."""
-    cells = UnitVersion.objects.on(min(period.ends_on, today())).filter(
-        unit_id__in=scope.units_on(min(period.ends_on, today())).values("unit_id"), kind__in=CELL_KINDS
-    )
+    on = tree_day(period)
+    cells = UnitVersion.objects.on(on).filter(unit_id__in=scope.units_on(on).values("unit_id"), kind__in=CELL_KINDS)
     rows = MemberRating.unscoped.filter(period=period, cell_id__in=cells.values("unit_id"))
     if grassroots_id is not None:
         rows = rows.filter(grassroots_id=grassroots_id)
@@ -136,7 +135,7 @@ def _round_rows(scope, period: RatingPeriod, grassroots_id: int | None):
 
 
 def _grassroots_choices(scope, period) -> list[tuple[int, str]]:
-    on = min(period.ends_on, today())
+    on = tree_day(period)
     root = scope.root_on(on)
     units = list(scope.units_on(on).filter(kind__in=GRASSROOTS_KINDS).values_list("unit_id", "name"))
     if not units and root is not None:  # a scope inside one grassroots organisation
