@@ -104,14 +104,14 @@ def organisation_levels(root: UnitVersion, period: RatingPeriod, kinds=GRASSROOT
 
 def member_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple[UnitVersion, Levels]]:
     """The members' levels of each direct sub-unit of `root` (as the tree stood at the end of the
-    period), by name. Two queries."""
+    period), by name. Three queries."""
     day = tree_day(period)
     children = list(UnitVersion.objects.on(day).filter(parent_id=root.unit_id))
     width = len(root.path) + PATH_WIDTH
     by_child = {child.path: Levels(Counter()) for child in children}
     paths = dict(UnitVersion.objects.on(day).under(root.path).values_list("unit_id", "path"))
     rows = (
-        MemberRating.unscoped.filter(period=period, cell_id__in=list(paths) or [0])
+        MemberRating.unscoped.filter(period=period, cell_id__in=_in_subtree(root, period))
         .values_list("cell_id", "decided_level", "exempted")
         .annotate(n=Count("id"))
         .order_by()

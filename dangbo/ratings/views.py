@@ -6,9 +6,12 @@ see people; deciding and reopening: committee staff)."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 
@@ -37,29 +40,28 @@ def _root(scope, period):
 @login_required
 def results(request):
     scope = scope_for(request)
-    years = list(RatingPeriod.objects.filter(kind=PeriodKind.YEAR).order_by("year"))
+    decided = MemberRating.unscoped.filter(period=OuterRef("pk")).exclude(decided_level="")
+    years = list(RatingPeriod.objects.filter(kind=PeriodKind.YEAR).annotate(decided=Exists(decided)).order_by("year"))
+    # The years in which the user's unit existed; by default the latest with results.
+    years = [p for p in years if _root(scope, p) is not None]
     if not years:
         raise Http404
     asked = id_param(request.GET.get("nam"))
-    with_results = set(MemberRating.unscoped.exclude(decided_level="").values_list("period_id", flat=True).distinct())
-    decided = [p for p in years if p.pk in with_results] or years
-    period = next((p for p in years if p.year == asked), decided[-1])
+    latest = ([p for p in years if p.decided] or years)[-1]
+    period = next((p for p in years if p.year == asked), latest)
     year_error = bool(request.GET.get("nam")) and period.year != asked
     root = _root(scope, period)
-    if root is None:
-        raise Http404
     members = member_levels(root, period)
     organisations = organisation_levels(root, period)
     comparison = []
     for other in years:
         other_root = _root(scope, other)
-        if other_root is not None:
-            people, units = member_levels(other_root, other), organisation_levels(other_root, other)
-            comparison.append({
-                "period": other, "members": people, "organisations": units,
-                "excellent": people.share(Level.EXCELLENT),
-                "failed": people.counts[Level.FAILED], "units_failed": units.counts[Level.FAILED],
-            })  # fmt: skip
+        people, units = member_levels(other_root, other), organisation_levels(other_root, other)
+        comparison.append({
+            "period": other, "members": people, "organisations": units,
+            "excellent": people.share(Level.EXCELLENT),
+            "failed": people.counts[Level.FAILED], "units_failed": units.counts[Level.FAILED],
+        })  # fmt: skip
     context = {
         "period": period,
         "years": years,
@@ -111,8 +113,9 @@ def _excel(context) -> object:
 
 
 def _share(value):
-    """A percentage as a number for Excel (two decimals), blank when there is nobody."""
-    return None if value is None else float(round(value, 2))
+    """A percentage as a number for Excel, rounded as on the page (halves up, two decimals), blank
+    when there is nobody."""
+    return None if value is None else float(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
 # --- the workflow of a round: self-assessment, proposal, decision ----------------------------------
