@@ -399,3 +399,122 @@ def test_cell_secretary_records_minutes_and_downloads_them_as_word(browser_page,
     labels = {Presence.PRESENT: "Có mặt", Presence.EXCUSED: "Vắng có lý do (Đi công tác tỉnh)",
               Presence.UNEXCUSED: "Vắng không lý do"}  # fmt: skip
     assert listed == {name: labels[p] for name, p in presence.items()}
+
+
+def test_the_cell_proposes_and_the_committee_decides_in_the_2025_rating_round(browser_page, demo_live):
+    """chibo opens the 2025 round from "Xếp loại chất lượng" and proposes a member's level (his cell
+    has no proposals yet); coso opens the same round, finds that deciding every pre-filled proposal
+    breaks the 20% quota of his committee (refused, nothing written, the form as it was), then
+    decides the members of chibo's cell only: the results are in the table, the database and the
+    quota cards."""
+    from collections import Counter
+
+    from playwright.sync_api import expect
+
+    from dangbo.ratings.models import MemberRating, PeriodKind, RatingPeriod
+
+    demo, url = demo_live
+    page = browser_page
+    # Written out here (DOMAIN §5 and the 2025 round's thresholds of Quy định 366-QĐ/TW).
+    labels = {"excellent": "Hoàn thành xuất sắc nhiệm vụ", "good": "Hoàn thành tốt nhiệm vụ",
+              "done": "Hoàn thành nhiệm vụ", "failed": "Không hoàn thành nhiệm vụ"}  # fmt: skip
+
+    def level_of(score):
+        return "excellent" if score >= 90 else "good" if score >= 70 else "done" if score >= 50 else "failed"
+
+    period = RatingPeriod.objects.get(kind=PeriodKind.YEAR, year=2025)
+    round_url = f"{url}/xep-loai/dot/{period.pk}/"
+    ratings = MemberRating.unscoped.filter(period=period, exempted=False).select_related("member").order_by("pk")
+    cell = list(ratings.filter(cell_id=demo["chibo"]))
+    assert cell and not any(r.proposed_level or r.decided_level for r in cell)
+    chosen = cell[0]
+    name, score = chosen.member.full_name, chosen.self_score
+    level = level_of(score)
+
+    def open_round():
+        page.locator("header nav").get_by_role("link", name="Xếp loại chất lượng", exact=True).click()
+        page.wait_for_url(f"{url}/xep-loai/")
+        # The results open on the latest decided year; choose 2025, then its round.
+        filters = page.locator("form.filters")
+        filters.get_by_label("Năm").select_option("2025")
+        filters.get_by_role("button", name="Xem").click()
+        page.wait_for_url(f"{url}/xep-loai/?nam=2025")
+        page.get_by_role("link", name="Tiến hành đánh giá, xếp loại năm 2025").click()
+        page.wait_for_url(round_url)
+        expect(page.locator("h1")).to_have_text(period.name)
+
+    # chibo: only his cell; the level matching the member's self score, the score kept.
+    log_in(page, url, "chibo")
+    open_round()
+    expect(page.locator("#round tbody tr")).to_have_count(
+        MemberRating.unscoped.filter(period=period, cell_id=demo["chibo"]).count()
+    )
+    expect(page.locator("#decide-form")).to_have_count(0)
+    row = page.locator(f"#rating-{chosen.pk}")
+    row.get_by_label(f"Mức xếp loại: {name}", exact=True).select_option(level)
+    expect(row.get_by_label(f"Điểm: {name}", exact=True)).to_have_value(str(score))
+    with page.expect_navigation():
+        row.get_by_role("button", name="Chi bộ đề xuất").click()
+    expect(page.get_by_role("status")).to_have_text(f"Chi bộ đã đề xuất mức xếp loại của {name}.")
+    expect(page.locator(f"#rating-{chosen.pk} td").nth(3)).to_have_text(f"{labels[level]} · {score} điểm")
+    chosen.refresh_from_db()
+    assert (chosen.proposed_level, chosen.proposed_score, chosen.decided_level) == (level, score, "")
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.wait_for_url(re.compile(r"/dang-nhap/"))
+
+    # coso: the whole committee; nothing decided yet.
+    log_in(page, url, "coso")
+    open_round()
+    cards = page.locator("#quota .card b")
+    expect(cards).to_have_text(["0", "0 / 0", "0"])
+    committee = ratings.filter(grassroots_id=demo["coso"])
+    form = page.locator("#decide-form")
+    expect(form.locator("select")).to_have_count(committee.count())
+
+    # Every proposal pre-filled: more excellent than 20% of the good or better (counted here).
+    proposed = Counter(committee.exclude(proposed_level="").values_list("proposed_level", flat=True))
+    good_or_better = proposed["excellent"] + proposed["good"]
+    allowed = good_or_better * 20 // 100
+    assert proposed["excellent"] > allowed, "the demo's proposals were expected to exceed the quota"
+    audit_before = AuditEntry.objects.count()
+    assert submit(page, form).status == 400
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Vượt tỷ lệ đảng viên hoàn thành xuất sắc nhiệm vụ: không quá 20%")
+    expect(alert).to_contain_text(f"Với {good_or_better} đảng viên hoàn thành tốt nhiệm vụ trở lên, tối đa {allowed}")
+    assert not MemberRating.unscoped.filter(period=period).exclude(decided_level="").exists()
+    assert AuditEntry.objects.count() == audit_before
+    form = page.locator("#decide-form")
+    expect(form.get_by_label(f"Quyết định: {name}", exact=True)).to_have_value(level)
+    expect(cards).to_have_text(["0", "0 / 0", "0"])
+
+    # Only chibo's cell: every other row back to "— chưa quyết định —"; its members' levels from
+    # their self scores (the one proposed is pre-filled).
+    expected = {r.pk: (level_of(r.self_score), r.self_score) for r in cell}
+    for select in form.locator("select").all():
+        pk = int(select.get_attribute("name").removeprefix("level-"))
+        if pk not in expected:
+            select.select_option(label="— chưa quyết định —")
+    for pk, (cell_level, cell_score) in expected.items():
+        form.locator(f'select[name="level-{pk}"]').select_option(cell_level)
+        form.locator(f'input[name="score-{pk}"]').fill(str(cell_score))
+    expect(form.locator(f'select[name="level-{chosen.pk}"]')).to_have_value(level)
+    assert submit(page, form).status == 200
+    page.wait_for_url(f"{round_url}?tccs={demo['coso']}")
+    expect(page.get_by_role("status")).to_have_text(f"Đã quyết định xếp loại {len(cell)} đảng viên.")
+    expect(page.locator(f"#rating-{chosen.pk} td").nth(4)).to_have_text(f"{labels[level]} · {score} điểm")
+
+    # The database: those members decided, by coso, one audit entry each; nobody else.
+    decided = MemberRating.unscoped.filter(period=period).exclude(decided_level="")
+    assert {r.pk: (r.decided_level, r.decided_score) for r in decided} == expected
+    assert {r.decided_by.username for r in decided} == {"coso"}
+    assert AuditEntry.objects.filter(action="rating_decide").count() == len(cell)
+    assert AuditEntry.objects.count() == audit_before + len(cell)
+    # The quota cards now count them.
+    levels = [cell_level for cell_level, _ in expected.values()]
+    cell_good_or_better = sum(lv in ("excellent", "good") for lv in levels)
+    cell_allowed = cell_good_or_better * 20 // 100
+    excellent = levels.count("excellent")
+    expect(cards).to_have_text(
+        [str(cell_good_or_better), f"{excellent} / {cell_allowed}", str(cell_allowed - excellent)]
+    )
+    assert cell_good_or_better > 0

@@ -36,11 +36,13 @@ def check_level(period: RatingPeriod, rating: MemberRating, level: str, score: i
     if level not in Level.values:
         raise ValidationError("Hãy chọn mức xếp loại.")
     name = rating.member.full_name
+    if rating.exempted:
+        raise ValidationError(f"{name} được miễn sinh hoạt, không đánh giá, xếp loại trong kỳ này.")
+    if score is not None and not 0 <= score <= 100:
+        raise ValidationError(f"Điểm của {name} phải từ 0 đến 100 (thang điểm của Quy định 366-QĐ/TW).")
     if period.scheme == Scheme.SCORE:
         if score is None:
             raise ValidationError(f"Đợt đánh giá này chấm điểm theo Quy định 366-QĐ/TW: hãy nhập điểm của {name}.")
-        if not 0 <= score <= 100:
-            raise ValidationError(f"Điểm của {name} phải từ 0 đến 100.")
         reached = level_for_score(period, score)
         if reached != level:
             raise ValidationError(
@@ -72,7 +74,8 @@ def _unlocked(rating: MemberRating) -> None:
 
 
 def _locked_rows(ids) -> list[MemberRating]:
-    return list(MemberRating.unscoped.select_for_update().filter(pk__in=ids).select_related("member", "period"))
+    rows = MemberRating.unscoped.select_for_update(of=("self",)).filter(pk__in=ids)
+    return list(rows.select_related("member", "period"))
 
 
 @transaction.atomic
@@ -104,7 +107,11 @@ def propose(actor, rating: MemberRating, *, level: str, score: int | None = None
 
 def quota_error(period: RatingPeriod, grassroots_id: int, changes: dict[int, str]) -> str | None:
     """Why deciding `changes` ({rating id: level}) within one grassroots organisation would break
-    the quota on excellent results, counted on its decided results after the change; None if not."""
+    the quota on excellent results, counted on its decided results after the change; None if not.
+    Only undecided results are decided, so a batch without an excellent one never worsens the
+    share (it may even follow a reopening that left the organisation over its quota)."""
+    if Level.EXCELLENT not in changes.values():
+        return None
     levels = dict(
         MemberRating.unscoped.filter(period=period, grassroots_id=grassroots_id)
         .exclude(decided_level="")
@@ -131,14 +138,14 @@ def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPe
     """The competent committee's decision on a batch of its members ({rating id: (level, score)}),
     checked as a whole: each level by `check_level`, then the quota in each grassroots
     organisation on the results after the batch. All or nothing."""
+    # Decisions of one round are serialised on its period row: the quota is read, then written.
+    RatingPeriod.objects.select_for_update().filter(pk=period.pk).first()
     ratings = _locked_rows(list(decisions))
     if len(ratings) != len(decisions) or any(r.period_id != period.pk for r in ratings):
         raise ValidationError("Danh sách xếp loại có đảng viên không thuộc đợt đánh giá này.")
     by_grassroots: dict[int, dict[int, str]] = {}
     for rating in ratings:
         _unlocked(rating)
-        if rating.exempted:
-            raise ValidationError(f"{rating.member.full_name} được miễn sinh hoạt, không xếp loại trong kỳ này.")
         level, score = decisions[rating.pk]
         check_level(period, rating, level, score)
         by_grassroots.setdefault(rating.grassroots_id, {})[rating.pk] = level

@@ -176,7 +176,12 @@ def round_page(request, period_id: int):
             return redirect(f"{request.path}?tccs={grassroots_id}")
     rows = _round_rows(scope, period, grassroots_id)
     _fill_forms(rows, request.POST if error else None)
-    decided = [r.decided_level for r in rows if r.decided_level]
+    # The quota is the whole grassroots organisation's, whatever part of it the user sees.
+    decided = list(
+        MemberRating.unscoped.filter(period=period, grassroots_id=grassroots_id)
+        .exclude(decided_level="")
+        .values_list("decided_level", flat=True)
+    )
     good_or_better = sum(1 for level in decided if level in GOOD_OR_BETTER)
     excellent = decided.count(Level.EXCELLENT)
     allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
