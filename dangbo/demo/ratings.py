@@ -85,8 +85,7 @@ def write_ratings(builder, horizon: date, seed: int) -> dict:
                       "exempted": True} for m, c in exempted]  # fmt: skip
         _write(MemberRating, rows)
         written["member_ratings"] += len(rows)
-        if not scored:
-            written["unit_ratings"] += _rate_units(rng, builder, period, day, decided_at)
+        written["unit_ratings"] += _rate_units(rng, builder, period, day, None if scored else decided_at)
     return written
 
 
@@ -104,7 +103,7 @@ def _round_2025(rng, level: str, cell, builder, horizon: date) -> dict:
 def _rate_units(rng, builder, period, day, decided_at) -> int:
     """The grassroots organisations (decided by the superior) and the cells and sub-committees of
     each grassroots committee (decided by it), each group within the quota; none failed among the
-    grassroots ones."""
+    grassroots ones. Without `decided_at` (the round under way), self-assessments only."""
     groups = defaultdict(list)
     for spec in builder.units:
         if not spec.exists_on(day) or spec.kind == UnitKind.SUPERIOR:
@@ -118,9 +117,14 @@ def _rate_units(rng, builder, period, day, decided_at) -> int:
         done_share, failed_share = (0.03, 0.0) if body == "superior" else (0.03, 0.004)
         levels = _levels(rng, len(units), rng.uniform(0.16, 0.19), done_share, failed_share)
         for (spec, grassroots), level in zip(sorted(units, key=lambda u: u[0].unit_id), levels):
-            rows.append({"period_id": period.pk, "unit_id": spec.unit_id, "kind": spec.kind,
-                         "grassroots_id": grassroots.unit_id, "self_level": level, "decided_level": level,
-                         "decided_at": decided_at})  # fmt: skip
+            row = {"period_id": period.pk, "unit_id": spec.unit_id, "kind": spec.kind,
+                   "grassroots_id": grassroots.unit_id}  # fmt: skip
+            if decided_at is not None:
+                row.update(self_level=level, decided_level=level, decided_at=decided_at)
+            elif rng.random() < 0.7:  # the round under way: most have assessed themselves, with a score
+                low = {Level.EXCELLENT: 90, Level.GOOD: 72, Level.DONE: 55, Level.FAILED: 40}[level]
+                row.update(self_level=level, self_score=min(100, low + rng.randint(0, 8)))
+            rows.append(row)
     _write(UnitRating, rows)
     return len(rows)
 

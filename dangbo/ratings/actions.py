@@ -12,8 +12,8 @@ from django.utils import timezone
 from dangbo.audit.log import record, snapshot
 from dangbo.orgs.models import UnitVersion
 
-from .figures import excellent_allowed
-from .models import GOOD_OR_BETTER, Level, MemberRating, RatingPeriod, Scheme
+from .figures import GRASSROOTS_KINDS, excellent_allowed
+from .models import GOOD_OR_BETTER, Level, MemberRating, RatingPeriod, Scheme, UnitRating
 
 LABEL = {level: Level(level).label.lower() for level in Level.values}
 
@@ -35,8 +35,8 @@ def check_level(period: RatingPeriod, rating: MemberRating, level: str, score: i
     period; and, once tasks are recorded, the task criteria of Quy định 366-QĐ/TW."""
     if level not in Level.values:
         raise ValidationError("Hãy chọn mức xếp loại.")
-    name = rating.member.full_name
-    if rating.exempted:
+    name = _name(rating)
+    if getattr(rating, "exempted", False):
         raise ValidationError(f"{name} được miễn sinh hoạt, không đánh giá, xếp loại trong kỳ này.")
     if score is not None and not 0 <= score <= 100:
         raise ValidationError(f"Điểm của {name} phải từ 0 đến 100 (thang điểm của Quy định 366-QĐ/TW).")
@@ -50,9 +50,10 @@ def check_level(period: RatingPeriod, rating: MemberRating, level: str, score: i
                 f"mức “{LABEL[reached]}”, không phải “{LABEL[level]}”."
             )
     if level == Level.EXCELLENT and rating.disciplined:
-        raise ValidationError(
-            f"{name} bị kỷ luật trong kỳ đánh giá nên không được xếp loại “{LABEL[Level.EXCELLENT]}”."
-        )
+        who = "có người đứng đầu hoặc tổ chức trực thuộc bị kỷ luật" if isinstance(rating, UnitRating) else "bị kỷ luật"
+        raise ValidationError(f"{name} {who} trong kỳ đánh giá nên không được xếp loại “{LABEL[Level.EXCELLENT]}”.")
+    if isinstance(rating, UnitRating):
+        return  # the task criteria of collectives come with the tasks
     if rating.tasks_on_time is not None and level in GOOD_OR_BETTER and rating.tasks_on_time < 100:
         raise ValidationError(
             f"Theo Quy định 366-QĐ/TW, mức “{LABEL[level]}” đòi hỏi 100% nhiệm vụ hoàn thành đúng hạn; "
@@ -65,10 +66,19 @@ def check_level(period: RatingPeriod, rating: MemberRating, level: str, score: i
         )
 
 
-def _unlocked(rating: MemberRating) -> None:
+def _name(rating) -> str:
+    if isinstance(rating, UnitRating):
+        names = (
+            UnitVersion.objects.filter(unit_id=rating.unit_id).order_by("-valid_from").values_list("name", flat=True)
+        )
+        return names.first() or "Tổ chức đảng"
+    return rating.member.full_name
+
+
+def _unlocked(rating) -> None:
     if rating.decided_level:
         raise ValidationError(
-            f"Kết quả xếp loại của {rating.member.full_name} đã được quyết định; muốn sửa, cấp có thẩm quyền "
+            f"Kết quả xếp loại của {_name(rating)} đã được quyết định; muốn sửa, cấp có thẩm quyền "
             "phải mở lại kết quả, nêu lý do."
         )
 
@@ -164,16 +174,87 @@ def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPe
 
 
 @transaction.atomic
-def reopen(actor, rating: MemberRating, reason: str) -> MemberRating:
-    """Unlock a decided result, with the reason; the decision is kept in the audit log."""
+def reopen(actor, rating, reason: str):
+    """Unlock a decided result (a member's or an organisation's), with the reason; the decision is
+    kept in the audit log."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Hãy nêu lý do mở lại kết quả xếp loại.")
-    (rating,) = _locked_rows([rating.pk])
+    rating = type(rating)._default_manager.select_for_update().get(pk=rating.pk)
     if not rating.decided_level:
-        raise ValidationError(f"Kết quả xếp loại của {rating.member.full_name} chưa được quyết định.")
+        raise ValidationError(f"Kết quả xếp loại của {_name(rating)} chưa được quyết định.")
     before = snapshot(rating)
     rating.decided_level, rating.decided_score, rating.decided_at, rating.decided_by = "", None, None, None
     rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
     record(actor, "rating_reopen", rating, before, snapshot(rating), note=reason)
     return rating
+
+
+# --- organisations: self-assessment, then the decision of the level above ---------------------------
+
+
+def deciding_body(rating: UnitRating) -> int | None:
+    """Whose quota a collective's result counts in: the grassroots organisations together (decided
+    by the superior's standing committee: None), or the sub-units of one grassroots organisation."""
+    return None if rating.kind in GRASSROOTS_KINDS else rating.grassroots_id
+
+
+@transaction.atomic
+def unit_self_assess(actor, rating: UnitRating, *, level: str, score: int | None = None, text: str = "") -> UnitRating:
+    rating = UnitRating.objects.select_for_update().get(pk=rating.pk)
+    _unlocked(rating)
+    check_level(rating.period, rating, level, score)
+    before = snapshot(rating)
+    rating.self_level, rating.self_score, rating.self_text = level, score, (text or "").strip()
+    rating.save(update_fields=["self_level", "self_score", "self_text"])
+    record(actor, "unit_rating_self_assess", rating, before, snapshot(rating))
+    return rating
+
+
+@transaction.atomic
+def decide_units(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPeriod) -> list[UnitRating]:
+    """The competent level's decision on a batch of organisations ({rating id: (level, score)}),
+    checked as a whole, as for members: each level, then the quota within each deciding body."""
+    RatingPeriod.objects.select_for_update().filter(pk=period.pk).first()
+    ratings = list(UnitRating.objects.select_for_update().filter(pk__in=list(decisions), period=period))
+    if len(ratings) != len(decisions):
+        raise ValidationError("Danh sách xếp loại có tổ chức không thuộc đợt đánh giá này.")
+    bodies: dict[int | None, dict[int, str]] = {}
+    for rating in ratings:
+        _unlocked(rating)
+        level, score = decisions[rating.pk]
+        check_level(period, rating, level, score)
+        bodies.setdefault(deciding_body(rating), {})[rating.pk] = level
+    for body, changes in bodies.items():
+        if Level.EXCELLENT not in changes.values():
+            continue
+        group = UnitRating.objects.filter(period=period).exclude(decided_level="")
+        group = (
+            group.filter(kind__in=GRASSROOTS_KINDS)
+            if body is None
+            else group.filter(grassroots_id=body).exclude(kind__in=GRASSROOTS_KINDS)
+        )
+        levels = dict(group.values_list("pk", "decided_level")) | changes
+        good_or_better = sum(1 for level in levels.values() if level in GOOD_OR_BETTER)
+        excellent = sum(1 for level in levels.values() if level == Level.EXCELLENT)
+        allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
+        if excellent > allowed:
+            where = "các tổ chức cơ sở đảng" if body is None else f"các tổ chức trực thuộc {_name_of(body)}"
+            raise ValidationError(
+                f"Vượt tỷ lệ tổ chức đảng hoàn thành xuất sắc nhiệm vụ: không quá {period.quota_percent}% số tổ chức "
+                f"hoàn thành tốt nhiệm vụ trở lên trong {where}. Với {good_or_better} tổ chức hoàn thành tốt nhiệm vụ "
+                f"trở lên, tối đa {allowed} tổ chức được xếp loại xuất sắc; đề nghị này dẫn tới {excellent}."
+            )
+    now = timezone.now()
+    for rating in ratings:
+        before = snapshot(rating)
+        rating.decided_level, rating.decided_score = decisions[rating.pk]
+        rating.decided_at, rating.decided_by = now, actor if getattr(actor, "is_authenticated", False) else None
+        rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
+        record(actor, "unit_rating_decide", rating, before, snapshot(rating))
+    return ratings
+
+
+def _name_of(unit_id: int) -> str:
+    names = UnitVersion.objects.filter(unit_id=unit_id).order_by("-valid_from").values_list("name", flat=True)
+    return names.first() or "Tổ chức đảng"

@@ -131,6 +131,9 @@ class UnitRating(models.Model):
     grassroots = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
     self_level = models.CharField("tự xếp loại", max_length=16, choices=Level.choices, blank=True)
     self_score = models.PositiveSmallIntegerField("tự chấm điểm", null=True, blank=True)
+    self_text = models.TextField("báo cáo tự kiểm điểm", blank=True)
+    # A collective whose leader or a sub-unit was disciplined in the period cannot be excellent.
+    disciplined = models.BooleanField("người đứng đầu hoặc tổ chức trực thuộc bị kỷ luật", default=False)
     decided_level = models.CharField("kết quả xếp loại", max_length=16, choices=Level.choices, blank=True)
     decided_score = models.PositiveSmallIntegerField("điểm quyết định", null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

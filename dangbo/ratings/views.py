@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from dangbo.accounts.models import Role
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param
@@ -30,7 +31,7 @@ from .figures import (
     organisation_levels,
     tree_day,
 )
-from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, PeriodKind, RatingPeriod
+from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, PeriodKind, RatingPeriod, UnitRating
 
 
 def _root(scope, period):
@@ -185,9 +186,12 @@ def round_page(request, period_id: int):
     good_or_better = sum(1 for level in decided if level in GOOD_OR_BETTER)
     excellent = decided.count(Level.EXCELLENT)
     allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
+    units = _unit_rows(scope, request.user, period, grassroots_id, request.POST if error else None)
     context = {
         "period": period,
         "rows": rows,
+        "units": units,
+        "undecided_units": [u for u in units if u.may_decide and not u.decided_level],
         "choices": choices,
         "grassroots_id": grassroots_id,
         "levels": Level.choices,
@@ -202,6 +206,35 @@ def round_page(request, period_id: int):
         "undecided": [r for r in rows if not r.decided_level and not r.exempted],
     }
     return render(request, "ratings/round.html", context, status=400 if error else 200)
+
+
+def _decides_grassroots(user) -> bool:
+    """The superior's standing committee decides the grassroots organisations' results."""
+    return user.is_superuser or user.role == Role.SUPERIOR_STAFF
+
+
+def _unit_rows(scope, user, period: RatingPeriod, grassroots_id: int, posted=None) -> list[UnitRating]:
+    """The organisations of one grassroots organisation in the round (itself and its sub-units) that
+    the scope holds, each marked with whether the user may decide it."""
+    on = tree_day(period)
+    held = scope.units_on(on).values("unit_id")
+    rows = list(UnitRating.objects.filter(period=period, grassroots_id=grassroots_id, unit_id__in=held))
+    names = dict(
+        UnitVersion.objects.on(on).filter(unit_id__in=[r.unit_id for r in rows]).values_list("unit_id", "name")
+    )
+    for row in rows:
+        row.name = names.get(row.unit_id, "")
+        is_grassroots = row.kind in GRASSROOTS_KINDS
+        row.may_decide = scope.records and (_decides_grassroots(user) if is_grassroots else True)
+        row.form_level, row.form_score = row.self_level, row.self_score
+        row.decide_level, row.decide_score = row.self_level, row.self_score
+        if posted is not None and posted.get("action") == "unit_decide":
+            row.decide_level = posted.get(f"unit-level-{row.pk}", "")
+            row.decide_score = posted.get(f"unit-score-{row.pk}", "")
+        elif posted is not None and posted.get("rating") == str(row.pk) and posted.get("action", "").startswith("unit"):
+            row.form_level, row.form_score = posted.get("level", ""), posted.get("score", "")
+    rows.sort(key=lambda r: (r.kind not in GRASSROOTS_KINDS, vn.text_sort_key(r.name)))
+    return rows
 
 
 def _fill_forms(rows, posted) -> None:
@@ -241,6 +274,8 @@ def _act(request, scope, period, grassroots_id) -> str:
             raise PermissionDenied
         actions.reopen(request.user, rating, data.get("reason", ""))
         return f"Đã mở lại kết quả xếp loại của {rating.member.full_name}."
+    if action.startswith("unit_"):
+        return _act_on_units(request, scope, period, grassroots_id, action)
     if action != "decide":
         raise Http404
     if not scope.records:
@@ -254,3 +289,33 @@ def _act(request, scope, period, grassroots_id) -> str:
         raise ValidationError("Hãy chọn mức xếp loại cho ít nhất một đảng viên.")
     actions.decide(request.user, decisions, period)
     return f"Đã quyết định xếp loại {vn.format_number(len(decisions))} đảng viên."
+
+
+def _act_on_units(request, scope, period, grassroots_id, action) -> str:
+    data = request.POST
+    units = {u.pk: u for u in _unit_rows(scope, request.user, period, grassroots_id)}
+    if action == "unit_decide":
+        decisions = {}
+        for pk, unit in units.items():
+            level = data.get(f"unit-level-{pk}", "")
+            if level and not unit.decided_level:
+                if not unit.may_decide:
+                    raise PermissionDenied
+                decisions[pk] = (level, _int_or_none(data.get(f"unit-score-{pk}")))
+        if not decisions:
+            raise ValidationError("Hãy chọn mức xếp loại cho ít nhất một tổ chức.")
+        actions.decide_units(request.user, decisions, period)
+        return f"Đã quyết định xếp loại {vn.format_number(len(decisions))} tổ chức đảng."
+    unit = units.get(id_param(data.get("rating")))
+    if unit is None:
+        raise Http404
+    if action == "unit_self":
+        level, score, text = data.get("level", ""), _int_or_none(data.get("score")), data.get("text", "")
+        actions.unit_self_assess(request.user, unit, level=level, score=score, text=text)
+        return f"Đã lưu bản tự đánh giá của {unit.name}."
+    if action == "unit_reopen":
+        if not unit.may_decide:
+            raise PermissionDenied
+        actions.reopen(request.user, unit, data.get("reason", ""))
+        return f"Đã mở lại kết quả xếp loại của {unit.name}."
+    raise Http404
