@@ -843,3 +843,56 @@ def test_two_concurrent_decisions_cannot_both_take_the_last_excellent_place(demo
         thread.join()
         close_old_connections()
         assert "error" not in outcome, outcome
+
+
+# --- opening a round ---------------------------------------------------------------------------------
+
+
+def test_opening_a_round_lists_the_members_and_organisations_at_its_end(demo):
+    from dangbo.members.actions import timeline_of
+    from dangbo.members.models import Member
+    from dangbo.ratings.models import UnitRating
+
+    end = datetime.date(2026, 9, 30)
+    period = RatingPeriod.objects.create(
+        name="Đánh giá quý III năm 2026", kind=PeriodKind.QUARTER, starts_on=datetime.date(2026, 7, 1), ends_on=end
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT member_id, unit_id FROM members_stint WHERE kind = 'official' AND start <= %s
+               AND ("end" IS NULL OR "end" > %s)""",
+            [end, end],
+        )
+        expected = dict(cursor.fetchall())
+        cursor.execute(
+            """SELECT unit_id FROM orgs_unitversion WHERE kind <> 'superior' AND valid_from <= %s
+               AND (valid_to IS NULL OR valid_to > %s)""",
+            [end, end],
+        )
+        units = {row[0] for row in cursor.fetchall()}
+    audit_before = AuditEntry.objects.count()
+    counts = actions.open_round(None, period)
+    listed = dict(MemberRating.unscoped.filter(period=period).values_list("member_id", "cell_id"))
+    assert listed == expected
+    assert counts == {"members": len(expected), "organisations": len(units)}
+    assert set(UnitRating.objects.filter(period=period).values_list("unit_id", flat=True)) == units
+    assert AuditEntry.objects.count() == audit_before + 1
+    # Exempted members are marked apart, as their events say on the last day.
+    exempted = set(MemberRating.unscoped.filter(period=period, exempted=True).values_list("member_id", flat=True))
+    sample = list(exempted)[:5] + [m for m in list(expected)[:20] if m not in exempted]
+    for member in Member.unscoped.filter(pk__in=sample):
+        assert timeline_of(member).exempted_on(end) == (member.pk in exempted), member.pk
+    # Every member's grassroots organisation is an ancestor of their cell.
+    row = MemberRating.unscoped.filter(period=period).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.path, g.path, g.kind FROM orgs_unitversion c, orgs_unitversion g
+               WHERE c.unit_id = %s AND g.unit_id = %s
+               AND c.valid_from <= %s AND (c.valid_to IS NULL OR c.valid_to > %s)
+               AND g.valid_from <= %s AND (g.valid_to IS NULL OR g.valid_to > %s)""",
+            [row.cell_id, row.grassroots_id, end, end, end, end],
+        )
+        cell_path, grassroots_path, kind = cursor.fetchone()
+    assert cell_path.startswith(grassroots_path) and kind in ("grassroots_committee", "grassroots_cell")
+    # Opening again adds nobody.
+    assert actions.open_round(None, period) == {"members": 0, "organisations": 0}

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dangbo.audit.log import record, snapshot
-from dangbo.orgs.models import UnitVersion
+from dangbo.members.events import replay
+from dangbo.members.models import Event, Stint
+from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
 from .figures import GRASSROOTS_KINDS, excellent_allowed
 from .models import GOOD_OR_BETTER, Level, MemberRating, RatingPeriod, Scheme, UnitRating
@@ -186,7 +189,8 @@ def reopen(actor, rating, reason: str):
     before = snapshot(rating)
     rating.decided_level, rating.decided_score, rating.decided_at, rating.decided_by = "", None, None, None
     rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
-    record(actor, "rating_reopen", rating, before, snapshot(rating), note=reason)
+    action = "unit_rating_reopen" if isinstance(rating, UnitRating) else "rating_reopen"
+    record(actor, action, rating, before, snapshot(rating), note=reason)
     return rating
 
 
@@ -258,3 +262,62 @@ def decide_units(actor, decisions: dict[int, tuple[str, int | None]], period: Ra
 def _name_of(unit_id: int) -> str:
     names = UnitVersion.objects.filter(unit_id=unit_id).order_by("-valid_from").values_list("name", flat=True)
     return names.first() or "Tổ chức đảng"
+
+
+# --- opening a round ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_round(actor, period: RatingPeriod) -> dict[str, int]:
+    """List who is rated in a round: every member holding official activity in a cell of the tree at
+    the end of the period (today while it runs), in that cell, exempted ones marked apart — those
+    who left the tree during the period are rated, if at all, where they went —, and every
+    organisation below the superior existing then. Members and organisations already listed are
+    kept: opening again adds those who came since."""
+    day = min(period.ends_on, timezone.localdate())
+    versions = {}
+    for version in (
+        UnitVersion.objects.filter(valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=period.starts_on))
+        .order_by("valid_from")
+    ):
+        versions[version.unit_id] = version  # each unit as it last stood within the period
+    kinds = {v.path: v for v in versions.values()}
+
+    def grassroots_of(version) -> int | None:
+        for i in range(PATH_WIDTH, len(version.path) + 1, PATH_WIDTH):
+            above = kinds.get(version.path[:i])
+            if above is not None and above.kind in GRASSROOTS_KINDS:
+                return above.unit_id
+        return None
+
+    last_cell: dict[int, int] = {}
+    stints = Stint.unscoped.official().open_on(day).values_list("member_id", "unit_id")
+    for member_id, unit_id in stints:
+        last_cell[member_id] = unit_id
+    listed = set(MemberRating.unscoped.filter(period=period).values_list("member_id", flat=True))
+    new = [m for m in last_cell if m not in listed]
+    events: dict[int, list] = {}
+    for event in Event.unscoped.active().filter(member_id__in=new).order_by("effective_on", "pk"):
+        events.setdefault(event.member_id, []).append(event)
+    rows = []
+    for member_id in new:
+        cell = versions.get(last_cell[member_id])
+        grassroots = grassroots_of(cell) if cell else None
+        if grassroots is None:
+            continue
+        exempted = replay(events.get(member_id, [])).exempted_on(day)
+        rows.append(MemberRating(period=period, member_id=member_id, cell_id=cell.unit_id, grassroots_id=grassroots,
+                                 exempted=exempted))  # fmt: skip
+    MemberRating.unscoped.bulk_create(rows, batch_size=2000)
+    units_listed = set(UnitRating.objects.filter(period=period).values_list("unit_id", flat=True))
+    unit_rows = []
+    for version in UnitVersion.objects.on(day).exclude(kind=UnitKind.SUPERIOR).exclude(unit_id__in=units_listed):
+        grassroots = grassroots_of(version)
+        if grassroots is not None:
+            unit_rows.append(UnitRating(period=period, unit_id=version.unit_id, kind=version.kind,
+                                        grassroots_id=grassroots))  # fmt: skip
+    UnitRating.objects.bulk_create(unit_rows, batch_size=2000)
+    counts = {"members": len(rows), "organisations": len(unit_rows)}
+    record(actor, "open_rating_round", period, None, counts)
+    return counts

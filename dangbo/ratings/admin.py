@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 
+from .actions import open_round
 from .models import MemberRating, RatingPeriod, UnitRating
 
 
@@ -11,6 +12,16 @@ class RatingPeriodAdmin(AuditedAdmin):
 
     list_display = ["name", "kind", "year", "starts_on", "ends_on", "scheme", "quota_percent"]
     list_filter = ["kind", "scheme"]
+    actions = ["open_rounds"]
+
+    @admin.action(description="Lập danh sách đảng viên, tổ chức được đánh giá trong đợt")
+    def open_rounds(self, request, queryset):
+        for period in queryset:
+            counts = open_round(request.user, period)
+            self.message_user(
+                request,
+                f"{period.name}: thêm {counts['members']} đảng viên, {counts['organisations']} tổ chức vào danh sách.",
+            )
 
 
 @admin.register(MemberRating)

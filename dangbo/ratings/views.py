@@ -225,7 +225,10 @@ def _unit_rows(scope, user, period: RatingPeriod, grassroots_id: int, posted=Non
     for row in rows:
         row.name = names.get(row.unit_id, "")
         is_grassroots = row.kind in GRASSROOTS_KINDS
-        row.may_decide = scope.records and (_decides_grassroots(user) if is_grassroots else True)
+        # Decided by the level above: never by the unit's own account.
+        row.may_decide = (
+            scope.records and row.unit_id != user.unit_id and (_decides_grassroots(user) if is_grassroots else True)
+        )
         row.form_level, row.form_score = row.self_level, row.self_score
         row.decide_level, row.decide_score = row.self_level, row.self_score
         if posted is not None and posted.get("action") == "unit_decide":
@@ -248,7 +251,7 @@ def _fill_forms(rows, posted) -> None:
             continue
         if posted.get("action") == "decide":
             r.decide_level, r.decide_score = posted.get(f"level-{r.pk}", ""), posted.get(f"score-{r.pk}", "")
-        elif posted.get("rating") == str(r.pk):
+        elif posted.get("action") in ("self", "propose", "reopen") and posted.get("rating") == str(r.pk):
             r.form_level, r.form_score = posted.get("level", ""), posted.get("score", "")
             r.form_text, r.reason = posted.get("text", ""), posted.get("reason", "")
 
