@@ -758,3 +758,47 @@ def test_a_committee_founded_after_the_latest_decided_round_can_open_the_page(cl
     assert client.login(username="ngoaivu", password="demo")
     response = client.get(RESULTS)
     assert response.status_code == 200
+
+
+# --- organisations by sub-unit --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["root", "coso"])
+@pytest.mark.parametrize("year", [2023, 2025])
+def test_organisations_by_sub_unit_match_a_hand_count(demo, who, year):
+    from dangbo.ratings.figures import organisation_levels_by_unit
+
+    period = period_of(year)
+    on = day_of(period)
+    path = hand_path(demo[who], on)
+    width = len(path) + PATH_WIDTH
+    rows = fetch(
+        f"""
+        SELECT substr(v.path, 1, {width}), r.decided_level, COUNT(*) FROM ratings_unitrating r
+        JOIN orgs_unitversion v ON v.unit_id = r.unit_id AND {VALID}
+        WHERE r.period_id = %s AND v.path LIKE %s || '%%' AND length(v.path) >= {width}
+        GROUP BY substr(v.path, 1, {width}), r.decided_level
+        """,
+        [on, on, period.pk, path],
+    )
+    expected: dict[str, dict[str, int]] = {}
+    for child_path, level, n in rows:
+        expected.setdefault(child_path, {})[level or "undecided"] = n
+    got = {}
+    for child, levels in organisation_levels_by_unit(root_version(demo[who], period), period):
+        counts = {level: n for level, n in levels.counts.items() if n}
+        if levels.undecided:
+            counts["undecided"] = levels.undecided
+        got[child.path] = counts
+    assert got == expected
+    assert got  # the demo rates organisations in both subtrees
+    if year == 2025:
+        assert all(set(counts) <= {"undecided"} for counts in got.values())  # the round under way
+
+
+def test_the_results_page_lists_organisations_by_sub_unit(as_user, demo):
+    html = get_page(as_user("khoi"), nam=2023)
+    assert 'id="organisations-by-unit"' in html
+    coso = UnitVersion.objects.on(day_of(period_of(2023))).get(unit_id=demo["coso"])
+    table = html[html.index('id="organisations-by-unit"') :]
+    assert coso.name in table[: table.index("</table>")]

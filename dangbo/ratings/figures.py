@@ -102,22 +102,17 @@ def organisation_levels(root: UnitVersion, period: RatingPeriod, kinds=GRASSROOT
     return levels
 
 
-def member_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple[UnitVersion, Levels]]:
-    """The members' levels of each direct sub-unit of `root` (as the tree stood at the end of the
-    period), by name. Three queries."""
+def _by_child(root: UnitVersion, period: RatingPeriod, rows) -> list[tuple[UnitVersion, Levels]]:
+    """Counts `rows` of (unit id, decided level, exempted, n) into the direct sub-unit of `root`
+    holding each unit (as the tree stood at the end of the period), by name; sub-units with nobody
+    rated are left out. Two queries."""
     day = tree_day(period)
     children = list(UnitVersion.objects.on(day).filter(parent_id=root.unit_id))
     width = len(root.path) + PATH_WIDTH
     by_child = {child.path: Levels(Counter()) for child in children}
     paths = dict(UnitVersion.objects.on(day).under(root.path).values_list("unit_id", "path"))
-    rows = (
-        MemberRating.unscoped.filter(period=period, cell_id__in=_in_subtree(root, period))
-        .values_list("cell_id", "decided_level", "exempted")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for cell_id, level, exempted, n in rows:
-        levels = by_child.get(paths.get(cell_id, "")[:width])
+    for unit_id, level, exempted, n in rows:
+        levels = by_child.get(paths.get(unit_id, "")[:width])
         if levels is None:
             continue
         if exempted:
@@ -127,11 +122,31 @@ def member_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple
         else:
             levels.undecided += n
     children.sort(key=lambda c: vn.text_sort_key(c.name))
-    return [
-        (child, by_child[child.path])
-        for child in children
-        if by_child[child.path].rated or by_child[child.path].undecided
-    ]
+    return [(c, by_child[c.path]) for c in children if any((by_child[c.path].rated, by_child[c.path].undecided,
+                                                             by_child[c.path].exempted))]  # fmt: skip
+
+
+def member_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple[UnitVersion, Levels]]:
+    """The members' levels of each direct sub-unit of `root`. Three queries."""
+    rows = (
+        MemberRating.unscoped.filter(period=period, cell_id__in=_in_subtree(root, period))
+        .values_list("cell_id", "decided_level", "exempted")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return _by_child(root, period, rows)
+
+
+def organisation_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple[UnitVersion, Levels]]:
+    """The levels of the organisations (the sub-unit itself and every unit below it) of each direct
+    sub-unit of `root`. Three queries."""
+    rows = (
+        UnitRating.objects.filter(period=period, unit_id__in=_in_subtree(root, period))
+        .values_list("unit_id", "decided_level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return _by_child(root, period, [(unit_id, level, False, n) for unit_id, level, n in rows])
 
 
 @dataclass

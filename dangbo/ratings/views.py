@@ -29,6 +29,7 @@ from .figures import (
     member_levels_by_unit,
     member_quotas,
     organisation_levels,
+    organisation_levels_by_unit,
     tree_day,
 )
 from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, PeriodKind, RatingPeriod, UnitRating
@@ -71,6 +72,7 @@ def results(request):
         "members": members,
         "organisations": organisations,
         "by_unit": member_levels_by_unit(root, period),
+        "organisations_by_unit": organisation_levels_by_unit(root, period),
         "quotas": member_quotas(root, period),
         "comparison": comparison,
         "levels": [(level, Level(level).label) for level in LEVEL_ORDER],
@@ -102,6 +104,7 @@ def _excel(context) -> object:
             "Qua các năm: tổ chức cơ sở đảng",
             [line(f"Năm {c['period'].year}", c["organisations"]) for c in context["comparison"]],
         ),  # fmt: skip
+        ("Tổ chức đảng theo đơn vị", [line(unit.name, levels) for unit, levels in context["organisations_by_unit"]]),
     ]
     content = xlsx.workbook(
         sheet_title=f"Xếp loại {period.year}",
