@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from dangbo.lib.uploads import checked_upload
 from dangbo.members.forms import date_field
 
-from .models import Meeting, MeetingKind, Presence
+from .models import Meeting, MeetingKind
 
 # The first bytes of each accepted kind of material: the extension alone proves nothing.
 MATERIAL_SIGNATURES = {
@@ -107,17 +108,8 @@ class MaterialForm(forms.Form):
     file = forms.FileField(label="Tài liệu (PDF, Word, Excel, PowerPoint, JPG, PNG; tối đa 20 MB)")
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
-        if suffix not in MATERIAL_SIGNATURES:
-            raise forms.ValidationError("Tài liệu phải là tệp PDF, Word, Excel, PowerPoint, JPG hoặc PNG.")
-        if upload.size > MATERIAL_MAX_BYTES:
-            raise forms.ValidationError("Tài liệu lớn hơn 20 MB.")
-        head = upload.read(8)
-        upload.seek(0)
-        if not any(head.startswith(magic) for magic in MATERIAL_SIGNATURES[suffix]):
-            raise forms.ValidationError("Nội dung tệp không khớp với phần đuôi tên tệp.")
-        return upload
-
-
-PRESENCE_CHOICES = Presence.choices
+        return checked_upload(
+            self.cleaned_data["file"], MATERIAL_SIGNATURES, MATERIAL_MAX_BYTES,
+            kinds="PDF, Word, Excel, PowerPoint, JPG hoặc PNG", what="Tài liệu",
+            mismatch="Nội dung tệp không khớp với phần đuôi tên tệp.",
+        )  # fmt: skip

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
+from dangbo.lib.uploads import checked_upload
+
 from .models import EventKind
 
 K = EventKind
@@ -15,7 +17,6 @@ SCAN_SIGNATURES = {
     "jpeg": [b"\xff\xd8\xff"],
     "png": [b"\x89PNG\r\n\x1a\n"],
 }
-SCAN_TYPES = set(SCAN_SIGNATURES)
 SCAN_MAX_BYTES = 10 * 1024 * 1024
 
 
@@ -91,16 +92,10 @@ class DecisionFields(forms.Form):
         scan = self.cleaned_data.get("scan")
         if scan is None:
             return None
-        suffix = scan.name.rsplit(".", 1)[-1].lower() if "." in scan.name else ""
-        if suffix not in SCAN_TYPES:
-            raise forms.ValidationError("Bản chụp phải là tệp PDF, JPG hoặc PNG.")
-        if scan.size > SCAN_MAX_BYTES:
-            raise forms.ValidationError("Bản chụp lớn hơn 10 MB.")
-        head = scan.read(8)
-        scan.seek(0)
-        if not any(head.startswith(magic) for magic in SCAN_SIGNATURES[suffix]):
-            raise forms.ValidationError("Nội dung tệp không phải PDF, JPG hoặc PNG như phần đuôi tên tệp.")
-        return scan
+        return checked_upload(
+            scan, SCAN_SIGNATURES, SCAN_MAX_BYTES, kinds="PDF, JPG hoặc PNG", what="Bản chụp",
+            mismatch="Nội dung tệp không phải PDF, JPG hoặc PNG như phần đuôi tên tệp.",
+        )  # fmt: skip
 
     def decision(self) -> dict:
         data = self.cleaned_data

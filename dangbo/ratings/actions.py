@@ -94,12 +94,17 @@ def _locked_rows(ids) -> list[MemberRating]:
 @transaction.atomic
 def self_assess(actor, rating: MemberRating, *, level: str, score: int | None = None, text: str = "") -> MemberRating:
     (rating,) = _locked_rows([rating.pk])
+    return _save_self(actor, rating, level, score, text, "rating_self_assess")
+
+
+def _save_self(actor, rating, level: str, score: int | None, text: str, action: str):
+    """A self-assessment, a member's or an organisation's, on the locked row."""
     _unlocked(rating)
     check_level(rating.period, rating, level, score)
     before = snapshot(rating)
     rating.self_level, rating.self_score, rating.self_text = level, score, (text or "").strip()
     rating.save(update_fields=["self_level", "self_score", "self_text"])
-    record(actor, "rating_self_assess", rating, before, snapshot(rating))
+    record(actor, action, rating, before, snapshot(rating))
     return rating
 
 
@@ -116,6 +121,18 @@ def propose(actor, rating: MemberRating, *, level: str, score: int | None = None
     rating.save(update_fields=["proposed_level", "proposed_score"])
     record(actor, "rating_propose", rating, before, snapshot(rating))
     return rating
+
+
+def _write_decisions(actor, ratings: list, decisions: dict, action: str) -> list:
+    """Write checked decisions ({rating id: (level, score)}) on locked rows, each audited."""
+    now = timezone.now()
+    for rating in ratings:
+        before = snapshot(rating)
+        rating.decided_level, rating.decided_score = decisions[rating.pk]
+        rating.decided_at, rating.decided_by = now, actor if getattr(actor, "is_authenticated", False) else None
+        rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
+        record(actor, action, rating, before, snapshot(rating))
+    return ratings
 
 
 def quota_error(period: RatingPeriod, grassroots_id: int, changes: dict[int, str]) -> str | None:
@@ -166,14 +183,7 @@ def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPe
         error = quota_error(period, grassroots_id, changes)
         if error:
             raise ValidationError(error)
-    now = timezone.now()
-    for rating in ratings:
-        before = snapshot(rating)
-        rating.decided_level, rating.decided_score = decisions[rating.pk]
-        rating.decided_at, rating.decided_by = now, actor if getattr(actor, "is_authenticated", False) else None
-        rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
-        record(actor, "rating_decide", rating, before, snapshot(rating))
-    return ratings
+    return _write_decisions(actor, ratings, decisions, "rating_decide")
 
 
 @transaction.atomic
@@ -206,13 +216,7 @@ def deciding_body(rating: UnitRating) -> int | None:
 @transaction.atomic
 def unit_self_assess(actor, rating: UnitRating, *, level: str, score: int | None = None, text: str = "") -> UnitRating:
     rating = UnitRating.objects.select_for_update().get(pk=rating.pk)
-    _unlocked(rating)
-    check_level(rating.period, rating, level, score)
-    before = snapshot(rating)
-    rating.self_level, rating.self_score, rating.self_text = level, score, (text or "").strip()
-    rating.save(update_fields=["self_level", "self_score", "self_text"])
-    record(actor, "unit_rating_self_assess", rating, before, snapshot(rating))
-    return rating
+    return _save_self(actor, rating, level, score, text, "unit_rating_self_assess")
 
 
 @transaction.atomic
@@ -249,14 +253,7 @@ def decide_units(actor, decisions: dict[int, tuple[str, int | None]], period: Ra
                 f"hoàn thành tốt nhiệm vụ trở lên trong {where}. Với {good_or_better} tổ chức hoàn thành tốt nhiệm vụ "
                 f"trở lên, tối đa {allowed} tổ chức được xếp loại xuất sắc; đề nghị này dẫn tới {excellent}."
             )
-    now = timezone.now()
-    for rating in ratings:
-        before = snapshot(rating)
-        rating.decided_level, rating.decided_score = decisions[rating.pk]
-        rating.decided_at, rating.decided_by = now, actor if getattr(actor, "is_authenticated", False) else None
-        rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
-        record(actor, "unit_rating_decide", rating, before, snapshot(rating))
-    return ratings
+    return _write_decisions(actor, ratings, decisions, "unit_rating_decide")
 
 
 def _name_of(unit_id: int) -> str:
