@@ -501,6 +501,13 @@ def test_the_cell_proposes_and_the_committee_decides_in_the_2025_rating_round(br
     assert submit(page, form).status == 200
     page.wait_for_url(f"{round_url}?tccs={demo['coso']}")
     expect(page.get_by_role("status")).to_have_text(f"Đã quyết định xếp loại {len(cell)} đảng viên.")
+    # The committee's rows run over pages: the cell filter finds chibo's.
+    filters = page.locator("form.filters")
+    filters.get_by_label("Chi bộ").select_option(str(demo["chibo"]))
+    filters.get_by_role("button", name="Xem").click()
+    page.wait_for_url(f"{round_url}?tccs={demo['coso']}&chibo={demo['chibo']}")
+    rows_of_cell = MemberRating.unscoped.filter(period=period, cell_id=demo["chibo"]).count()
+    expect(page.locator("#round tbody tr")).to_have_count(rows_of_cell)
     expect(page.locator(f"#rating-{chosen.pk} td").nth(4)).to_have_text(f"{labels[level]} · {score} điểm")
 
     # The database: those members decided, by coso, one audit entry each; nobody else.

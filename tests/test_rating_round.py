@@ -12,6 +12,7 @@ decided). Expected figures are written out or read by hand-written SQL, not by t
 from __future__ import annotations
 
 import datetime
+import math
 import re
 
 import lxml.html
@@ -572,14 +573,31 @@ def test_chibo_sees_only_his_cells_rows_and_no_decision_form(as_user, demo, roun
 
 def test_coso_sees_his_committees_rows_and_the_decision_form(as_user, demo, round_2025):
     period, _, elsewhere = round_2025
-    html = as_user("coso").get(ROUND.format(period.pk)).content.decode()
+    client = as_user("coso")
     expected = hand_subtree_ids(period.pk, demo["coso"], period.ends_on)
     assert expected == hand_round_ids(period.pk, "grassroots_id = %s", [demo["coso"]])
-    assert shown_ids(html) == expected
     assert elsewhere.pk in expected
-    assert 'id="decide-form"' in html
-    # Nothing decided yet in the 2025 round.
-    assert quota_cards(html) == ["0", "0 / 0", "0"]
+    # The round is read 100 rows a page: walk the pages by the pager's “Trang sau” link.
+    per_page = 100
+    pages = math.ceil(len(expected) / per_page)
+    assert pages >= 2
+    shown: set[int] = set()
+    url = ROUND.format(period.pk)
+    for number in range(1, pages + 1):
+        html = client.get(url).content.decode()
+        ids = shown_ids(html)
+        assert ids.isdisjoint(shown) and 0 < len(ids) <= per_page
+        assert len(ids) == per_page or number == pages
+        shown |= ids
+        assert f"Trang {number} / {pages}" in html
+        assert 'id="decide-form"' in html
+        # Nothing decided yet in the 2025 round.
+        assert quota_cards(html) == ["0", "0 / 0", "0"]
+        following = lxml.html.fromstring(html).xpath('//nav[@class="pager"]/a[contains(., "Trang sau")]/@href')
+        assert bool(following) is (number < pages)
+        if following:
+            url = ROUND.format(period.pk) + following[0]
+    assert shown == expected
 
 
 def test_chibo_self_assesses_and_proposes_for_a_member_of_his_cell(as_user, demo, round_2025):

@@ -58,6 +58,11 @@ class Scope:
             condition |= Q(path__startswith=path)
         return condition
 
+    def units_ever(self):
+        """Versions of the units that ever lay in the subtree: whose people's records the scope may
+        open (`member_or_404` reads the same rule)."""
+        return UnitVersion.objects.filter(self._ever_under())
+
     def units_kept(self):
         """Versions of the units whose latest version lies in the subtree: today's units and those
         dissolved inside it (not those that moved out). Their records stay the scope's to read."""
@@ -75,7 +80,7 @@ class Scope:
         if member is None:
             raise Http404
         their_units = Stint.unscoped.filter(member_id=member.pk).values("unit_id")
-        if not UnitVersion.objects.filter(unit_id__in=their_units).filter(self._ever_under()).exists():
+        if not self.units_ever().filter(unit_id__in=their_units).exists():
             raise Http404
         return member
 

@@ -29,7 +29,7 @@ from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, pa
 
 from . import names
 from .meetings import write_meetings
-from .ratings import write_ratings
+from .ratings import write_disciplines, write_ratings
 
 date = datetime.date
 REFERENCE_DAY = date(2024, 9, 30)
@@ -646,6 +646,7 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     stats["candidates"] = builder.write_candidates()
     stats.update(write_meetings(builder, HORIZON, REFERENCE_DAY, seed + 4))
     stats.update(write_ratings(builder, HORIZON, seed + 5))
+    stats["disciplines"] = write_disciplines(seed + 6)
     if logins:
         builder.create_logins()
     root = Unit.objects.get(pk=builder.root.unit_id)

@@ -13,9 +13,19 @@ from collections import defaultdict
 from django.utils import timezone
 
 from dangbo.members.models import StintKind
-from dangbo.orgs.models import UnitKind
+from dangbo.orgs.models import CELL_KINDS, UnitKind
+from dangbo.ratings.discipline import apply_discipline
 from dangbo.ratings.figures import GRASSROOTS_KINDS, excellent_allowed
-from dangbo.ratings.models import Level, MemberRating, PeriodKind, RatingPeriod, Scheme, UnitRating
+from dangbo.ratings.models import (
+    Discipline,
+    DisciplineForm,
+    Level,
+    MemberRating,
+    PeriodKind,
+    RatingPeriod,
+    Scheme,
+    UnitRating,
+)
 
 from .meetings import _insert
 
@@ -133,3 +143,49 @@ def _write(model, rows: list[dict]) -> None:
     defaults = {f.attname: f.get_default() for f in model._meta.concrete_fields}
     columns = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
     _insert(model, columns, [tuple(row.get(c, defaults[c]) for c in columns) for row in rows])
+
+
+DISCIPLINE_REASONS = [
+    "Vi phạm quy định về những điều đảng viên không được làm.",
+    "Thiếu trách nhiệm trong lãnh đạo, chỉ đạo thực hiện nhiệm vụ được giao.",
+    "Vi phạm nguyên tắc tập trung dân chủ, quy chế làm việc.",
+    "Không thực hiện đúng quy định về kê khai tài sản, thu nhập.",
+]
+
+
+def write_disciplines(seed: int) -> int:
+    """A few disciplinary decisions each year, against members and once against a cell, chosen
+    among those not rated excellent so the decided years stay lawful; the 2025 round gets its caps
+    marked (a member whose cap shows on the round page)."""
+    rng = random.Random(seed)
+    rows = []
+    for period in RatingPeriod.objects.filter(kind=PeriodKind.YEAR).order_by("year"):
+        level = "decided_level" if period.year < ROUND_2025 else "self_level"
+        candidates = list(
+            MemberRating.unscoped.filter(period=period, exempted=False, **{f"{level}__in": [Level.GOOD, Level.DONE]})
+            .order_by("pk").values_list("member_id", "cell_id")
+        )  # fmt: skip
+        calm = UnitRating.objects.filter(period=period).exclude(**{level: Level.EXCELLENT})
+        calm = set(calm.values_list("unit_id", flat=True))
+        for i, (member_id, cell_id) in enumerate(rng.sample(candidates, min(8, len(candidates)))):
+            day = period.starts_on + datetime.timedelta(days=rng.randint(30, 300))
+            leads = i == 0 and cell_id in calm  # one secretary a year, of a cell not rated excellent
+            rows.append(Discipline(
+                member_id=member_id, leader_of_id=cell_id if leads else None, decided_on=day,
+                form=rng.choice([DisciplineForm.REPRIMAND, DisciplineForm.REPRIMAND, DisciplineForm.WARNING]),
+                decision=f"{rng.randint(10, 99)}-QĐ/UBKT", body="Ủy ban Kiểm tra Đảng ủy cơ sở",
+                reason=rng.choice(DISCIPLINE_REASONS),
+            ))  # fmt: skip
+        if period.year == 2022:  # a cell reprimanded: neither it nor the organisation above it excellent
+            cells = UnitRating.objects.filter(period=period, unit_id__in=calm, grassroots_id__in=calm)
+            cell = cells.filter(kind__in=CELL_KINDS).order_by("pk").first()
+            if cell is not None:
+                rows.append(Discipline(
+                    unit_id=cell.unit_id, form=DisciplineForm.REPRIMAND, decided_on=date(2022, 6, 14),
+                    decision="27-QĐ/UBKTĐUK", body="Ủy ban Kiểm tra Đảng ủy Khối",
+                    reason="Buông lỏng lãnh đạo, để đảng viên vi phạm kéo dài.",
+                ))  # fmt: skip
+    Discipline.unscoped.bulk_create(rows)
+    for period in RatingPeriod.objects.all():
+        apply_discipline(period)
+    return len(rows)

@@ -96,6 +96,7 @@ def member_detail(request, member_id: int):
         "needs_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is None,
         "can_correct_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is not None,
         "attendance": attendance_by_year(member.pk),
+        "disciplines": list(member.disciplines.order_by("-decided_on")),
     }
     return render(request, "members/detail.html", context)
 

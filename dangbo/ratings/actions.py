@@ -15,6 +15,7 @@ from dangbo.members.events import replay
 from dangbo.members.models import Event, Stint
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
+from .discipline import apply_discipline
 from .figures import GRASSROOTS_KINDS, excellent_allowed
 from .models import GOOD_OR_BETTER, Level, MemberRating, RatingPeriod, Scheme, UnitRating
 
@@ -315,6 +316,16 @@ def open_round(actor, period: RatingPeriod) -> dict[str, int]:
             unit_rows.append(UnitRating(period=period, unit_id=version.unit_id, kind=version.kind,
                                         grassroots_id=grassroots))  # fmt: skip
     UnitRating.objects.bulk_create(unit_rows, batch_size=2000)
+    apply_discipline(period)
     counts = {"members": len(rows), "organisations": len(unit_rows)}
     record(actor, "open_rating_round", period, None, counts)
     return counts
+
+
+@transaction.atomic
+def create_round(actor, period: RatingPeriod) -> tuple[RatingPeriod, dict[str, int]]:
+    """Create a round with its scheme and quota, and list who is rated in it."""
+    period.full_clean()
+    period.save()
+    record(actor, "rating_period_create", period, None, snapshot(period))
+    return period, open_round(actor, period)

@@ -3,7 +3,7 @@ from django.contrib import admin
 from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 
 from .actions import open_round
-from .models import MemberRating, RatingPeriod, UnitRating
+from .models import Discipline, MemberRating, RatingPeriod, UnitRating
 
 
 @admin.register(RatingPeriod)
@@ -38,3 +38,12 @@ class MemberRatingAdmin(ReadOnlyAdmin):
 class UnitRatingAdmin(ReadOnlyAdmin):
     list_display = ["unit", "period", "kind", "decided_level"]
     list_filter = ["period", "kind", "decided_level"]
+
+
+@admin.register(Discipline)
+class DisciplineAdmin(ReadOnlyAdmin):
+    """Recorded on the disciplines page (actions), audited there."""
+
+    list_display = ["decision", "decided_on", "form", "member", "unit"]
+    list_filter = ["form"]
+    raw_id_fields = ["member", "unit", "leader_of"]

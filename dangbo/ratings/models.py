@@ -148,3 +148,54 @@ class UnitRating(models.Model):
 
     def __str__(self):
         return f"{self.unit_id} · {self.period_id}: {self.decided_level or '—'}"
+
+
+class DisciplineForm(models.TextChoices):
+    """The forms of party discipline (Điều lệ Đảng, Điều 35–36). Expulsion of a member ends their
+    membership and is recorded as a membership event (Khai trừ), not here."""
+
+    REPRIMAND = "reprimand", "Khiển trách"
+    WARNING = "warning", "Cảnh cáo"
+    DISMISSAL = "dismissal", "Cách chức"
+    DISSOLUTION = "dissolution", "Giải tán"
+
+
+MEMBER_FORMS = (DisciplineForm.REPRIMAND, DisciplineForm.WARNING, DisciplineForm.DISMISSAL)
+UNIT_FORMS = (DisciplineForm.REPRIMAND, DisciplineForm.WARNING, DisciplineForm.DISSOLUTION)
+
+
+class Discipline(models.Model):
+    """A disciplinary decision against a member or a party organisation. It caps the ratings of the
+    periods it falls in: the member cannot be rated excellent, nor can the organisation itself, its
+    direct superior (a sub-unit was disciplined), or the organisation the member headed (its leader
+    was disciplined)."""
+
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="disciplines")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="disciplines")
+    # For a member who headed an organisation (its secretary) when disciplined.
+    leader_of = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    form = models.CharField("hình thức kỷ luật", max_length=16, choices=DisciplineForm.choices)
+    decided_on = models.DateField("ngày quyết định")
+    decision = models.CharField("số quyết định", max_length=64)
+    body = models.CharField("cấp quyết định", max_length=255)
+    reason = models.TextField("nội dung vi phạm", blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    # Personal data when it names a member: read through a scope only.
+    unscoped = models.Manager()
+
+    class Meta:
+        verbose_name = "quyết định kỷ luật"
+        verbose_name_plural = "quyết định kỷ luật"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=True, unit__isnull=False, leader_of__isnull=True)
+                | models.Q(member__isnull=False, unit__isnull=True),
+                name="discipline_member_or_unit",
+            ),
+        ]
+        indexes = [models.Index(fields=["decided_on"], name="discipline_decided_on")]
+
+    def __str__(self):
+        return f"{self.get_form_display()} · {self.decision}"

@@ -7,21 +7,27 @@ see people; deciding and reopening: committee staff)."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from dangbo.accounts.models import Role
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param
-from dangbo.orgs.models import CELL_KINDS, UnitVersion
+from dangbo.members.models import Stint
+from dangbo.members.views import names_of
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion
 
 from . import actions
+from .discipline import delete_discipline, record_discipline
 from .figures import (
     GRASSROOTS_KINDS,
     excellent_allowed,
@@ -32,7 +38,8 @@ from .figures import (
     organisation_levels_by_unit,
     tree_day,
 )
-from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, PeriodKind, RatingPeriod, UnitRating
+from .forms import DisciplineEntryForm, PeriodForm
+from .models import GOOD_OR_BETTER, LEVEL_ORDER, Discipline, Level, MemberRating, PeriodKind, RatingPeriod, UnitRating
 
 
 def _root(scope, period):
@@ -125,6 +132,9 @@ def _share(value):
 # --- the workflow of a round: self-assessment, proposal, decision ----------------------------------
 
 
+ROUND_ROWS_PER_PAGE = 100
+
+
 def _round_rows(scope, period: RatingPeriod, grassroots_id: int | None):
     """The member ratings of the round that the scope holds (cells of the subtree at the end of the
     period), within one grassroots organisation, by cell and given name."""
@@ -177,9 +187,17 @@ def round_page(request, period_id: int):
             error = " ".join(refusal.messages)
         else:
             messages.success(request, done)
-            return redirect(f"{request.path}?tccs={grassroots_id}")
+            kept = {k: v for k in ("chibo", "page") if (v := request.POST.get(k))}
+            return redirect(f"{request.path}?{urlencode({'tccs': grassroots_id} | kept)}")
     rows = _round_rows(scope, period, grassroots_id)
+    # A large organisation is read a cell at a time, or page by page; the decision form holds every
+    # undecided member of the selection (all cells or one), since the committee decides them together.
+    cells = sorted({(r.cell_id, r.cell_name) for r in rows}, key=lambda c: vn.text_sort_key(c[1]))
+    cell_id = id_param(request.GET.get("chibo") or request.POST.get("chibo"))
+    if cell_id in dict(cells):
+        rows = [r for r in rows if r.cell_id == cell_id]
     _fill_forms(rows, request.POST if error else None)
+    page = Paginator(rows, ROUND_ROWS_PER_PAGE).get_page(request.GET.get("page") or request.POST.get("page"))
     # The quota is the whole grassroots organisation's, whatever part of it the user sees.
     decided = list(
         MemberRating.unscoped.filter(period=period, grassroots_id=grassroots_id)
@@ -192,11 +210,14 @@ def round_page(request, period_id: int):
     units = _unit_rows(scope, request.user, period, grassroots_id, request.POST if error else None)
     context = {
         "period": period,
-        "rows": rows,
+        "rows": list(page),
         "units": units,
         "undecided_units": [u for u in units if u.may_decide and not u.decided_level],
         "choices": choices,
         "grassroots_id": grassroots_id,
+        "cells": cells,
+        "cell_id": cell_id if cell_id in dict(cells) else None,
+        "page": page,
         "levels": Level.choices,
         "error": error,
         "decides": scope.records,
@@ -325,3 +346,135 @@ def _act_on_units(request, scope, period, grassroots_id, action) -> str:
         actions.reopen(request.user, unit, data.get("reason", ""))
         return f"Đã mở lại kết quả xếp loại của {unit.name}."
     raise Http404
+
+
+# --- rounds: the list, creating and opening one ------------------------------------------------------
+
+
+def _sets_rounds(user) -> bool:
+    """Rounds are shared by the whole tree: set up by the staff of its top committee."""
+    if user.is_superuser:
+        return True
+    return user.role == Role.SUPERIOR_STAFF and UnitVersion.objects.filter(unit_id=user.unit_id, depth=0).exists()
+
+
+def _progress(model, field, scope, periods) -> dict[int, dict]:
+    """Per period, how far the round has gone among the rows of the scope, the units placed as the
+    tree stood at the period's end (as on the round page and the results): one query."""
+    condition = Q(pk__in=[])
+    for period in periods:
+        condition |= Q(period_id=period.pk, **{f"{field}__in": scope.units_on(tree_day(period)).values("unit_id")})
+    rows = model.filter(condition).values("period_id").annotate(
+        listed=Count("pk"),
+        assessed=Count("pk", filter=~Q(self_level="")),
+        decided=Count("pk", filter=~Q(decided_level="")),
+        **({"proposed": Count("pk", filter=~Q(proposed_level="")), "exempted": Count("pk", filter=Q(exempted=True))}
+           if field == "cell_id" else {}),
+    )  # fmt: skip
+    return {row.pop("period_id"): row for row in rows}
+
+
+@login_required
+def rounds(request):
+    scope = scope_for(request, people=True)
+    may_set = _sets_rounds(request.user)
+    form = PeriodForm(request.POST if request.method == "POST" else None) if may_set else None
+    if request.method == "POST":
+        if not may_set:
+            raise PermissionDenied
+        if request.POST.get("action") == "open":
+            period = RatingPeriod.objects.filter(pk=id_param(request.POST.get("period")) or 0).first()
+            if period is None:
+                raise Http404
+            counts = actions.open_round(request.user, period)
+            messages.success(request, _opened(period, counts))
+            return redirect("rating_rounds")
+        if form.is_valid():
+            period, counts = actions.create_round(request.user, form.save(commit=False))
+            messages.success(request, _opened(period, counts))
+            return redirect("rating_round", period.pk)
+    periods = list(RatingPeriod.objects.all())
+    members = _progress(MemberRating.unscoped, "cell_id", scope, periods)
+    units = _progress(UnitRating.objects, "unit_id", scope, periods)
+    for period in periods:
+        period.members, period.units = members.get(period.pk), units.get(period.pk)
+    context = {"periods": periods, "form": form, "may_set": may_set}
+    return render(request, "ratings/rounds.html", context, status=400 if form is not None and form.errors else 200)
+
+
+def _opened(period, counts) -> str:
+    return (
+        f"{period.name}: đã đưa {vn.format_number(counts['members'])} đảng viên và "
+        f"{vn.format_number(counts['organisations'])} tổ chức đảng vào danh sách đánh giá."
+    )
+
+
+# --- disciplinary decisions --------------------------------------------------------------------------
+
+DISCIPLINES_PER_PAGE = 50
+
+
+def _scoped_disciplines(scope):
+    """Decisions about the members whose records the scope may open and the organisations that ever
+    lay in it: the same rule as `Scope.member_or_404`, so what one records one can list and delete."""
+    ever = scope.units_ever().values("unit_id")
+    members = Stint.unscoped.filter(unit_id__in=ever).values("member_id")
+    return Discipline.unscoped.filter(Q(unit_id__in=ever) | Q(member_id__in=members))
+
+
+def _led_by(scope, member, on) -> list[tuple[int, str]]:
+    """The organisations a member may have headed: their latest cell and those above it, in the scope."""
+    stint = Stint.unscoped.filter(member=member).official().order_by("-start").first()
+    if stint is None:
+        return []
+    cell = UnitVersion.objects.on(on).filter(unit_id=stint.unit_id).first()
+    if cell is None:
+        return []
+    above = [cell.path[:i] for i in range(PATH_WIDTH, len(cell.path) + 1, PATH_WIDTH)]
+    versions = scope.units_on(on).filter(path__in=above).exclude(kind=UnitKind.SUPERIOR).order_by("-depth")
+    return list(versions.values_list("unit_id", "name"))
+
+
+@login_required
+def disciplines(request):
+    scope = scope_for(request, people=True)
+    today = timezone.localdate()
+    asked = request.POST.get("dang-vien") or request.GET.get("dang-vien")
+    member = scope.member_or_404(asked) if asked else None
+    posted = request.POST if request.method == "POST" and request.POST.get("action") == "record" else None
+    if member:
+        form = DisciplineEntryForm(posted, member=member, led=_led_by(scope, member, today))
+    else:
+        units = scope.units_on(today).exclude(kind=UnitKind.SUPERIOR).order_by("path").values_list("unit_id", "name")
+        form = DisciplineEntryForm(posted, units=list(units))
+    error = None
+    if request.method == "POST":
+        if not scope.records:
+            raise PermissionDenied
+        if request.POST.get("action") == "delete":
+            discipline = _scoped_disciplines(scope).filter(pk=id_param(request.POST.get("discipline")) or 0).first()
+            if discipline is None:
+                raise Http404
+            try:
+                delete_discipline(request.user, discipline, request.POST.get("reason", ""))
+            except ValidationError as refusal:
+                error = " ".join(refusal.messages)
+            else:
+                messages.success(request, f"Đã xóa quyết định kỷ luật số {discipline.decision}.")
+                return redirect("disciplines")
+        elif form.is_valid():
+            try:
+                discipline = record_discipline(request.user, form.discipline())
+            except ValidationError as refusal:
+                form.add_error(None, refusal)
+            else:
+                messages.success(request, f"Đã ghi nhận quyết định kỷ luật số {discipline.decision}.")
+                return redirect("disciplines")
+    rows = _scoped_disciplines(scope).select_related("member").order_by("-decided_on", "-pk")
+    page = Paginator(rows, DISCIPLINES_PER_PAGE).get_page(request.GET.get("page"))
+    names = names_of({d.unit_id for d in page} | {d.leader_of_id for d in page} - {None})
+    for d in page:
+        d.unit_name, d.leader_of_name = names.get(d.unit_id), names.get(d.leader_of_id)
+    context = {"page": page, "form": form, "member": member, "records": scope.records, "error": error}
+    failed = error or (form.is_bound and form.errors)
+    return render(request, "ratings/disciplines.html", context, status=400 if failed else 200)
