@@ -22,6 +22,7 @@ from dangbo.accounts.models import Role, User
 from dangbo.admissions.models import Candidate
 from dangbo.audit.log import record
 from dangbo.lib import vn
+from dangbo.meetings.cell_years import refresh as refresh_cell_years
 from dangbo.members.events import replay
 from dangbo.members.models import Event, EventKind, Member, Stint, TheoryLevel
 from dangbo.members.tallies import refresh_tallies
@@ -645,6 +646,7 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     stats = builder.write()
     stats["candidates"] = builder.write_candidates()
     stats.update(write_meetings(builder, HORIZON, REFERENCE_DAY, seed + 4))
+    stats["cell_years"] = refresh_cell_years()  # the meetings were written in bulk
     stats.update(write_ratings(builder, HORIZON, seed + 5))
     stats["disciplines"] = write_disciplines(seed + 6)
     if logins:

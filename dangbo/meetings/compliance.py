@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from django.db.models.functions import ExtractYear
 from dangbo.lib import vn
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
-from .models import REGULAR_KINDS, THEMATIC_KINDS, Attendance, Meeting, MeetingKind, Presence, month_index
+from .models import REGULAR_KINDS, THEMATIC_KINDS, Attendance, CellYear, Meeting, MeetingKind, Presence, month_index
 
 UNEXCUSED_LIMIT = 3  # absences without reason in a year: a ground for removal (DOMAIN §3)
 
@@ -143,7 +144,7 @@ def _owed(lived, length: int, first: datetime.date, last: datetime.date, today: 
     return list(_owed_keys(tuple(map(tuple, lived)), length, month_index(first), month_index(last), month_index(today)))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=65536)
 def _owed_keys(lived: tuple, length: int, low: int, last: int, now: int) -> tuple[int, ...]:
     """(Most cells share their life over a period: computed once for each.)"""
     high = min(last + 1, now)  # months from `high` on have not ended or lie outside
@@ -155,20 +156,18 @@ def _owed_keys(lived: tuple, length: int, low: int, last: int, now: int) -> tupl
     return tuple(sorted(owed))
 
 
-def compliance(root: UnitVersion, first: datetime.date, last: datetime.date, today: datetime.date) -> Compliance:
-    """The cells that lay under `root`'s path at some time in the months from `first`'s to
-    `last`'s, with what they owed and held. Four queries."""
-    first, last = month_start(first), month_start(last)
-    period_end = vn.add_months(last, 1)
+def _cell_lives(root: UnitVersion, first: datetime.date, period_end: datetime.date):
+    """The cells under `root`'s path at some time in [first, period_end): a subquery of their ids,
+    and for each its spans there, its latest name and its parent's name within the range."""
     versions = (
         UnitVersion.objects.under(root.path)
         .filter(kind__in=CELL_KINDS, valid_from__lt=period_end)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
     )
     cell_ids = versions.values("unit_id")
-    versions = versions.values_list("unit_id", "name", "parent_id", "valid_from", "valid_to")
     spans, names = defaultdict(list), {}
-    for unit_id, name, parent_id, valid_from, valid_to in versions.order_by("valid_from"):
+    rows = versions.values_list("unit_id", "name", "parent_id", "valid_from", "valid_to").order_by("valid_from")
+    for unit_id, name, parent_id, valid_from, valid_to in rows:
         spans[unit_id].append((valid_from, valid_to))
         names[unit_id] = (name, parent_id)  # the latest within the period
     parents = dict(
@@ -176,25 +175,161 @@ def compliance(root: UnitVersion, first: datetime.date, last: datetime.date, tod
         .order_by("valid_from")
         .values_list("unit_id", "name")
     )
+    lives = {unit_id: (tuple(map(tuple, _lived(lived))), names[unit_id][0], parents.get(names[unit_id][1], ""))
+             for unit_id, lived in spans.items()}  # fmt: skip
+    return cell_ids, lives
+
+
+def _rows(lives, first: datetime.date, last: datetime.date, today: datetime.date) -> list[CellRow]:
+    """A row for each cell that lay in the subtree during the months from `first` to `last`, with
+    the periods it owes there."""
     r = rules()
+    regular, thematic = r["regular_months"], r["thematic_months"]
+    period_end = vn.add_months(last, 1)
+    low, high, now = month_index(first), month_index(last), month_index(today)
     cells = []
-    for unit_id, lived in spans.items():
-        lived = _lived(lived)
-        name, parent_id = names[unit_id]
-        cells.append(
-            CellRow(
-                unit_id,
-                name,
-                parents.get(parent_id, ""),
-                lived,
-                _owed(lived, r["regular_months"], first, last, today),
-                _owed(lived, r["thematic_months"], first, last, today),
-            )  # fmt: skip
-        )
-    _count_held(cells, cell_ids, first, period_end, today)
+    for unit_id, (lived, name, parent_name) in lives.items():  # (tens of thousands in a city: kept lean)
+        if len(lived) == 1:
+            (a, b), = lived
+            if not (a < period_end and (b is None or b > first)):
+                continue
+        elif not any(a < period_end and (b is None or b > first) for a, b in lived):
+            continue
+        cells.append(CellRow(unit_id, name, parent_name, lived, list(_owed_keys(lived, regular, low, high, now)),
+                             list(_owed_keys(lived, thematic, low, high, now))))  # fmt: skip
+    return cells
+
+
+def sorted_cells(cells: list[CellRow]) -> list[CellRow]:
+    """Those that did not comply first, then by the unit above and by name."""
+    return _sorted(cells)
+
+
+def _sorted(cells: list[CellRow]) -> list[CellRow]:
     sort_key = functools.lru_cache(maxsize=None)(vn.text_sort_key)
-    cells.sort(key=lambda c: (c.complies, sort_key(c.parent_name), sort_key(c.name)))
-    return Compliance(first, last, cells, months(first, last), cell_ids)
+    return sorted(cells, key=lambda c: (c.complies, sort_key(c.parent_name), sort_key(c.name)))
+
+
+def compliance(root: UnitVersion, first: datetime.date, last: datetime.date, today: datetime.date) -> Compliance:
+    """The cells that lay under `root`'s path at some time in the months from `first`'s to
+    `last`'s, with what they owed and held. Four queries."""
+    first, last = month_start(first), month_start(last)
+    period_end = vn.add_months(last, 1)
+    cell_ids, lives = _cell_lives(root, first, period_end)
+    cells = _rows(lives, first, last, today)
+    _count_held(cells, cell_ids, first, period_end, today)
+    return Compliance(first, last, _sorted(cells), months(first, last), cell_ids)
+
+
+def compliance_by_year(root: UnitVersion, first: datetime.date, last: datetime.date,
+                       today: datetime.date) -> dict[int, Compliance]:  # fmt: skip
+    """`compliance` for each calendar year of the months from `first`'s to `last`'s (the first and
+    last years clipped to them), the cells placed under `root`'s path, in four queries for all the
+    years: the same figures as calling `compliance` year by year."""
+    first, last = month_start(first), month_start(last)
+    period_end = vn.add_months(last, 1)
+    cell_ids, lives = _cell_lives(root, first, period_end)
+    years = {}
+    for year in range(first.year, last.year + 1):
+        a, b = max(first, datetime.date(year, 1, 1)), min(last, datetime.date(year, 12, 1))
+        years[year] = Compliance(a, b, _rows(lives, a, b, today), months(a, b), cell_ids)
+    _count_held_by_year(years, cell_ids, first, period_end, today)
+    return years  # the cells unsorted: `sorted_cells` orders one year's for a page
+
+
+def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: datetime.date, today: datetime.date,
+                              group=None) -> dict[int, dict]:  # fmt: skip
+    """For each calendar year of the months from `first`'s to `last`'s (the first and last years
+    clipped to them): {group: [cells complying, cells]} — the counts of `compliance` for that year,
+    read from the cells' yearly summaries (one row per cell and year) rather than every meeting.
+    `group(cell id)` splits the counts (by sub-unit, say); without it, all under None. Three
+    queries, and one more when a cell entered or left the subtree during a year.
+
+    A month owed is one the cell lived through entirely in the subtree, so a meeting held that
+    month counts wherever the summary says it was; only a short meeting of a cell that lived part
+    of a year elsewhere is looked up meeting by meeting."""
+    first, last = month_start(first), month_start(last)
+    period_end = vn.add_months(last, 1)
+    r = rules()
+    if 12 % r["regular_months"] or 12 % r["thematic_months"]:  # periods across years: from the meetings
+        return {year: _tally(result.cells, group) for year, result in
+                compliance_by_year(root, first, last, today).items()}  # fmt: skip
+    versions = (
+        UnitVersion.objects.under(root.path)
+        .filter(kind__in=CELL_KINDS, valid_from__lt=period_end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+    )
+    cell_ids, spans = versions.values("unit_id"), defaultdict(list)
+    for unit_id, valid_from, valid_to in versions.values_list("unit_id", "valid_from", "valid_to"):
+        spans[unit_id].append((valid_from, valid_to))
+    lives = {unit_id: tuple(map(tuple, _lived(lived))) for unit_id, lived in spans.items()}
+    summaries = {
+        (cell_id, year): (regular, thematic, short)
+        for cell_id, year, regular, thematic, short in CellYear.objects.filter(
+            cell_id__in=cell_ids, year__gte=first.year, year__lte=last.year
+        ).values_list("cell_id", "year", "regular_months", "thematic_months", "short_months")
+    }
+    now = month_index(today)
+    regular_months, thematic_months = r["regular_months"], r["thematic_months"]
+    counts: dict[int, dict] = {}
+    partial: list[tuple[int, int, int]] = []  # (cell, year, 1 if it complies but for a short meeting)
+    for year in range(first.year, last.year + 1):
+        a, b = max(first, datetime.date(year, 1, 1)), min(last, datetime.date(year, 12, 1))
+        end = vn.add_months(b, 1)
+        low, high = month_index(a), month_index(b)
+        window = sum(1 << m for m in range(a.month - 1, b.month))
+        tally = counts[year] = {}
+        for cell_id, lived in lives.items():
+            if len(lived) == 1:
+                (start, stop), = lived
+                if not (start < end and (stop is None or stop > a)):
+                    continue
+                whole = start <= a and (stop is None or stop >= end)
+            else:
+                if not any(x < end and (y is None or y > a) for x, y in lived):
+                    continue
+                whole = any(x <= a and (y is None or y >= end) for x, y in lived)
+            regular, thematic, short = summaries.get((cell_id, year), (0, 0, 0))
+            complies = _holds(regular, _owed_keys(lived, regular_months, low, high, now), regular_months) and _holds(
+                thematic, _owed_keys(lived, thematic_months, low, high, now), thematic_months
+            )
+            key = group(cell_id) if group else None
+            row = tally.setdefault(key, [0, 0])
+            row[1] += 1
+            if whole:
+                row[0] += complies and not short & window
+            elif complies:
+                partial.append((cell_id, year, key))
+    if partial:  # a short meeting held while the cell lay in the subtree, in the months looked at
+        short_days = defaultdict(list)
+        meetings = Meeting.unscoped.filter(cell_id__in={c for c, _, _ in partial}, held_on__gte=first,
+                                           held_on__lt=period_end).filter(too_short())  # fmt: skip
+        for cell_id, day in meetings.values_list("cell_id", "held_on"):
+            short_days[cell_id, day.year].append(day)
+        for cell_id, year, key in partial:
+            lived = lives[cell_id]
+            if not any(any(x <= day and (y is None or day < y) for x, y in lived) for day in short_days[cell_id, year]):
+                counts[year][key][0] += 1
+    return counts
+
+
+def _tally(cells: list[CellRow], group) -> dict:
+    tally: dict = {}
+    for cell in cells:
+        row = tally.setdefault(group(cell.unit_id) if group else None, [0, 0])
+        row[0] += cell.complies
+        row[1] += 1
+    return tally
+
+
+@functools.lru_cache(maxsize=65536)
+def _holds(bits: int, owed: tuple[int, ...], length: int) -> bool:
+    """Whether every owed period (keys of `length` months) has a month among `bits` (of its year)."""
+    for key in owed:
+        first_month = key * length % 12
+        if not bits & sum(1 << m for m in range(first_month, first_month + length)):
+            return False
+    return True
 
 
 def _owed_range(keys: list[int], length: int) -> tuple[datetime.date, datetime.date]:
@@ -217,17 +352,75 @@ def _count_held(cells: list[CellRow], cell_ids, first: datetime.date, period_end
     thematic meeting within the run of periods that every cell living through the whole period
     owes — which are such a cell's owed periods held. The few other cells (founded, dissolved or
     moved within the period) are read meeting by meeting and counted against what they owe."""
-    if not cells:
+    _count({None: (cells, first, period_end)}, cell_ids, first, period_end, today)
+
+
+def _count_held_by_year(years: dict[int, Compliance], cell_ids, first, period_end, today) -> None:
+    """`_count_held` for each year's cells: those that lay in the subtree all year read from the
+    yearly summaries (`CellYear`, one row per cell), the others meeting by meeting. When a rule's
+    period does not divide the year, from the meetings, grouped by year in one aggregate query."""
+    windows = {year: (c.cells, c.start, vn.add_months(c.end, 1)) for year, c in years.items()}
+    r = rules()
+    if 12 % r["regular_months"] or 12 % r["thematic_months"]:
+        _count(windows, cell_ids, first, period_end, today)
+        return
+    last = vn.add_months(period_end, -1)
+    runs = {kind: _owed_range(_owed([(first, None)], r[f"{kind}_months"], first, last, today), r[f"{kind}_months"])
+            for kind in ("regular", "thematic")}  # fmt: skip
+    masks = {  # per year and kind: the months of each period owed by a cell there all the run
+        (year, kind): tuple(_period_masks(year, r[f"{kind}_months"], runs[kind])) for year in windows for kind in runs
+    }
+    # Whole calendar years only: a clipped first or last year is read from its meetings.
+    whole_years = [y for y, (_, start, end) in windows.items() if (start.month, end.month, end.year) == (1, 1, y + 1)]
+    summaries = CellYear.objects.filter(cell_id__in=cell_ids, year__in=whole_years)
+    rows = (
+        {"cell_id": cell_id, "year": year, "meetings": meetings, "short": short, "required": required,
+         "required_present": present, "regular": _held(regular, masks[year, "regular"]),
+         "thematic": _held(thematic, masks[year, "thematic"])}
+        for cell_id, year, regular, thematic, meetings, short, required, present in summaries.values_list(
+            "cell_id", "year", "regular_months", "thematic_months", "meetings", "short", "required", "required_present"
+        )
+    )  # fmt: skip
+    _count(windows, cell_ids, first, period_end, today, summary=(whole_years, rows))
+
+
+def _period_masks(year: int, length: int, run: tuple[datetime.date, datetime.date]):
+    """For each period of `length` months of `year` lying in `run`, the bits of its months."""
+    for month in range(0, 12, length):
+        if run[0] <= datetime.date(year, month + 1, 1) < run[1]:
+            yield sum(1 << m for m in range(month, month + length))
+
+
+@functools.lru_cache(maxsize=4096)
+def _held(bits: int, masks: tuple[int, ...]) -> int:
+    return sum(1 for mask in masks if bits & mask)
+
+
+def _count(windows: dict, cell_ids, first: datetime.date, period_end: datetime.date, today, summary=None) -> None:
+    """`windows`: {None: (cells, first, period end)} for one run of months, or {year: ...} for the
+    calendar years that split it (the aggregate is then grouped by year as well). `summary`: (years,
+    rows) — the per-cell figures of those years, read elsewhere, for the cells there all year."""
+    if not any(cells for cells, _, _ in windows.values()):
         return
     r = rules()
     last = vn.add_months(period_end, -1)
     whole_lived = [(first, None)]
     regular_run = _owed_range(_owed(whole_lived, r["regular_months"], first, last, today), r["regular_months"])
     thematic_run = _owed_range(_owed(whole_lived, r["thematic_months"], first, last, today), r["thematic_months"])
-    by_id = {c.unit_id: c for c in cells}
-    whole = {c.unit_id for c in cells if any(a <= first and (b is None or b >= period_end) for a, b in c.lived)}
+    by_id = {key: {c.unit_id: c for c in cells} for key, (cells, _, _) in windows.items()}
+    whole = {
+        key: {c.unit_id for c in cells if any(a <= start and (b is None or b >= end) for a, b in c.lived)}
+        for key, (cells, start, end) in windows.items()
+    }
+    by_year = None not in windows
     held = Meeting.unscoped.filter(cell_id__in=cell_ids, held_on__gte=first, held_on__lt=period_end)
-    summary = held.values("cell_id").annotate(
+    summarised, rows = summary if summary is not None else ((), ())
+    aggregated = held
+    for year in summarised:
+        aggregated = aggregated.exclude(month_index__gte=year * 12, month_index__lt=(year + 1) * 12)
+    grouped = (aggregated.annotate(year=_key_expression(12)).values("cell_id", "year") if by_year else
+               aggregated.values("cell_id"))  # fmt: skip
+    aggregate = () if len(summarised) == len(windows) else grouped.annotate(
         # Counting held_on, not id: the index holds no id, and reading one would visit the table.
         meetings=Count("held_on"),
         short=Count("held_on", filter=too_short()),
@@ -235,21 +428,26 @@ def _count_held(cells: list[CellRow], cell_ids, first: datetime.date, period_end
         required_present=Sum("required_present_count"),
         regular=_distinct_periods(REGULAR_KINDS, r["regular_months"], regular_run),
         thematic=_distinct_periods(THEMATIC_KINDS, r["thematic_months"], thematic_run),
-    )
-    for row in summary.order_by():
-        cell = by_id.get(row["cell_id"])
-        if cell is None or cell.unit_id not in whole:
+    ).order_by()
+    for row in itertools.chain(rows, aggregate):
+        key = row["year"] if by_year else None
+        cell = by_id.get(key, {}).get(row["cell_id"])
+        if cell is None or cell.unit_id not in whole[key]:
             continue
         cell.meetings, cell.short = row["meetings"], row["short"]
         cell.required, cell.required_present = row["required"] or 0, row["required_present"] or 0
         cell.held_regular, cell.held_thematic = row["regular"], row["thematic"]
-    partial = [c.unit_id for c in cells if c.unit_id not in whole]
-    seen: dict[tuple[int, str], set[int]] = defaultdict(set)
+    partial = {key: {c for c in cells_by_id if c not in whole[key]} for key, cells_by_id in by_id.items()}
+    seen: dict[tuple, set[int]] = defaultdict(set)
     columns = ("cell_id", "kind", "held_on", "duration_minutes", "required_count", "required_present_count")
-    for cell_id, kind, day, minutes, required, required_present in held.filter(cell_id__in=partial).values_list(
+    some = set().union(*partial.values())
+    for cell_id, kind, day, minutes, required, required_present in held.filter(cell_id__in=some).values_list(
         *columns
     ):
-        cell = by_id[cell_id]
+        key = day.year if by_year else None
+        if cell_id not in partial.get(key, ()):
+            continue
+        cell = by_id[key][cell_id]
         if not any(a <= day and (b is None or day < b) for a, b in cell.lived):
             continue  # held while the cell lay elsewhere
         cell.meetings += 1
@@ -257,13 +455,14 @@ def _count_held(cells: list[CellRow], cell_ids, first: datetime.date, period_end
         cell.required += required
         cell.required_present += required_present
         if kind in REGULAR_KINDS:
-            seen[cell_id, "regular"].add(period_key(day, r["regular_months"]))
+            seen[key, cell_id, "regular"].add(period_key(day, r["regular_months"]))
         if kind in THEMATIC_KINDS:
-            seen[cell_id, "thematic"].add(period_key(day, r["thematic_months"]))
-    for cell_id in partial:
-        cell = by_id[cell_id]
-        cell.held_regular = len(seen[cell_id, "regular"] & set(cell.owed_regular))
-        cell.held_thematic = len(seen[cell_id, "thematic"] & set(cell.owed_thematic))
+            seen[key, cell_id, "thematic"].add(period_key(day, r["thematic_months"]))
+    for key, cell_ids_ in partial.items():
+        for cell_id in cell_ids_:
+            cell = by_id[key][cell_id]
+            cell.held_regular = len(seen[key, cell_id, "regular"] & set(cell.owed_regular))
+            cell.held_thematic = len(seen[key, cell_id, "thematic"] & set(cell.owed_thematic))
 
 
 def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[datetime.date, list[str]]]:

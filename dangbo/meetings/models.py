@@ -146,6 +146,32 @@ class Meeting(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "month_index"}
         super().save(*args, **kwargs)
+        from .cell_years import refresh  # the summaries are kept in step with every saved meeting
+
+        refresh(self._held_years())
+        self._held_as_loaded = self.cell_id, self.held_on
+
+    def delete(self, *args, **kwargs):
+        pairs = self._held_years()
+        result = super().delete(*args, **kwargs)
+        from .cell_years import refresh
+
+        refresh(pairs)
+        return result
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        meeting = super().from_db(db, field_names, values)
+        meeting._held_as_loaded = meeting.__dict__.get("cell_id"), meeting.__dict__.get("held_on")
+        return meeting
+
+    def _held_years(self) -> set[tuple[int, int]]:
+        """The (cell, year) summaries this meeting counts in, now and as it was loaded."""
+        pairs = set()
+        for cell_id, held_on in ((self.cell_id, self.held_on), getattr(self, "_held_as_loaded", (None, None))):
+            if cell_id is not None and held_on is not None:
+                pairs.add((cell_id, held_on.year))
+        return pairs
 
     @property
     def day(self):
@@ -215,3 +241,30 @@ class Material(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CellYear(models.Model):
+    """Derived from the meetings: what one cell held in one calendar year — the months with a
+    meeting of a regular kind, with one of a thematic kind, with one too short (bit m−1 for month
+    m), the meetings,
+    the short ones (by MEETING_RULES when written: after changing the rules run
+    `manage.py refresh_cell_years`) and the attendance sums. Kept in step by `Meeting.save` and
+    `Meeting.delete`, rebuilt in bulk by `cell_years.refresh`. The compliance of a year reads one
+    row per cell here instead of every meeting."""
+
+    cell = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    year = models.PositiveSmallIntegerField()
+    regular_months = models.PositiveIntegerField(default=0)
+    thematic_months = models.PositiveIntegerField(default=0)
+    short_months = models.PositiveIntegerField(default=0)  # months with a meeting too short
+    meetings = models.PositiveIntegerField(default=0)
+    short = models.PositiveIntegerField(default=0)
+    required = models.PositiveIntegerField(default=0)
+    required_present = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cell", "year"], name="cellyear_once")]
+        indexes = [models.Index(fields=["year", "cell"], name="cellyear_year")]
+
+    def __str__(self):
+        return f"{self.cell_id} · {self.year}"
