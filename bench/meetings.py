@@ -14,7 +14,6 @@ records (every cell, every month since January 2020, with attendance).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from overview import ensure_postgres_database, percentile, timed  # noqa: E402
+from overview import count_queries, open_database, page_getter, percentile, timed  # noqa: E402
 
 
 def add_meetings() -> dict:
@@ -34,6 +33,7 @@ def add_meetings() -> dict:
     from dangbo.accounts.models import User
     from dangbo.demo.builder import HORIZON, REFERENCE_DAY, SEED
     from dangbo.demo.meetings import CellLife, MeetingWriter
+    from dangbo.meetings.cell_years import refresh as refresh_cell_years
     from dangbo.members.actions import ordered
     from dangbo.members.events import replay
     from dangbo.members.models import Event, Stint
@@ -53,7 +53,9 @@ def add_meetings() -> dict:
         events[event.member_id].append(event)
     timelines = {member_id: replay(ordered(history)) for member_id, history in events.items()}
     chibo = User.objects.get(username="chibo").unit_id
-    return MeetingWriter(cells, stints, timelines, chibo, HORIZON, REFERENCE_DAY, SEED + 4).write()
+    written = MeetingWriter(cells, stints, timelines, chibo, HORIZON, REFERENCE_DAY, SEED + 4).write()
+    refresh_cell_years()
+    return written
 
 
 def main() -> None:
@@ -63,32 +65,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    url = args.database_url or f"sqlite:///{ROOT / f'bench-{args.members}.sqlite3'}"
-    if url.startswith("postgres"):
-        ensure_postgres_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangbo.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    open_database(args.members, args.database_url)
     from django.db import connection, transaction
     from django.test import Client
 
     from dangbo.accounts.models import User
-    from dangbo.demo.builder import build_demo
     from dangbo.meetings.models import Attendance, Meeting
-    from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
+    from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if not Unit.objects.exists():
-        start = time.perf_counter()
-        build_demo(members=args.members)
-        print(f"built committee of {args.members:,} members in {time.perf_counter() - start:.1f} s")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
     if not Meeting.unscoped.exists():
         start = time.perf_counter()
         with transaction.atomic():
@@ -115,18 +99,7 @@ def main() -> None:
         ("record minutes form", f"/sinh-hoat/{held.pk}/ghi-bien-ban/"),
     ]
 
-    def get(path):
-        def run():
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-
-        return run
-
-    def count_queries(path) -> int:
-        executed = []
-        with connection.execute_wrapper(lambda execute, sql, *rest: executed.append(sql) or execute(sql, *rest)):
-            get(path)()
-        return len(executed)
+    get = page_getter(client)
 
     cells = UnitVersion.objects.filter(kind__in=CELL_KINDS).values("unit_id").distinct().count()
     print(f"database: {connection.vendor}; {cells:,} cells, {Meeting.unscoped.count():,} meetings, "
@@ -134,7 +107,7 @@ def main() -> None:
     for label, path in pages:
         times = timed(get(path), args.runs)
         print(f"{label:36} median {statistics.median(times):8.1f} ms   p95 {percentile(times, 95):8.1f} ms   "
-              f"queries {count_queries(path)}")  # fmt: skip
+              f"queries {count_queries(get(path))}")  # fmt: skip
 
 
 if __name__ == "__main__":

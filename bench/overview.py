@@ -39,6 +39,57 @@ def ensure_postgres_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def open_database(members: int, database_url: str | None) -> None:
+    """Point Django at the benchmark's database (the SQLite file bench-<members>.sqlite3 unless a
+    URL is given), migrate it, and build the demo committee of that size in it when it is empty."""
+    url = database_url or f"sqlite:///{ROOT / f'bench-{members}.sqlite3'}"
+    if url.startswith("postgres"):
+        ensure_postgres_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangbo.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from dangbo.demo.builder import build_demo
+    from dangbo.orgs.models import Unit
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    if not Unit.objects.exists():
+        start = time.perf_counter()
+        build_demo(members=members)
+        print(f"built committee of {members:,} members in {time.perf_counter() - start:.1f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def page_getter(client):
+    """get(path) -> a function that requests the page through Django and checks it answered 200."""
+
+    def get(path):
+        def run():
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return run
+
+    return get
+
+
+def count_queries(run) -> int:
+    """The statements one call of `run` sends to the database."""
+    from django.db import connection
+
+    executed = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: executed.append(sql) or execute(sql, *rest)):
+        run()
+    return len(executed)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -134,60 +185,26 @@ def main() -> None:
     parser.add_argument("--query", default="nguyen thi huong")
     args = parser.parse_args()
 
-    url = args.database_url or f"sqlite:///{ROOT / f'bench-{args.members}.sqlite3'}"
-    if url.startswith("postgres"):
-        ensure_postgres_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangbo.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    open_database(args.members, args.database_url)
     from django.db import connection
     from django.test import Client
 
-    from dangbo.demo.builder import build_demo
     from dangbo.lib import vn
     from dangbo.members.figures import AGE_BANDS, subtree_figures
     from dangbo.members.models import Event, Member, Stint, TheoryLevel
     from dangbo.orgs.models import PATH_WIDTH, Unit, UnitVersion
-
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if not Unit.objects.exists():
-        start = time.perf_counter()
-        build_demo(members=args.members)
-        print(f"built committee of {args.members:,} members in {time.perf_counter() - start:.1f} s")
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
 
     client = Client()
     assert client.login(username="khoi", password="demo")
     overview_url = f"/?date={args.date}"
     search_url = f"/dang-vien/?q={args.query.replace(' ', '+')}&date={args.date}"
 
-    def get(path):
-        def run():
-            response = client.get(path)
-            assert response.status_code == 200, response.status_code
-
-        return run
-
-    def count_queries(path) -> int:
-        executed = []
-        with connection.execute_wrapper(lambda execute, sql, *rest: executed.append(sql) or execute(sql, *rest)):
-            get(path)()
-        return len(executed)
+    get = page_getter(client)
 
     results = {}
     for label, path in [("/", overview_url), ("/dang-vien/?q=", search_url)]:
         times = timed(get(path), args.runs)
-        results[label] = (statistics.median(times), percentile(times, 95), count_queries(path))
+        results[label] = (statistics.median(times), percentile(times, 95), count_queries(get(path)))
     # As of any date: one request on each of `runs` dates spread over 2016–2026 (each date once, so
     # nothing is served from a warm per-date cache), after one warm-up.
     days = [datetime.date(2016, 1, 1) + datetime.timedelta(days=i * 3987 // max(args.runs - 1, 1))
@@ -198,7 +215,8 @@ def main() -> None:
         start = time.perf_counter()
         get(f"/?date={day}")()
         any_date.append((time.perf_counter() - start) * 1000)
-    results["/ any date"] = (statistics.median(any_date), percentile(any_date, 95), count_queries(f"/?date={days[-1]}"))
+    queries = count_queries(get(f"/?date={days[-1]}"))
+    results["/ any date"] = (statistics.median(any_date), percentile(any_date, 95), queries)
     results.update(measure_events(args.runs))
 
     # The smallest hand-written SQL computing the same overview figures: the unit counts and the

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "dangbo.admissions",
     "dangbo.meetings",
     "dangbo.ratings",
+    "dangbo.targets",
     "dangbo.demo",
 ]
 

@@ -9,6 +9,7 @@ from dangbo.members import event_views, report_views
 from dangbo.members import views as member_views
 from dangbo.orgs import views as org_views
 from dangbo.ratings import views as rating_views
+from dangbo.targets import views as target_views
 
 admin.site.site_header = "dangbo — Quản trị"
 admin.site.site_title = "dangbo"
@@ -46,6 +47,10 @@ urlpatterns = [
     path("xep-loai/dot/", rating_views.rounds, name="rating_rounds"),
     path("xep-loai/dot/<int:period_id>/", rating_views.round_page, name="rating_round"),
     path("xep-loai/ky-luat/", rating_views.disciplines, name="disciplines"),
+    path("chi-tieu/", target_views.targets_page, name="targets"),
+    path("chi-tieu/<int:target_id>/", target_views.target_page, name="target"),
+    path("chi-tieu/minh-chung/<int:value_id>/", target_views.evidence_download, name="evidence"),
+    path("chi-tieu/dan-van-kheo/", target_views.registrations, name="registrations"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -43,3 +43,20 @@ class AuditedAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        """Rows edited inline (a resolution's targets, say) are audited one by one, like the rest."""
+        before = {
+            f.instance.pk: snapshot(type(f.instance)._default_manager.get(pk=f.instance.pk))
+            for f in formset.initial_forms
+            if f.instance.pk and (f.has_changed() or f in formset.deleted_forms)
+        }
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            record(request.user, "admin_add", obj, None, snapshot(obj))
+        for obj, _ in formset.changed_objects:
+            record(request.user, "admin_change", obj, before.get(obj.pk), snapshot(obj))
+        for obj in formset.deleted_objects:
+            entry = before.get(obj.pk) or snapshot(obj)
+            obj.pk = obj.pk or (entry or {}).get("id")
+            record(request.user, "admin_delete", obj, entry, None)

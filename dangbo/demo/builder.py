@@ -31,6 +31,7 @@ from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, pa
 from . import names
 from .meetings import write_meetings
 from .ratings import write_disciplines, write_ratings
+from .targets import write_targets
 
 date = datetime.date
 REFERENCE_DAY = date(2024, 9, 30)
@@ -649,6 +650,7 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     stats["cell_years"] = refresh_cell_years()  # the meetings were written in bulk
     stats.update(write_ratings(builder, HORIZON, seed + 5))
     stats["disciplines"] = write_disciplines(seed + 6)
+    stats.update(write_targets(builder, REFERENCE_DAY, HORIZON, seed + 7))
     if logins:
         builder.create_logins()
     root = Unit.objects.get(pk=builder.root.unit_id)

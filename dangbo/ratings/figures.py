@@ -137,15 +137,15 @@ def member_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple
     return _by_child(root, period, rows)
 
 
-def organisation_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple[UnitVersion, Levels]]:
-    """The levels of the organisations (the sub-unit itself and every unit below it) of each direct
-    sub-unit of `root`. Three queries."""
-    rows = (
-        UnitRating.objects.filter(period=period, unit_id__in=_in_subtree(root, period))
-        .values_list("unit_id", "decided_level")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def organisation_levels_by_unit(
+    root: UnitVersion, period: RatingPeriod, kinds=None
+) -> list[tuple[UnitVersion, Levels]]:
+    """The levels of the organisations (the sub-unit itself and every unit below it; only those of
+    `kinds` if given) of each direct sub-unit of `root`. Three queries."""
+    rows = UnitRating.objects.filter(period=period, unit_id__in=_in_subtree(root, period))
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    rows = rows.values_list("unit_id", "decided_level").annotate(n=Count("id")).order_by()
     return _by_child(root, period, [(unit_id, level, False, n) for unit_id, level, n in rows])
 
 

@@ -1,0 +1,620 @@
+"""The indicator library: one documented function per indicator, registered by key.
+
+Each computes, for a unit of the tree and a period [start, end], on the tree as it stood then, a
+`Value`: the value a target is compared with, its numerator and denominator, and — through
+`records` — the records behind it. The figures of ratings, meetings and members come from the
+functions of those apps (one function per figure); the indicators only choose the period and the
+subtree they are read for.
+
+The subtree of a unit is read as it stood on each day a record speaks of: an admission counts in
+the subtree that held its cell on the day of the admission; a meeting rate, a rating or a count
+of organisations in the subtree as it stood at the end of the period (a unit dissolved in 2023
+counts in 2022's figures, not in 2024's)."""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Q, Subquery
+
+from dangbo.lib import vn
+from dangbo.meetings.compliance import compliance, compliance_by_year, compliance_counts_by_year, sorted_cells
+from dangbo.members.figures import counted_stints, subtree_figures
+from dangbo.members.models import Event, EventKind, TheoryLevel
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion
+from dangbo.ratings.figures import (
+    GRASSROOTS_KINDS,
+    member_levels,
+    member_levels_by_unit,
+    organisation_levels,
+    organisation_levels_by_unit,
+    tree_day,
+)
+from dangbo.ratings.models import GOOD_OR_BETTER, Level, MemberRating, PeriodKind, RatingPeriod, UnitRating
+
+from .models import ModelRegistration
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+@dataclass
+class Value:
+    """An indicator's value for a unit and period: `value` (a count, or a percentage when there
+    is a denominator) with its `numerator` and `denominator`; None when nothing was there to count
+    (no ratings decided in the period, no cell to meet)."""
+
+    value: Decimal | int | None
+    numerator: int | None = None
+    denominator: int | None = None
+
+
+@dataclass
+class Records:
+    """The records behind a value, for the drill-down: column headings, the items (a queryset or a
+    list, paged by the page) and how one page of items becomes rows of cells."""
+
+    columns: list[str]
+    items: Iterable
+    rows: Callable[[list], list[list]] = field(default=lambda items: [list(item) for item in items])
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    measure: str  # "%" or what is counted
+    compute: Callable[[int, datetime.date, datetime.date], Value]
+    records: Callable[[int, datetime.date, datetime.date], Records]
+    decimals: int = 2  # as the reports print it: 81,63%; the "Dân vận khéo" share 64,5%
+    # {sub-unit id: Value} for the direct sub-units of a unit at the end of the period, computed
+    # together (the same figures as `compute` on each sub-unit, in a few queries).
+    by_child: Callable[[int, datetime.date, datetime.date], dict[int, Value]] | None = None
+    # [Value] for consecutive windows [(year, first day, last day)] at once, where that is cheaper.
+    series: Callable[[int, list], list[Value]] | None = None
+
+    @property
+    def is_percentage(self) -> bool:
+        return self.measure == "%"
+
+
+REGISTRY: dict[str, Indicator] = {}
+
+
+def register(key: str, label: str, measure: str, records, decimals: int = 2):
+    def wrap(compute):
+        REGISTRY[key] = Indicator(key, label, measure, compute, records, decimals)
+        return compute
+
+    return wrap
+
+
+def by_child_of(key: str, attribute: str = "by_child"):
+    def wrap(function):
+        REGISTRY[key] = dataclasses.replace(REGISTRY[key], **{attribute: function})
+        return function
+
+    return wrap
+
+
+def values_by_child(key: str, unit_id: int, start: datetime.date, end: datetime.date) -> dict[int, Value]:
+    """The indicator for every direct sub-unit of the unit as it stood at `end`."""
+    indicator = REGISTRY[key]
+    if indicator.by_child is not None:
+        return indicator.by_child(unit_id, start, end)
+    children = UnitVersion.objects.on(end).filter(parent_id=unit_id).values_list("unit_id", flat=True)
+    return {child: indicator.compute(child, start, end) for child in children}
+
+
+def _children(root: UnitVersion, day: datetime.date):
+    """The direct sub-units of `root` on `day` by path, and how to find which holds a path."""
+    children = {c.path: c.unit_id for c in UnitVersion.objects.on(day).filter(parent_id=root.unit_id)}
+    width = len(root.path) + PATH_WIDTH
+    return children, lambda path: children.get((path or "")[:width])
+
+
+def choices() -> list[tuple[str, str]]:
+    return [(key, indicator.label) for key, indicator in REGISTRY.items()]
+
+
+# --- the subtree of a unit over a period -------------------------------------------------------------
+
+
+def root_on(unit_id: int, day: datetime.date) -> UnitVersion | None:
+    return UnitVersion.objects.on(day).filter(unit_id=unit_id).first()
+
+
+def _root_windows(unit_id: int, start: datetime.date, end: datetime.date) -> list[tuple]:
+    """The unit's versions over [start, end], each as (first day, last day, path)."""
+    windows = []
+    versions = UnitVersion.objects.filter(unit_id=unit_id, valid_from__lte=end).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+    )
+    for version in versions.order_by("valid_from"):
+        last = end if version.valid_to is None else min(end, version.valid_to - ONE_DAY)
+        windows.append((max(start, version.valid_from), last, version.path))
+    return windows
+
+
+def _names(unit_ids: set[int]) -> dict[int, str]:
+    names = {}
+    for unit_id, name in UnitVersion.objects.filter(unit_id__in=unit_ids).order_by("valid_from").values_list(
+        "unit_id", "name"
+    ):
+        names[unit_id] = name
+    return names
+
+
+# --- admissions (member events) ----------------------------------------------------------------------
+
+
+def admission_events(unit_id: int, start: datetime.date, end: datetime.date):
+    """Admissions (kết nạp; not readmissions) effective in [start, end] into a cell that lay in the
+    unit's subtree on the day of the admission; cancelled events left out."""
+    condition = Q(pk__in=[])
+    for first, last, path in _root_windows(unit_id, start, end):
+        cell_inside = UnitVersion.objects.filter(
+            unit_id=OuterRef("unit_id"), path__startswith=path, valid_from__lte=OuterRef("effective_on")
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("effective_on")))
+        condition |= Q(effective_on__gte=first, effective_on__lte=last) & Exists(cell_inside)
+    return Event.unscoped.active().filter(kind=EventKind.ADMISSION).filter(condition)
+
+
+def _admission_records(unit_id, start, end) -> Records:
+    events = admission_events(unit_id, start, end).select_related("member").order_by("effective_on", "pk")
+
+    def rows(page):
+        names = _names({e.unit_id for e in page})
+        return [[e.member.full_name, vn.format_date(e.effective_on), names.get(e.unit_id, ""), e.decision_number]
+                for e in page]  # fmt: skip
+
+    return Records(["Họ và tên", "Ngày kết nạp", "Chi bộ", "Số quyết định"], events, rows)
+
+
+@register("admissions", "Số đảng viên mới kết nạp", "đảng viên", _admission_records)
+def admissions(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """Members admitted in the period in the unit's subtree (see `admission_events`)."""
+    return Value(admission_events(unit_id, start, end).count())
+
+
+# --- cell meetings -----------------------------------------------------------------------------------
+
+
+def _compliance(unit_id, start, end):
+    root = root_on(unit_id, end)
+    if root is None:
+        return None
+    # As of `end`: its month counts once the day is over (the cells owe the months ended by then).
+    if start.year == end.year:  # one year: from the cells' yearly summaries where it is a whole one
+        return compliance_by_year(root, start, end, end + ONE_DAY)[end.year]
+    return compliance(root, start, end, end + ONE_DAY)
+
+
+def _meeting_records(unit_id, start, end) -> Records:
+    result = _compliance(unit_id, start, end)
+    cells = [] if result is None else sorted_cells(result.cells)  # the cells that did not comply first
+
+    def rows(page):
+        return [[c.name, c.parent_name, vn.format_number(len(c.owed_regular) - c.held_regular),
+                 vn.format_number(len(c.owed_thematic) - c.held_thematic), vn.format_number(c.short),
+                 "Đạt" if c.complies else "Chưa đạt"] for c in page]  # fmt: skip
+
+    columns = ["Chi bộ", "Trực thuộc", "Tháng thiếu sinh hoạt thường kỳ", "Quý thiếu chuyên đề",
+               "Buổi quá ngắn", "Nền nếp"]  # fmt: skip
+    return Records(columns, cells, rows)
+
+
+def _compliance_value(result) -> Value:
+    if result is None or not result.cells:
+        return Value(None, 0, 0)
+    return Value(result.rate, result.complying, len(result.cells))
+
+
+def _counts_value(counts: dict | None) -> Value:
+    complying, cells = (counts or {}).get(None, (0, 0))
+    return Value(vn.percent(complying, cells) if cells else None, complying, cells)
+
+
+@register("meetings", "Tỷ lệ chi bộ duy trì nền nếp sinh hoạt", "%", _meeting_records)
+def meetings(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """The share of the subtree's cells that held every meeting they owed in the months of the
+    period, each long enough (`meetings.compliance`, the rules of MEETING_RULES; within one year
+    counted from the cells' yearly summaries by `compliance_counts_by_year`)."""
+    if start.year == end.year:
+        root = root_on(unit_id, end)
+        if root is None:
+            return Value(None, 0, 0)
+        return _counts_value(compliance_counts_by_year(root, start, end, end + ONE_DAY).get(end.year))
+    return _compliance_value(_compliance(unit_id, start, end))
+
+
+@by_child_of("meetings", "series")
+def _meetings_series(unit_id: int, windows: list) -> list[Value]:
+    """The yearly values in one pass over the cells' yearly summaries (`compliance_counts_by_year`),
+    the cells placed under the unit as it stood at the end of the last window."""
+    end = windows[-1][2]
+    root = root_on(unit_id, end)
+    if root is None:
+        return [Value(None, 0, 0) for _ in windows]
+    years = compliance_counts_by_year(root, windows[0][1], end, end + ONE_DAY)
+    return [_counts_value(years.get(year)) for year, _, _ in windows]
+
+
+# --- ratings -----------------------------------------------------------------------------------------
+
+
+def rating_period(start: datetime.date, end: datetime.date) -> RatingPeriod | None:
+    """The latest yearly round that ended within the period: its results are known by `end`."""
+    return (
+        RatingPeriod.objects.filter(kind=PeriodKind.YEAR, ends_on__gte=start, ends_on__lte=end)
+        .order_by("-ends_on")
+        .first()
+    )
+
+
+# What several indicators read alike (the round of a period, the levels of a subtree in it), read
+# once while an `Evaluator` computes a page: a dict for the duration of its computations.
+SHARED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("shared_reads", default=None)
+
+
+def _shared(key: tuple, read):
+    cache = SHARED.get()
+    if cache is None:
+        return read()
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
+
+
+def _rated(unit_id, start, end):
+    def read():
+        period = rating_period(start, end)
+        return period, root_on(unit_id, tree_day(period)) if period else None
+
+    return _shared(("rated", unit_id, start, end), read)
+
+
+def _member_levels(root, period):
+    return _shared(("member_levels", root.pk, period.pk), lambda: member_levels(root, period))
+
+
+def _organisation_levels(root, period):
+    return _shared(("organisation_levels", root.pk, period.pk), lambda: organisation_levels(root, period))
+
+
+def _share(levels, levels_wanted) -> Value:
+    if not levels.rated:
+        return Value(None, 0, 0)
+    count = sum(levels.counts[level] for level in levels_wanted)
+    return Value(vn.percent(count, levels.rated), count, levels.rated)
+
+
+def _unit_rating_records(unit_id, start, end) -> Records:
+    period, root = _rated(unit_id, start, end)
+    items = []
+    if root is not None:
+        inside = UnitVersion.objects.on(tree_day(period)).under(root.path).values("unit_id")
+        ratings = UnitRating.objects.filter(period=period, unit_id__in=inside, kind__in=GRASSROOTS_KINDS)
+        items = sorted(ratings.exclude(decided_level=""), key=lambda r: (LEVEL_RANK[r.decided_level], r.unit_id))
+
+    def rows(page):
+        names = _names({r.unit_id for r in page})
+        return [[names.get(r.unit_id, ""), r.get_decided_level_display(), str(period.year)] for r in page]
+
+    return Records(["Tổ chức cơ sở đảng", "Kết quả xếp loại", "Năm"], items, rows)
+
+
+def _member_rating_records(unit_id, start, end) -> Records:
+    period, root = _rated(unit_id, start, end)
+    items = MemberRating.unscoped.none()
+    if root is not None:
+        inside = UnitVersion.objects.on(tree_day(period)).under(root.path).values("unit_id")
+        items = (
+            MemberRating.unscoped.filter(period=period, cell_id__in=inside, exempted=False)
+            .exclude(decided_level="")
+            .select_related("member")
+            .order_by("member__sort_key", "pk")
+        )
+
+    def rows(page):
+        names = _names({r.cell_id for r in page})
+        return [[r.member.full_name, names.get(r.cell_id, ""), r.get_decided_level_display()] for r in page]
+
+    return Records(["Họ và tên", "Chi bộ", "Kết quả xếp loại"], items, rows)
+
+
+LEVEL_RANK = {Level.FAILED: 0, Level.DONE: 1, Level.GOOD: 2, Level.EXCELLENT: 3}
+
+
+@register("tccs_good_or_better", "Tỷ lệ TCCS hoàn thành tốt nhiệm vụ trở lên", "%", _unit_rating_records)
+def tccs_good_or_better(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """The share of the grassroots organisations rated good or better in the yearly round that
+    ended in the period (`ratings.figures.organisation_levels`)."""
+    period, root = _rated(unit_id, start, end)
+    if root is None:
+        return Value(None)
+    return _share(_organisation_levels(root, period), GOOD_OR_BETTER)
+
+
+@register("tccs_failed", "Số TCCS không hoàn thành nhiệm vụ", "tổ chức", _unit_rating_records)
+def tccs_failed(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """The grassroots organisations rated "failed" in the yearly round that ended in the period."""
+    period, root = _rated(unit_id, start, end)
+    if root is None:
+        return Value(None)
+    levels = _organisation_levels(root, period)
+    return Value(levels.counts[Level.FAILED], levels.counts[Level.FAILED], levels.rated)
+
+
+@register("members_good_or_better", "Tỷ lệ đảng viên hoàn thành tốt nhiệm vụ trở lên", "%", _member_rating_records)
+def members_good_or_better(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """The share of the members rated good or better (exempted ones apart) in the yearly round
+    that ended in the period (`ratings.figures.member_levels`)."""
+    period, root = _rated(unit_id, start, end)
+    if root is None:
+        return Value(None)
+    return _share(_member_levels(root, period), GOOD_OR_BETTER)
+
+
+@register("members_excellent", "Tỷ lệ đảng viên hoàn thành xuất sắc nhiệm vụ", "%", _member_rating_records)
+def members_excellent(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """The share of the members rated excellent in the yearly round that ended in the period."""
+    period, root = _rated(unit_id, start, end)
+    if root is None:
+        return Value(None)
+    return _share(_member_levels(root, period), [Level.EXCELLENT])
+
+
+# --- "Dân vận khéo" registrations --------------------------------------------------------------------
+
+
+def _grassroots_registrations(unit_id, start, end):
+    """The grassroots organisations of the subtree at `end`, each with the registrations made in
+    the period by it or a unit below it (placed by the unit's path at `end`). Three queries."""
+    root = root_on(unit_id, end)
+    if root is None:
+        return []
+    versions = UnitVersion.objects.on(end).under(root.path)
+    grassroots = list(versions.filter(kind__in=GRASSROOTS_KINDS).order_by("path"))
+    by_path = {g.path: [] for g in grassroots}
+    path_then = versions.filter(unit_id=OuterRef("unit_id")).values("path")[:1]
+    registrations = (
+        ModelRegistration.objects.filter(registered_on__gte=start, registered_on__lte=end)
+        .annotate(path=Subquery(path_then))
+        .filter(path__isnull=False)
+        .order_by("registered_on", "pk")
+    )
+    for registration in registrations:
+        for width in range(PATH_WIDTH, len(registration.path) + 1, PATH_WIDTH):
+            if registration.path[:width] in by_path:
+                by_path[registration.path[:width]].append(registration)
+                break
+    return [(g, by_path[g.path]) for g in grassroots]
+
+
+def _registration_records(unit_id, start, end) -> Records:
+    items = _grassroots_registrations(unit_id, start, end)
+    items = sorted(items, key=lambda g: (bool(g[1]), vn.text_sort_key(g[0].name)))  # those without first
+
+    def rows(page):
+        return [[g.name, "; ".join(f"{r.name} ({r.field}, {r.year})" for r in regs) or "Chưa đăng ký",
+                 "; ".join(r.get_result_display() for r in regs)] for g, regs in page]  # fmt: skip
+
+    return Records(["Tổ chức cơ sở đảng", "Mô hình đăng ký", "Kết quả"], items, rows)
+
+
+@register("dan_van_kheo", "Tỷ lệ TCCS đăng ký mô hình “Dân vận khéo”", "%", _registration_records, decimals=1)
+def dan_van_kheo(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """The share of the subtree's grassroots organisations (at `end`) that registered a "Dân vận
+    khéo" model in the period, themselves or through a unit below them."""
+    items = _grassroots_registrations(unit_id, start, end)
+    registered = sum(1 for _, regs in items if regs)
+    return Value(vn.percent(registered, len(items)), registered, len(items))
+
+
+# --- political theory (member records) ---------------------------------------------------------------
+
+THEORY_INTERMEDIATE_PLUS = [TheoryLevel.INTERMEDIATE, TheoryLevel.ADVANCED, TheoryLevel.BACHELOR]
+
+
+def _theory_records(unit_id, start, end) -> Records:
+    root = root_on(unit_id, end)
+    items = []
+    if root is not None:
+        items = (
+            counted_stints(root, end)
+            .filter(member__theory_level__in=THEORY_INTERMEDIATE_PLUS)
+            .select_related("member")
+            .order_by("member__sort_key", "pk")
+        )
+
+    def rows(page):
+        names = _names({s.unit_id for s in page})
+        return [[s.member.full_name, names.get(s.unit_id, ""), s.member.get_theory_level_display()] for s in page]
+
+    return Records(["Họ và tên", "Chi bộ", "Lý luận chính trị"], items, rows)
+
+
+@register("theory_intermediate", "Tỷ lệ đảng viên có trình độ lý luận chính trị trung cấp trở lên", "%",
+          _theory_records)  # fmt: skip
+def theory_intermediate(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
+    """The share of the subtree's members at `end` whose political theory is intermediate or above
+    (the overview's figures by theory level, `members.figures.subtree_figures`)."""
+    root = root_on(unit_id, end)
+    if root is None:
+        return Value(None)
+    totals = {}
+    for counts in subtree_figures(root, end).values():
+        for key, n in counts.items():
+            totals[key] = totals.get(key, 0) + n
+    count = sum(totals.get(f"theory_{level}", 0) for level in THEORY_INTERMEDIATE_PLUS)
+    return Value(vn.percent(count, totals.get("total", 0)), count, totals.get("total", 0))
+
+
+
+# --- the same figures for every direct sub-unit at once ----------------------------------------------
+
+
+@by_child_of("admissions")
+def _admissions_by_child(unit_id, start, end) -> dict[int, Value]:
+    """`admissions` of each sub-unit at `end`: the admissions into a cell that lay in the sub-unit's
+    subtree on the day of the admission — before the sub-unit came under this unit too, as
+    `admissions` on the sub-unit itself counts them. A few queries, and two more for each
+    sub-unit that came from elsewhere during the period."""
+    root = root_on(unit_id, end)
+    if root is None:
+        return {}
+    children, _ = _children(root, end)
+    counts = dict.fromkeys(children.values(), 0)
+    # The sub-units' own paths over the period (a sub-unit may have moved or been renamed).
+    versions = UnitVersion.objects.filter(unit_id__in=counts, valid_from__lte=end).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+    )
+    spans = defaultdict(list)
+    for child, path, valid_from, valid_to in versions.values_list("unit_id", "path", "valid_from", "valid_to"):
+        spans[path].append((child, valid_from, valid_to))
+    if not spans:
+        return {}
+    cell_path = UnitVersion.objects.filter(unit_id=OuterRef("unit_id"), valid_from__lte=OuterRef("effective_on"))
+    cell_path = cell_path.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("effective_on")))
+    # The admissions in this unit's subtree, and those of any sub-unit from before it came here.
+    windows = _root_windows(unit_id, start, end)
+    sources = [unit_id] + [child for path, lives in spans.items() for child, _, _ in lives
+                           if not _always_under(path, lives, windows)]  # fmt: skip
+    events = {}
+    for source in dict.fromkeys(sources):
+        rows = admission_events(source, start, end).annotate(path=Subquery(cell_path.values("path")[:1]))
+        events.update((pk, (day, path)) for pk, day, path in rows.values_list("pk", "effective_on", "path"))
+    events = events.values()
+    for day, path in events:
+        path = path or ""
+        for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH):
+            match = next(
+                (c for c, a, b in spans.get(path[:width], ()) if a <= day and (b is None or day < b)), None
+            )
+            if match is not None:
+                counts[match] += 1
+                break
+    return {child: Value(n) for child, n in counts.items()}
+
+
+def _always_under(path: str, lives, windows) -> bool:
+    """Whether a sub-unit's version at `path` lay under the unit (its `windows`: first day, last
+    day, path) all the time it held, so that the unit's own admissions cover it."""
+    for _, valid_from, valid_to in lives:
+        for first_day, last_day, root_path in windows:
+            overlaps = first_day < (valid_to or datetime.date.max) and valid_from <= last_day
+            if overlaps and not path.startswith(root_path):
+                return False
+    return True
+
+
+@by_child_of("meetings")
+def _meetings_by_child(unit_id, start, end) -> dict[int, Value]:
+    """The cells of the period's compliance, each counted in the sub-unit that held it at `end`
+    (or, for a cell gone by then, at the end of its life in the period)."""
+    root = root_on(unit_id, end)
+    if root is None:
+        return {}
+    children, child_of = _children(root, end)
+    tallies = {child: [0, 0] for child in children.values()}
+    paths = {}
+    cells = UnitVersion.objects.under(root.path).filter(kind__in=CELL_KINDS).values("unit_id")
+    versions = UnitVersion.objects.filter(unit_id__in=cells, valid_from__lte=end).order_by("valid_from")
+    for cell_id, path in versions.values_list("unit_id", "path"):
+        paths[cell_id] = path  # at `end`, or the last before it for a cell gone by then
+    if start.year == end.year:
+        counts = compliance_counts_by_year(root, start, end, end + ONE_DAY, group=lambda c: child_of(paths.get(c)))
+        for child, (done, total) in counts.get(end.year, {}).items():
+            if child is not None:
+                tallies[child] = [done, total]
+    else:
+        for cell in _compliance(unit_id, start, end).cells:
+            child = child_of(paths.get(cell.unit_id))
+            if child is not None:
+                tallies[child][0] += cell.complies
+                tallies[child][1] += 1
+    return {child: Value(vn.percent(done, total), done, total) for child, (done, total) in tallies.items()}
+
+
+def _levels_by_child(key: str, unit_id, start, end, member: bool, wanted) -> dict[int, Value]:
+    """The rating indicators of the sub-units at `end`, each read (as `compute` reads it) in the
+    subtree it had at the end of the round; a sub-unit that did not exist then has no value."""
+    here = root_on(unit_id, end)
+    if here is None:
+        return {}
+    children, _ = _children(here, end)
+    values = dict.fromkeys(children.values(), Value(None))
+    period, root = _rated(unit_id, start, end)
+    if root is None:
+        return values
+    existed = set(UnitVersion.objects.on(tree_day(period)).filter(unit_id__in=values).values_list("unit_id", flat=True))
+    for child in existed:  # nobody rated: no share; no organisation failed
+        values[child] = Value(0, 0, 0) if wanted is None else Value(None, 0, 0)
+    rows = (member_levels_by_unit(root, period) if member else
+            organisation_levels_by_unit(root, period, kinds=GRASSROOTS_KINDS))  # fmt: skip
+    for child, levels in rows:
+        if child.unit_id not in existed:
+            continue
+        if wanted is None:  # the count of failed organisations
+            values[child.unit_id] = Value(levels.counts[Level.FAILED], levels.counts[Level.FAILED], levels.rated)
+        else:
+            values[child.unit_id] = _share(levels, wanted)
+    then, _ = _children(root, tree_day(period))
+    for child in existed - set(then.values()):  # came under this unit after the round: read on its own
+        values[child] = REGISTRY[key].compute(child, start, end)
+    return values
+
+
+@by_child_of("tccs_good_or_better")
+def _tccs_good_by_child(unit_id, start, end):
+    return _levels_by_child("tccs_good_or_better", unit_id, start, end, False, GOOD_OR_BETTER)
+
+
+@by_child_of("tccs_failed")
+def _tccs_failed_by_child(unit_id, start, end):
+    return _levels_by_child("tccs_failed", unit_id, start, end, False, None)
+
+
+@by_child_of("members_good_or_better")
+def _members_good_by_child(unit_id, start, end):
+    return _levels_by_child("members_good_or_better", unit_id, start, end, True, GOOD_OR_BETTER)
+
+
+@by_child_of("members_excellent")
+def _members_excellent_by_child(unit_id, start, end):
+    return _levels_by_child("members_excellent", unit_id, start, end, True, [Level.EXCELLENT])
+
+
+@by_child_of("dan_van_kheo")
+def _registrations_by_child(unit_id, start, end) -> dict[int, Value]:
+    root = root_on(unit_id, end)
+    if root is None:
+        return {}
+    children, child_of = _children(root, end)
+    tallies = {child: [0, 0] for child in children.values()}
+    for grassroots, registrations in _grassroots_registrations(unit_id, start, end):
+        child = child_of(grassroots.path)
+        if child is not None:
+            tallies[child][0] += bool(registrations)
+            tallies[child][1] += 1
+    return {child: Value(vn.percent(done, total), done, total) for child, (done, total) in tallies.items()}
+
+
+@by_child_of("theory_intermediate")
+def _theory_by_child(unit_id, start, end) -> dict[int, Value]:
+    root = root_on(unit_id, end)
+    if root is None:
+        return {}
+    children, _ = _children(root, end)
+    values = {child: Value(None, 0, 0) for child in children.values()}
+    for path, counts in subtree_figures(root, end).items():
+        if path in children:
+            count = sum(counts.get(f"theory_{level}", 0) for level in THEORY_INTERMEDIATE_PLUS)
+            values[children[path]] = Value(vn.percent(count, counts["total"]), count, counts["total"])
+    return values

@@ -1,0 +1,237 @@
+"""The targets of the congress resolution, live: every target of the term running on a date with
+its value for the user's unit (or one of its sub-units), % of target, status and year-by-year
+chart (`/chi-tieu/`); one target with its breakdown by sub-unit, worst first, and the records
+behind a value (`/chi-tieu/<id>/`). Aggregated figures are every role's; the records that name
+people need a role that sees people."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+
+from dangbo.accounts.scope import scope_for
+from dangbo.lib import vn
+from dangbo.lib.http import date_from_request, id_param
+from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
+
+from . import actions
+from .chart import year_chart
+from .forms import ManualValueForm, RegistrationForm
+from .indicators import REGISTRY, Value, values_by_child
+from .models import Basis, Comparator, ManualValue, Method, ModelRegistration, Target
+from .progress import Evaluator, governing_term, meets, term_years
+
+RECORDS_PER_PAGE = 100
+# Indicators whose records name people (members); the others list organisations.
+PERSONAL = {"admissions", "members_good_or_better", "members_excellent", "theory_intermediate"}
+
+
+def _unit_and_term(request, scope):
+    on, date_error = date_from_request(request)
+    asked = request.GET.get("unit")
+    unit = scope.unit_on_or_404(asked, on) if asked else scope.root_on(on)
+    if unit is None:
+        raise Http404
+    term, owner = governing_term(unit.unit_id, on)
+    return on, date_error, unit, term, owner
+
+
+def _compared(target: Target, unit, owner) -> bool:
+    """A percentage holds for every unit; a count set for a committee only for that committee."""
+    return target.measure == "%" or unit.unit_id == owner.unit_id
+
+
+@login_required
+def targets_page(request):
+    scope = scope_for(request)
+    on, date_error, unit, term, owner = _unit_and_term(request, scope)
+    resolutions = []
+    if term is not None:
+        evaluator = Evaluator(unit.unit_id, on)
+        for resolution in term.resolutions.prefetch_related("targets", "parts").order_by("pk"):
+            evaluations = []
+            for target in resolution.targets.all():
+                evaluation = evaluator.evaluate(target, term, _compared(target, unit, owner))
+                evaluation.chart = year_chart(evaluation.years, target.target_value, target.measure == "%",
+                                              evaluation.decimals, evaluation.compared)  # fmt: skip
+                evaluations.append(evaluation)
+            parts = list(resolution.parts.all())
+            resolutions.append({"resolution": resolution, "evaluations": evaluations, "parts": parts})
+    children = UnitVersion.objects.on(on).filter(parent_id=unit.unit_id)
+    context = {
+        "on": on,
+        "date_error": date_error,
+        "unit": unit,
+        "root": scope.root_on(on),
+        "term": term,
+        "owner": owner,
+        "resolutions": resolutions,
+        "children": sorted(children, key=lambda c: vn.text_sort_key(c.name)),
+        "is_root": unit.unit_id == scope.unit_id,
+    }
+    return render(request, "targets/targets.html", context)
+
+
+def _target_or_404(target_id, owner) -> Target:
+    """A target of the resolution governing the unit viewed (its own committee's or the nearest
+    one above that has a resolution)."""
+    target = Target.objects.select_related("resolution__term").filter(pk=id_param(target_id) or 0).first()
+    if target is None or owner is None or target.resolution.term.committee_id != owner.unit_id:
+        raise Http404
+    return target
+
+
+def _window(target: Target, term, on, evaluation):
+    """The period a sub-unit's value is read for: the term so far, or the latest year with a value."""
+    years = term_years(term, on)
+    if target.basis == Basis.YEARLY:
+        known = [y for y in evaluation.years if y.value.value is not None]
+        year = known[-1].year if known else years[-1][0]
+        _, start, end = next(y for y in years if y[0] == year)
+        return start, end
+    return term.starts_on, years[-1][2]
+
+
+def _worst_first(target: Target, rows):
+    """The sub-units that hold the target back first: the lowest values (the highest under a
+    ceiling), those with nothing to count last."""
+    reverse = target.comparator == Comparator.AT_MOST
+    known = sorted((r for r in rows if r["value"].value is not None), key=lambda r: Decimal(r["value"].value),
+                   reverse=reverse)  # fmt: skip
+    return known + [r for r in rows if r["value"].value is None]
+
+
+@login_required
+def target_page(request, target_id: int):
+    scope = scope_for(request)
+    on, date_error, unit, term, owner = _unit_and_term(request, scope)
+    target = _target_or_404(target_id, owner)
+    if term is None or target.resolution.term_id != term.pk:
+        raise Http404
+    evaluator = Evaluator(unit.unit_id, on)
+    evaluation = evaluator.evaluate(target, term, _compared(target, unit, owner))
+    evaluation.chart = year_chart(evaluation.years, target.target_value, target.measure == "%", evaluation.decimals,
+                                  evaluation.compared)  # fmt: skip
+    context = {"on": on, "date_error": date_error, "unit": unit, "term": term, "owner": owner, "target": target,
+               "evaluation": evaluation, "is_manual": target.method == Method.MANUAL,
+               "is_root": unit.unit_id == scope.unit_id}  # fmt: skip
+    if target.method == Method.MANUAL:
+        may_enter = scope.records and unit.unit_id == owner.unit_id
+        posted = request.method == "POST"
+        form = None
+        if may_enter:
+            form = ManualValueForm(request.POST if posted else None, request.FILES if posted else None)
+        if request.method == "POST":
+            if not may_enter:
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    actions.enter_value(request.user, target, owner.unit_id, form.cleaned_data)
+                except ValidationError as refusal:
+                    form.add_error(None, refusal)
+                else:
+                    messages.success(request, "Đã ghi nhận số liệu của chỉ tiêu.")
+                    return redirect(f"{request.path}?{request.GET.urlencode()}")
+        context["form"] = form
+        context["entries"] = target.manual_values.filter(unit_id=owner.unit_id).select_related("entered_by").order_by(
+            "-as_of", "-pk"
+        )
+        return render(request, "targets/target.html", context, status=400 if form is not None and form.errors else 200)
+    start, end = _window(target, term, on, evaluation)
+    context.update({"window": (start, end), "may_see_records": target.indicator not in PERSONAL or scope.sees_people})
+    if request.GET.get("records") is not None:  # the records behind the value, instead of the sub-units
+        if not context["may_see_records"]:
+            raise Http404
+        records = REGISTRY[target.indicator].records(unit.unit_id, start, end)
+        page = Paginator(records.items, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+        context.update({"records": records, "page": page, "record_rows": records.rows(list(page))})
+        return render(request, "targets/target.html", context)
+    # The sub-units as they stood at the end of the window; those gone by `on` are not linked.
+    values = values_by_child(target.indicator, unit.unit_id, start, end)
+    children = UnitVersion.objects.on(end).filter(unit_id__in=values)
+    still = set(UnitVersion.objects.on(on).filter(parent_id=unit.unit_id).values_list("unit_id", flat=True))
+    rows = [{"unit": child, "value": values[child.unit_id], "met": _child_met(target, values[child.unit_id]),
+             "linked": child.unit_id in still} for child in children]  # fmt: skip
+    sort = request.GET.get("sort", "")
+    if sort == "name":
+        rows.sort(key=lambda r: vn.text_sort_key(r["unit"].name))
+    else:
+        rows = _worst_first(target, rows)
+    context.update({"rows": rows, "sort": sort})
+    return render(request, "targets/target.html", context)
+
+
+def _child_met(target, value: Value):
+    if target.measure != "%":
+        return None  # a count set for the committee is not split among its sub-units
+    return meets(target, value.value)
+
+
+# --- "Dân vận khéo" registrations --------------------------------------------------------------------
+
+
+@login_required
+def registrations(request):
+    scope = scope_for(request)
+    today = datetime.date.today()
+    units = scope.units_on(today).exclude(kind=UnitKind.SUPERIOR).order_by("path").values_list("unit_id", "name")
+    form = RegistrationForm(request.POST if request.method == "POST" and request.POST.get("action") == "add" else None,
+                            units=list(units))  # fmt: skip
+    if request.method == "POST":
+        if not scope.records:
+            raise PermissionDenied
+        if request.POST.get("action") == "delete":
+            kept = scope.units_kept().values("unit_id")
+            registration = ModelRegistration.objects.filter(unit_id__in=kept, pk=id_param(request.POST.get("id")) or 0)
+            registration = registration.first()
+            if registration is None:
+                raise Http404
+            actions.delete_registration(request.user, registration)
+            messages.success(request, f"Đã xóa đăng ký mô hình “{registration.name}”.")
+            return redirect("registrations")
+        if form.is_valid():
+            registration = actions.add_registration(request.user, form.registration())
+            messages.success(request, f"Đã ghi nhận đăng ký mô hình “{registration.name}”.")
+            return redirect("registrations")
+    kept = scope.units_kept().values("unit_id")
+    rows = ModelRegistration.objects.filter(unit_id__in=kept).order_by("-registered_on", "-pk")
+    page = Paginator(rows, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    names = dict(UnitVersion.objects.filter(unit_id__in={r.unit_id for r in page}).order_by("valid_from")
+                 .values_list("unit_id", "name"))  # fmt: skip
+    for r in page:
+        r.unit_name = names.get(r.unit_id, "")
+    context = {"page": page, "form": form, "records": scope.records}
+    return render(request, "targets/registrations.html", context, status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+def evidence_download(request, value_id: int):
+    """An evidence file, for those who see the committee whose target it backs."""
+    scope = scope_for(request)
+    value = ManualValue.objects.select_related("target__resolution__term").filter(pk=id_param(value_id) or 0).first()
+    if value is None:
+        raise Http404
+    committee = value.target.resolution.term.committee_id
+    if not scope.units_kept().filter(unit_id=committee).exists() and not _above(scope, committee):
+        raise Http404
+    try:
+        handle = value.evidence.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=value.evidence.name.rsplit("/", 1)[-1])
+
+
+def _above(scope, committee_id: int) -> bool:
+    """Whether a committee lies above the scope's unit today (its targets govern the scope)."""
+    today = datetime.date.today()
+    root = scope.root_on(today)
+    return root is not None and UnitVersion.objects.on(today).filter(unit_id=committee_id).filter(
+        path__in=[root.path[:i] for i in range(PATH_WIDTH, len(root.path), PATH_WIDTH)]
+    ).exists()
