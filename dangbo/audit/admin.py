@@ -49,14 +49,16 @@ class AuditedAdmin(admin.ModelAdmin):
         before = {
             f.instance.pk: snapshot(type(f.instance)._default_manager.get(pk=f.instance.pk))
             for f in formset.initial_forms
-            if f.instance.pk and (f.has_changed() or f in formset.deleted_forms)
+            if f.instance.pk and f.has_changed()
         }
+        # Deleting a row clears its pk: the deleted ones are kept with their id beforehand.
+        deleted = [(f.instance, snapshot(f.instance)) for f in formset.deleted_forms if f.instance.pk]
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
             record(request.user, "admin_add", obj, None, snapshot(obj))
         for obj, _ in formset.changed_objects:
             record(request.user, "admin_change", obj, before.get(obj.pk), snapshot(obj))
-        for obj in formset.deleted_objects:
-            entry = before.get(obj.pk) or snapshot(obj)
-            obj.pk = obj.pk or (entry or {}).get("id")
-            record(request.user, "admin_delete", obj, entry, None)
+        for obj, entry in deleted:
+            if obj in formset.deleted_objects:
+                obj.pk = entry["id"]
+                record(request.user, "admin_delete", obj, entry, None)

@@ -108,6 +108,8 @@ class Target(models.Model):
             raise ValidationError({"indicator": "Hãy chọn một chỉ số có trong thư viện chỉ số."})
         if self.method == Method.MANUAL and self.indicator:
             raise ValidationError({"indicator": "Chỉ tiêu nhập tay không gắn với chỉ số."})
+        if self.part_id and self.part.resolution_id != self.resolution_id:
+            raise ValidationError({"part": "Khâu đột phá, nhóm nhiệm vụ phải thuộc chính nghị quyết này."})
 
 
 def evidence_path(value: ManualValue, filename: str) -> str:
