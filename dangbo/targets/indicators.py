@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import ExtractYear
 
 from dangbo.lib import vn
 from dangbo.meetings.compliance import compliance, compliance_by_year, compliance_counts_by_year, sorted_cells
@@ -77,6 +78,7 @@ class Indicator:
     by_child: Callable[[int, datetime.date, datetime.date], dict[int, Value]] | None = None
     # [Value] for consecutive windows [(year, first day, last day)] at once, where that is cheaper.
     series: Callable[[int, list], list[Value]] | None = None
+    additive: bool = False  # a count: the value of a period is the sum of its parts'
 
     @property
     def is_percentage(self) -> bool:
@@ -86,9 +88,9 @@ class Indicator:
 REGISTRY: dict[str, Indicator] = {}
 
 
-def register(key: str, label: str, measure: str, records, decimals: int = 2):
+def register(key: str, label: str, measure: str, records, decimals: int = 2, additive: bool = False):
     def wrap(compute):
-        REGISTRY[key] = Indicator(key, label, measure, compute, records, decimals)
+        REGISTRY[key] = Indicator(key, label, measure, compute, records, decimals, additive=additive)
         return compute
 
     return wrap
@@ -176,10 +178,19 @@ def _admission_records(unit_id, start, end) -> Records:
     return Records(["Họ và tên", "Ngày kết nạp", "Chi bộ", "Số quyết định"], events, rows)
 
 
-@register("admissions", "Số đảng viên mới kết nạp", "đảng viên", _admission_records)
+@register("admissions", "Số đảng viên mới kết nạp", "đảng viên", _admission_records, additive=True)
 def admissions(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
     """Members admitted in the period in the unit's subtree (see `admission_events`)."""
     return Value(admission_events(unit_id, start, end).count())
+
+
+@by_child_of("admissions", "series")
+def _admissions_series(unit_id: int, windows: list) -> list[Value]:
+    """The admissions of each window (calendar years, the first and last clipped) in one query."""
+    events = admission_events(unit_id, windows[0][1], windows[-1][2])
+    by_year = dict(events.annotate(year=ExtractYear("effective_on")).values("year").annotate(n=Count("pk"))
+                   .order_by().values_list("year", "n"))  # fmt: skip
+    return [Value(by_year.get(year, 0)) for year, _, _ in windows]
 
 
 # --- cell meetings -----------------------------------------------------------------------------------

@@ -139,7 +139,10 @@ class Evaluator:
             current = series[-1].value
         else:  # cumulative: what each year added, and the total since the start of the term
             series = [YearValue(y, value, None) for (y, _, _), value in zip(years, self.series(indicator, years))]
-            current = self.value(indicator.key, term.starts_on, end)
+            if indicator.additive:  # the years cover the term so far: their sum is the total
+                current = Value(sum(s.value.value or 0 for s in series))
+            else:
+                current = self.value(indicator.key, term.starts_on, end)
             running = 0
             for s in series:
                 running += s.value.value or 0
