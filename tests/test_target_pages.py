@@ -535,6 +535,24 @@ def test_the_breakdown_counts_each_sub_unit_worst_first(as_user, demo):
     assert {cells[3] for _, cells in rows} == {"—"}  # a count for the root is not split among sub-units
 
 
+def test_the_breakdown_comes_a_page_at_a_time_worst_first(as_user, demo, monkeypatch):
+    """A committee with thousands of sub-units: the breakdown is paged, the worst on the first page."""
+    from dangbo.targets import views
+
+    monkeypatch.setattr(views, "RECORDS_PER_PAGE", 25)
+    target = hand_target_id(demo["root"], "2020–2025", "admissions")
+    client = as_user("khoi")
+    pages = [breakdown(client.get(TARGET.format(target) + day_of(REF) + f"&page={n}").content.decode())
+             for n in (1, 2, 3)]  # fmt: skip
+    assert [len(p) for p in pages] == [25, 25, 12]
+    units = [unit for page in pages for unit, _ in page]
+    assert len(set(units)) == 62 == len(units)
+    values = [int(cells[1].replace(".", "")) for page in pages for _, cells in page]
+    assert values == sorted(values)
+    _, start, _ = hand_term(demo["root"], "2020–2025")
+    assert sum(values) == hand_admissions(demo["root"], start, REF)
+
+
 def test_a_yearly_share_reads_the_latest_round_ended(as_user, demo):
     """By 30/09/2024 no round of 2024 has ended: the share of grassroots organisations rated good
     or better is 2023's, year by year as each round ended, and the breakdown reads 2023 too."""

@@ -155,7 +155,7 @@ def target_page(request, target_id: int):
         return render(request, "targets/target.html", context)
     # The sub-units as they stood at the end of the window; those gone by `on` are not linked.
     values = values_by_child(target.indicator, unit.unit_id, start, end)
-    children = UnitVersion.objects.on(end).filter(unit_id__in=values)
+    children = UnitVersion.objects.on(end).filter(unit_id__in=list(values))
     still = set(UnitVersion.objects.on(on).filter(parent_id=unit.unit_id).values_list("unit_id", flat=True))
     rows = [{"unit": child, "value": values[child.unit_id], "met": _child_met(target, values[child.unit_id]),
              "linked": child.unit_id in still} for child in children]  # fmt: skip
@@ -164,7 +164,9 @@ def target_page(request, target_id: int):
         rows.sort(key=lambda r: vn.text_sort_key(r["unit"].name))
     else:
         rows = _worst_first(target, rows)
-    context.update({"rows": rows, "sort": sort})
+    # A city committee has thousands of sub-units: the worst come first, a page at a time.
+    page = Paginator(rows, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    context.update({"rows": list(page), "page": page, "sort": sort})
     return render(request, "targets/target.html", context)
 
 
