@@ -901,14 +901,36 @@ def test_coso_enters_on_his_committees_target_and_chibo_may_not(as_user, demo, c
 
 def test_the_evidence_is_for_those_who_see_the_committee(as_user, demo, coso_manual, outsider):
     _, value = coso_manual
-    for username in ("khoi", "xem", "coso", "chibo"):
+    for username in ("khoi", "xem", "coso"):
         response = as_user(username).get(EVIDENCE.format(value.pk))
         assert response.status_code == 200, username
         assert b"".join(response.streaming_content) == PDF
         response.close()
+    # A cell's secretary sees his cell, not the committee's own records.
+    assert as_user("chibo").get(EVIDENCE.format(value.pk)).status_code == 404
     outsider_name, _ = outsider
     assert as_user(outsider_name).get(EVIDENCE.format(value.pk)).status_code == 404
     assert as_user("khoi").get(EVIDENCE.format(10**9)).status_code == 404
+
+
+def test_a_figure_judged_by_hand_belongs_to_its_committee_alone(as_user, demo, coso_manual):
+    """chibo's cell, viewed against coso's committee's resolution: the committee's own figure is
+    neither shown nor listed for the cell (nor its evidence linked); coso sees it."""
+    target, value = coso_manual
+    chibo = as_user("chibo")
+    row = target_rows(chibo.get(LIST + day_of(REF)).content.decode())[target.pk]
+    assert row_cells(row)[3] == "—" and status_of(row) == "—"
+    page = chibo.get(TARGET.format(target.pk) + day_of(REF)).content.decode()
+    assert EVIDENCE.format(value.pk) not in page and "90%" not in page
+    row = target_rows(as_user("coso").get(LIST + day_of(REF)).content.decode())[target.pk]
+    assert row_cells(row)[3] == "90%"
+
+
+def test_a_committee_above_keeps_its_evidence_to_itself(as_user, demo):
+    """The root's evidence is not coso's to download, though the root's resolution may govern him."""
+    value = ManualValue.objects.filter(unit_id=demo["root"]).first()
+    assert as_user("coso").get(EVIDENCE.format(value.pk)).status_code == 404
+    assert as_user("khoi").get(EVIDENCE.format(value.pk)).status_code == 200
 
 
 def test_a_lost_evidence_file_is_404(as_user, demo, coso_manual, media):
@@ -1088,7 +1110,7 @@ def test_a_yearly_target_missed_one_year_is_not_met(as_user, demo, term2020):
     table = [[text(td) for td in tr.xpath("./td")] for tr in page.get_element_by_id("years").xpath("./tbody/tr")]
     assert table == [[str(y), number(v), "Đạt" if v >= threshold else "Không đạt"] for y, v in years.items()]
     svg = page.xpath('//*[local-name()="svg"]')[0]
-    assert len(svg.xpath('.//*[local-name()="rect"][@fill="url(#missed)"]')) == 1  # the missed year hatched
+    assert len(svg.xpath('.//*[local-name()="rect"][starts-with(@fill, "url(#missed")]')) == 1  # hatched
 
 
 @pytest.mark.parametrize("comparator", [Comparator.AT_LEAST, Comparator.AT_MOST])

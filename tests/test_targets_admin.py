@@ -385,11 +385,29 @@ def resolution(term) -> Resolution:
     return Resolution.objects.create(term=term, title="Nghị quyết cho kiểm tra", number="1")
 
 
-def make_target(resolution, method, indicator) -> Target:
-    return Target(
-        resolution=resolution, order=1, name="Chỉ tiêu", measure="%", target_value=Decimal("90"),
-        comparator=Comparator.AT_LEAST, basis=Basis.YEARLY, method=method, indicator=indicator,
-    )  # fmt: skip
+def make_target(resolution, method, indicator, **fields) -> Target:
+    """A target whose unit of measure is the indicator's ("%" for a share)."""
+    known = REGISTRY.get(indicator)
+    measure = "%" if known is None or known.is_percentage else known.measure
+    values = dict(resolution=resolution, order=1, name="Chỉ tiêu", measure=measure, target_value=Decimal("90"),
+                  comparator=Comparator.AT_LEAST, basis=Basis.YEARLY, method=method, indicator=indicator)  # fmt: skip
+    return Target(**(values | fields))
+
+
+def test_full_clean_wants_the_indicators_unit_of_measure(resolution):
+    with pytest.raises(ValidationError) as refused:
+        make_target(resolution, Method.INDICATOR, "admissions", measure="%").full_clean()
+    assert "đảng viên" in str(refused.value.message_dict["measure"])
+    with pytest.raises(ValidationError) as refused:
+        make_target(resolution, Method.INDICATOR, "meetings", measure="chi bộ").full_clean()
+    assert "%" in str(refused.value.message_dict["measure"])
+
+
+def test_full_clean_keeps_cumulating_for_counts(resolution):
+    make_target(resolution, Method.INDICATOR, "admissions", basis=Basis.CUMULATIVE).full_clean()
+    with pytest.raises(ValidationError) as refused:
+        make_target(resolution, Method.INDICATOR, "meetings", basis=Basis.CUMULATIVE).full_clean()
+    assert "không cộng dồn" in str(refused.value.message_dict["basis"])
 
 
 @pytest.mark.parametrize("key", sorted(REGISTRY))

@@ -51,8 +51,9 @@ class AuditedAdmin(admin.ModelAdmin):
             for f in formset.initial_forms
             if f.instance.pk and f.has_changed()
         }
-        # Deleting a row clears its pk: the deleted ones are kept with their id beforehand.
-        deleted = [(f.instance, snapshot(f.instance)) for f in formset.deleted_forms if f.instance.pk]
+        # Deleting a row clears its pk: the deleted ones are read (as stored, not as typed) beforehand.
+        deleted = [(f.instance, snapshot(type(f.instance)._default_manager.get(pk=f.instance.pk)))
+                   for f in formset.deleted_forms if f.instance.pk]  # fmt: skip
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
             record(request.user, "admin_add", obj, None, snapshot(obj))

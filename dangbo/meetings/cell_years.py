@@ -5,19 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import Q
+
+from dangbo.orgs.models import Unit
 
 from .compliance import _shortest
 from .models import REGULAR_KINDS, THEMATIC_KINDS, CellYear, Meeting
 
 
+@transaction.atomic
 def refresh(pairs: Iterable[tuple[int, int]] | None = None) -> int:
     """Rewrite the summaries of `pairs` of (cell id, year), or of every cell and year when None.
-    Returns how many summaries were written."""
+    Returns how many summaries were written. Two meetings of a cell saved at once are summarised
+    one after the other: the cells' rows are locked first (PostgreSQL)."""
     if pairs is not None:
         pairs = set(pairs)
         if not pairs:
             return 0
+        list(Unit.objects.select_for_update().filter(pk__in={cell for cell, _ in pairs}).values_list("pk"))
         condition = Q(pk__in=[])
         for cell_id, year in pairs:
             condition |= Q(cell_id=cell_id, month_index__gte=year * 12, month_index__lt=(year + 1) * 12)

@@ -242,7 +242,7 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
     """For each calendar year of the months from `first`'s to `last`'s (the first and last years
     clipped to them): {group: [cells complying, cells]} — the counts of `compliance` for that year,
     read from the cells' yearly summaries (one row per cell and year) rather than every meeting.
-    `group(cell id)` splits the counts (by sub-unit, say); without it, all under None. Three
+    `group(cell id)` splits the counts (by sub-unit, say); without it, all under None. Two
     queries, and one more when a cell entered or left the subtree during a year.
 
     A month owed is one the cell lived through entirely in the subtree, so a meeting held that

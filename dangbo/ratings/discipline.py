@@ -61,7 +61,7 @@ def check(discipline: Discipline) -> None:
         names = ", ".join(DisciplineForm(f).label.lower() for f in allowed)
         whom = "đảng viên" if discipline.member_id else "tổ chức đảng"
         errors["form"] = f"Hình thức kỷ luật {whom} là một trong: {names} (Điều lệ Đảng)."
-        if discipline.member_id and discipline.form == DisciplineForm.DISSOLUTION:
+        if discipline.member_id:
             errors["form"] += " Khai trừ ghi nhận bằng sự kiện “Khai trừ” trong hồ sơ đảng viên."
     if discipline.decided_on is None:
         errors["decided_on"] = "Hãy nhập ngày quyết định (ngày/tháng/năm)."

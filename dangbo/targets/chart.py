@@ -3,6 +3,7 @@ script, no internet, and it prints as it shows (grey bars, black text, the targe
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from django.utils.html import escape
@@ -11,6 +12,7 @@ from django.utils.safestring import mark_safe
 from dangbo.lib import vn
 
 WIDTH, HEIGHT, BAR, GAP, TOP, BOTTOM = 240, 84, 30, 12, 14, 16
+_ids = itertools.count(1)
 
 
 def year_chart(years, target_value, percentage: bool, decimals: int = 2, compared: bool = True) -> str:
@@ -23,11 +25,12 @@ def year_chart(years, target_value, percentage: bool, decimals: int = 2, compare
     top = max(known + ([Decimal(target_value)] if compared else []))
     top = top or Decimal(1)
     width = max(WIDTH, len(values) * (BAR + GAP) + GAP)
+    pattern = f"missed-{next(_ids)}"  # one id per chart: a page holds many
     plot = HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {width} {HEIGHT}" width="{width}" height="{HEIGHT}" '
         f'xmlns="http://www.w3.org/2000/svg">',
-        '<defs><pattern id="missed" width="4" height="4" patternUnits="userSpaceOnUse">'
+        f'<defs><pattern id="{pattern}" width="4" height="4" patternUnits="userSpaceOnUse">'
         '<path d="M0,4 L4,0" stroke="#000" stroke-width="1"/></pattern></defs>',
     ]
     labels = []
@@ -37,7 +40,7 @@ def year_chart(years, target_value, percentage: bool, decimals: int = 2, compare
         labels.append(f"{year}: {text}")
         if value is not None:
             h = float(Decimal(value) / top) * plot
-            fill = "url(#missed)" if met is False else "#9a9a9a"
+            fill = f"url(#{pattern})" if met is False else "#9a9a9a"
             parts.append(f'<rect x="{x}" y="{TOP + plot - h:.1f}" width="{BAR}" height="{h:.1f}" fill="{fill}" '
                          f'stroke="#000" stroke-width="0.5"/>')  # fmt: skip
         height = 0 if value is None else float(Decimal(value) / top) * plot

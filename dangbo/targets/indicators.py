@@ -78,7 +78,8 @@ class Indicator:
     by_child: Callable[[int, datetime.date, datetime.date], dict[int, Value]] | None = None
     # [Value] for consecutive windows [(year, first day, last day)] at once, where that is cheaper.
     series: Callable[[int, list], list[Value]] | None = None
-    additive: bool = False  # a count: the value of a period is the sum of its parts'
+    additive: bool = False  # a count: the value of a period is the sum of its parts
+    personal: bool = True  # its records name people (shown to the roles that see people only)
 
     @property
     def is_percentage(self) -> bool:
@@ -88,9 +89,11 @@ class Indicator:
 REGISTRY: dict[str, Indicator] = {}
 
 
-def register(key: str, label: str, measure: str, records, decimals: int = 2, additive: bool = False):
+def register(key: str, label: str, measure: str, records, decimals: int = 2, additive: bool = False,
+             personal: bool = True):  # fmt: skip
     def wrap(compute):
-        REGISTRY[key] = Indicator(key, label, measure, compute, records, decimals, additive=additive)
+        REGISTRY[key] = Indicator(key, label, measure, compute, records, decimals, additive=additive,
+                                  personal=personal)  # fmt: skip
         return compute
 
     return wrap
@@ -231,7 +234,7 @@ def _counts_value(counts: dict | None) -> Value:
     return Value(vn.percent(complying, cells) if cells else None, complying, cells)
 
 
-@register("meetings", "Tỷ lệ chi bộ duy trì nền nếp sinh hoạt", "%", _meeting_records)
+@register("meetings", "Tỷ lệ chi bộ duy trì nền nếp sinh hoạt", "%", _meeting_records, personal=False)
 def meetings(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
     """The share of the subtree's cells that held every meeting they owed in the months of the
     period, each long enough (`meetings.compliance`, the rules of MEETING_RULES; within one year
@@ -250,8 +253,9 @@ def _meetings_series(unit_id: int, windows: list) -> list[Value]:
     the cells placed under the unit as it stood at the end of the last window."""
     end = windows[-1][2]
     root = root_on(unit_id, end)
-    if root is None:
-        return [Value(None, 0, 0) for _ in windows]
+    if root is None or len({path for _, _, path in _root_windows(unit_id, windows[0][1], end)}) > 1:
+        # The unit moved: each year on the tree of its own end, as `meetings` reads it.
+        return [meetings(unit_id, start, last) for _, start, last in windows]
     years = compliance_counts_by_year(root, windows[0][1], end, end + ONE_DAY)
     return [_counts_value(years.get(year)) for year, _, _ in windows]
 
@@ -342,7 +346,8 @@ def _member_rating_records(unit_id, start, end) -> Records:
 LEVEL_RANK = {Level.FAILED: 0, Level.DONE: 1, Level.GOOD: 2, Level.EXCELLENT: 3}
 
 
-@register("tccs_good_or_better", "Tỷ lệ TCCS hoàn thành tốt nhiệm vụ trở lên", "%", _unit_rating_records)
+@register("tccs_good_or_better", "Tỷ lệ TCCS hoàn thành tốt nhiệm vụ trở lên", "%", _unit_rating_records,
+          personal=False)  # fmt: skip
 def tccs_good_or_better(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
     """The share of the grassroots organisations rated good or better in the yearly round that
     ended in the period (`ratings.figures.organisation_levels`)."""
@@ -352,7 +357,7 @@ def tccs_good_or_better(unit_id: int, start: datetime.date, end: datetime.date) 
     return _share(_organisation_levels(root, period), GOOD_OR_BETTER)
 
 
-@register("tccs_failed", "Số TCCS không hoàn thành nhiệm vụ", "tổ chức", _unit_rating_records)
+@register("tccs_failed", "Số TCCS không hoàn thành nhiệm vụ", "tổ chức", _unit_rating_records, personal=False)
 def tccs_failed(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
     """The grassroots organisations rated "failed" in the yearly round that ended in the period."""
     period, root = _rated(unit_id, start, end)
@@ -419,7 +424,8 @@ def _registration_records(unit_id, start, end) -> Records:
     return Records(["Tổ chức cơ sở đảng", "Mô hình đăng ký", "Kết quả"], items, rows)
 
 
-@register("dan_van_kheo", "Tỷ lệ TCCS đăng ký mô hình “Dân vận khéo”", "%", _registration_records, decimals=1)
+@register("dan_van_kheo", "Tỷ lệ TCCS đăng ký mô hình “Dân vận khéo”", "%", _registration_records, decimals=1,
+          personal=False)  # fmt: skip
 def dan_van_kheo(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
     """The share of the subtree's grassroots organisations (at `end`) that registered a "Dân vận
     khéo" model in the period, themselves or through a unit below them."""
@@ -465,7 +471,6 @@ def theory_intermediate(unit_id: int, start: datetime.date, end: datetime.date) 
             totals[key] = totals.get(key, 0) + n
     count = sum(totals.get(f"theory_{level}", 0) for level in THEORY_INTERMEDIATE_PLUS)
     return Value(vn.percent(count, totals.get("total", 0)), count, totals.get("total", 0))
-
 
 
 # --- the same figures for every direct sub-unit at once ----------------------------------------------

@@ -82,7 +82,7 @@ class Target(models.Model):
     method = models.CharField("nguồn số liệu", max_length=16, choices=Method.choices, default=Method.INDICATOR)
     indicator = models.CharField("chỉ số", max_length=48, blank=True)  # a key of the indicator library
     part = models.ForeignKey(
-        ResolutionPart, null=True, blank=True, on_delete=models.SET_NULL, related_name="targets",
+        ResolutionPart, null=True, blank=True, on_delete=models.PROTECT, related_name="targets",
         verbose_name="thuộc khâu đột phá, nhóm nhiệm vụ",
     )  # fmt: skip
 
@@ -110,6 +110,13 @@ class Target(models.Model):
             raise ValidationError({"indicator": "Chỉ tiêu nhập tay không gắn với chỉ số."})
         if self.part_id and self.part.resolution_id != self.resolution_id:
             raise ValidationError({"part": "Khâu đột phá, nhóm nhiệm vụ phải thuộc chính nghị quyết này."})
+        indicator = REGISTRY.get(self.indicator) if self.method == Method.INDICATOR else None
+        if indicator is not None and (self.measure == "%") != indicator.is_percentage:
+            unit = "%" if indicator.is_percentage else indicator.measure
+            raise ValidationError({"measure": f"Chỉ số “{indicator.label}” tính theo đơn vị “{unit}”."})
+        if indicator is not None and self.basis == Basis.CUMULATIVE and not indicator.additive:
+            raise ValidationError({"basis": "Chỉ số này là một tỷ lệ, không cộng dồn qua các năm được: hãy chọn "
+                                            "“Hằng năm” hoặc “Đến cuối nhiệm kỳ”."})  # fmt: skip
 
 
 def evidence_path(value: ManualValue, filename: str) -> str:
@@ -120,7 +127,8 @@ def evidence_path(value: ManualValue, filename: str) -> str:
 class ManualValue(models.Model):
     """The value of a target judged by hand, for a unit as of a day, with its evidence."""
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="manual_values")
+    # A target with values entered is kept (with its evidence) until they are removed.
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="manual_values")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     as_of = models.DateField("tính đến ngày")
     value = models.DecimalField("giá trị", max_digits=12, decimal_places=2)

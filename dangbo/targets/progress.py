@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dangbo.lib import vn
-from dangbo.orgs.models import Term, UnitVersion
+from dangbo.orgs.models import PATH_WIDTH, Term, UnitVersion
 
 from .indicators import REGISTRY, SHARED, Indicator, Value
 from .models import Basis, Comparator, ManualValue, Method, Target
@@ -125,6 +125,8 @@ class Evaluator:
         committee is not compared with one sub-unit's count)."""
         years = term_years(term, self.on)
         if target.method == Method.MANUAL:
+            if not compared:  # judged by hand for the committee as a whole: nothing to show for a part
+                return Evaluation(target, None, Value(None), compared=False, status="not_compared")
             return self._manual(target, term, years)
         indicator = REGISTRY.get(target.indicator)
         if indicator is None or not years:
@@ -228,7 +230,7 @@ def governing_term(unit_id: int, on: datetime.date) -> tuple[Term | None, UnitVe
     version = UnitVersion.objects.on(on).filter(unit_id=unit_id).first()
     if version is None:
         return None, None
-    above = [version.path[:i] for i in range(len(version.path), 0, -8)]
+    above = [version.path[:i] for i in range(len(version.path), 0, -PATH_WIDTH)]
     owners = {v.path: v for v in UnitVersion.objects.on(on).filter(path__in=above)}
     terms = (
         Term.objects.filter(committee_id__in=[v.unit_id for v in owners.values()], starts_on__lte=on)

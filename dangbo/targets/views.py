@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
-from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
+from dangbo.orgs.models import UnitKind, UnitVersion
 
 from . import actions
 from .chart import year_chart
@@ -29,8 +29,6 @@ from .models import Basis, Comparator, ManualValue, Method, ModelRegistration, T
 from .progress import Evaluator, governing_term, meets, term_years
 
 RECORDS_PER_PAGE = 100
-# Indicators whose records name people (members); the others list organisations.
-PERSONAL = {"admissions", "members_good_or_better", "members_excellent", "theory_intermediate"}
 
 
 def _unit_and_term(request, scope):
@@ -44,8 +42,11 @@ def _unit_and_term(request, scope):
 
 
 def _compared(target: Target, unit, owner) -> bool:
-    """A percentage holds for every unit; a count set for a committee only for that committee."""
-    return target.measure == "%" or unit.unit_id == owner.unit_id
+    """A percentage holds for every unit; a count set for a committee, or a figure judged by hand
+    for it, only for that committee."""
+    if unit.unit_id == owner.unit_id:
+        return True
+    return target.measure == "%" and target.method == Method.INDICATOR
 
 
 @login_required
@@ -140,16 +141,17 @@ def target_page(request, target_id: int):
                     messages.success(request, "Đã ghi nhận số liệu của chỉ tiêu.")
                     return redirect(f"{request.path}?{request.GET.urlencode()}")
         context["form"] = form
-        context["entries"] = target.manual_values.filter(unit_id=owner.unit_id).select_related("entered_by").order_by(
-            "-as_of", "-pk"
-        )
+        context["entries"] = list(reversed(evaluation.entries))  # the committee's, up to the day viewed
         return render(request, "targets/target.html", context, status=400 if form is not None and form.errors else 200)
+    indicator = REGISTRY.get(target.indicator)
+    if indicator is None:  # an indicator no longer in the library: its value is shown as unknown
+        return render(request, "targets/target.html", context)
     start, end = _window(target, term, on, evaluation)
-    context.update({"window": (start, end), "may_see_records": target.indicator not in PERSONAL or scope.sees_people})
+    context.update({"window": (start, end), "may_see_records": not indicator.personal or scope.sees_people})
     if request.GET.get("records") is not None:  # the records behind the value, instead of the sub-units
         if not context["may_see_records"]:
             raise Http404
-        records = REGISTRY[target.indicator].records(unit.unit_id, start, end)
+        records = indicator.records(unit.unit_id, start, end)
         page = Paginator(records.items, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
         context.update({"records": records, "page": page, "record_rows": records.rows(list(page))})
         return render(request, "targets/target.html", context)
@@ -215,13 +217,13 @@ def registrations(request):
 
 @login_required
 def evidence_download(request, value_id: int):
-    """An evidence file, for those who see the committee whose target it backs."""
+    """An evidence file, for those whose subtree holds the committee it was entered for."""
     scope = scope_for(request)
     value = ManualValue.objects.select_related("target__resolution__term").filter(pk=id_param(value_id) or 0).first()
     if value is None:
         raise Http404
-    committee = value.target.resolution.term.committee_id
-    if not scope.units_kept().filter(unit_id=committee).exists() and not _above(scope, committee):
+    # The evidence of a committee's own figure: for those who see that committee's whole subtree.
+    if not scope.units_kept().filter(unit_id=value.unit_id).exists():
         raise Http404
     try:
         handle = value.evidence.open("rb")
@@ -229,11 +231,3 @@ def evidence_download(request, value_id: int):
         raise Http404 from None
     return FileResponse(handle, as_attachment=True, filename=value.evidence.name.rsplit("/", 1)[-1])
 
-
-def _above(scope, committee_id: int) -> bool:
-    """Whether a committee lies above the scope's unit today (its targets govern the scope)."""
-    today = datetime.date.today()
-    root = scope.root_on(today)
-    return root is not None and UnitVersion.objects.on(today).filter(unit_id=committee_id).filter(
-        path__in=[root.path[:i] for i in range(PATH_WIDTH, len(root.path), PATH_WIDTH)]
-    ).exists()
