@@ -391,24 +391,23 @@ def members_excellent(unit_id: int, start: datetime.date, end: datetime.date) ->
 
 def _grassroots_registrations(unit_id, start, end):
     """The grassroots organisations of the subtree at `end`, each with the registrations made in
-    the period by it or a unit below it (placed by the unit's path at `end`). Three queries."""
+    the period by it or a unit below it (placed by the unit's path at `end`). Four queries."""
     root = root_on(unit_id, end)
     if root is None:
         return []
     versions = UnitVersion.objects.on(end).under(root.path)
     grassroots = list(versions.filter(kind__in=GRASSROOTS_KINDS).order_by("path"))
     by_path = {g.path: [] for g in grassroots}
-    path_then = versions.filter(unit_id=OuterRef("unit_id")).values("path")[:1]
-    registrations = (
-        ModelRegistration.objects.filter(registered_on__gte=start, registered_on__lte=end)
-        .annotate(path=Subquery(path_then))
-        .filter(path__isnull=False)
-        .order_by("registered_on", "pk")
+    registrations = ModelRegistration.objects.filter(
+        registered_on__gte=start, registered_on__lte=end, unit_id__in=versions.values("unit_id")
     )
+    registrations = list(registrations.order_by("registered_on", "pk"))
+    paths = dict(versions.filter(unit_id__in={r.unit_id for r in registrations}).values_list("unit_id", "path"))
     for registration in registrations:
-        for width in range(PATH_WIDTH, len(registration.path) + 1, PATH_WIDTH):
-            if registration.path[:width] in by_path:
-                by_path[registration.path[:width]].append(registration)
+        path = paths.get(registration.unit_id, "")  # not in the subtree at `end`: counted nowhere here
+        for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH):
+            if path[:width] in by_path:
+                by_path[path[:width]].append(registration)
                 break
     return [(g, by_path[g.path]) for g in grassroots]
 
