@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.forms import MultiWidget
 
 from dangbo.audit.models import AuditEntry
 from dangbo.members.models import Member, Stint, UnitTally
@@ -47,3 +48,45 @@ def hand_path(unit_id: int, on: datetime.date) -> str:
         rows = cursor.fetchall()
     assert len(rows) == 1, rows
     return rows[0][0]
+
+
+# --- the back office: what a browser posts back for an add or change page ---------------------
+
+
+def form_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [form_value(v) for v in value]
+    return str(value)
+
+
+def form_data(response) -> dict:
+    """What the browser would post back for an admin add/change page: the main form's values plus
+    every inline formset's management form and forms."""
+    data = {}
+    form = response.context["adminform"].form
+    for name, field in form.fields.items():
+        if field.disabled:
+            continue
+        value = form[name].value()
+        widget = field.widget
+        if isinstance(widget, MultiWidget):
+            parts = value if isinstance(value, (list, tuple)) else widget.decompress(value)
+            for suffix, part in zip(widget.widgets_names, parts):
+                data[form.add_prefix(name) + suffix] = form_value(part)
+        else:
+            data[form.add_prefix(name)] = form_value(value)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = form_value(management[name].value())
+        for sub in formset.forms:
+            for name in sub.fields:
+                data[sub.add_prefix(name)] = form_value(sub[name].value())
+    return data

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.forms import MultiWidget
 from django.urls import reverse
 
 from dangbo.accounts.models import User
@@ -16,6 +15,7 @@ from dangbo.orgs.actions import found_unit
 from dangbo.orgs.models import Unit, UnitKind, UnitVersion
 
 from .conftest import login
+from .helpers import form_data, form_value
 
 d = datetime.date
 
@@ -25,43 +25,6 @@ def admin_client(client, demo):
     return login(client, "admin")
 
 
-def form_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "on" if value else ""
-    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [form_value(v) for v in value]
-    return str(value)
-
-
-def form_data(response) -> dict:
-    """What the browser would post back for an admin add/change page: the main form's values plus
-    every inline formset's management form and forms."""
-    data = {}
-    form = response.context["adminform"].form
-    for name, field in form.fields.items():
-        if field.disabled:
-            continue
-        value = form[name].value()
-        widget = field.widget
-        if isinstance(widget, MultiWidget):
-            parts = value if isinstance(value, (list, tuple)) else widget.decompress(value)
-            for suffix, part in zip(widget.widgets_names, parts):
-                data[form.add_prefix(name) + suffix] = form_value(part)
-        else:
-            data[form.add_prefix(name)] = form_value(value)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = form_value(management[name].value())
-        for sub in formset.forms:
-            for name in sub.fields:
-                data[sub.add_prefix(name)] = form_value(sub[name].value())
-    return data
 
 
 def counts() -> tuple[int, int, int]:

@@ -16,7 +16,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
-from django.forms import MultiWidget
 from django.urls import reverse
 
 from dangbo.accounts.models import User
@@ -36,7 +35,7 @@ from dangbo.targets.models import (
     ResolutionPart,
     Target,
 )
-from tests.helpers import is_vietnamese
+from tests.helpers import form_data, form_value, is_vietnamese
 
 from .conftest import login
 
@@ -61,42 +60,6 @@ def term(demo) -> Term:
     return Term.objects.get(committee_id=demo["root"], name="2025–2030")
 
 
-def form_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "on" if value else ""
-    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [form_value(v) for v in value]
-    return str(value)
-
-
-def form_data(response) -> dict:
-    """What the browser posts back for an admin add/change page: the main form's values plus every
-    inline formset's management form and forms."""
-    data = {}
-    form = response.context["adminform"].form
-    for name, field in form.fields.items():
-        if field.disabled:
-            continue
-        value = form[name].value()
-        if isinstance(field.widget, MultiWidget):
-            parts = value if isinstance(value, (list, tuple)) else field.widget.decompress(value)
-            for suffix, part in zip(field.widget.widgets_names, parts):
-                data[form.add_prefix(name) + suffix] = form_value(part)
-        else:
-            data[form.add_prefix(name)] = form_value(value)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = form_value(management[name].value())
-        for sub in formset.forms:
-            for name in sub.fields:
-                data[sub.add_prefix(name)] = form_value(sub[name].value())
-    return data
 
 
 def prefixes(response) -> dict[type, str]:

@@ -25,7 +25,7 @@ from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
 from dangbo.members.models import Member
-from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
+from dangbo.orgs.models import CELL_KINDS, Unit, latest_names
 
 from . import actions
 from .compliance import compliance, is_short, month_start, months_of, period_start, rules, unexcused_members
@@ -48,15 +48,6 @@ def meeting_or_404(scope, meeting_id) -> Meeting:
     if meeting is None:
         raise Http404
     return meeting
-
-
-def _latest_names(unit_ids) -> dict[int, str]:
-    """The last name of each unit (a cell dissolved since)."""
-    names = {}
-    rows = UnitVersion.objects.filter(unit_id__in=unit_ids).order_by("valid_from").values_list("unit_id", "name")
-    for unit_id, name in rows:
-        names[unit_id] = name
-    return names
 
 
 def _month_param(text: str | None) -> datetime.date | None:
@@ -94,7 +85,7 @@ def meeting_list(request):
     page = Paginator(meetings.order_by("-planned_on", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     names = dict(cells)
     gone = {m.cell_id for m in page} - set(names)
-    names.update(_latest_names(gone))
+    names.update(latest_names(gone))
     for meeting in page:
         meeting.cell_label = names.get(meeting.cell_id, "")
         meeting.short = is_short(meeting)

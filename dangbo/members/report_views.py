@@ -12,11 +12,11 @@ from django.shortcuts import render
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import date_from_request, id_param, today
+from dangbo.orgs.models import latest_names
 
 from .actions import timeline_of
 from .badges import badge_list, next_occasion, occasions_between, previous_occasion
 from .registers import register_workbook
-from .views import names_of
 
 
 def _unit(request, scope, on):
@@ -81,7 +81,7 @@ def member_sheet(request, member_id: int):
     on = today()
     timeline = timeline_of(member)
     events = list(member.events.active().order_by("effective_on", "pk"))
-    names = names_of({u for e in events for u in (e.unit_id, e.from_unit_id)} - {None})
+    names = latest_names({u for e in events for u in (e.unit_id, e.from_unit_id)} - {None})
     for event in events:
         event.unit_name, event.from_unit_name = names.get(event.unit_id), names.get(event.from_unit_id)
     context = {

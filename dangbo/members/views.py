@@ -7,7 +7,7 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
 from dangbo.meetings.compliance import attendance_by_year
-from dangbo.orgs.models import UnitVersion
+from dangbo.orgs.models import UnitVersion, latest_names
 
 from .actions import ordered
 from .event_views import possible_kinds
@@ -74,7 +74,7 @@ def member_detail(request, member_id: int):
     in_scope_now = scope.units_on(on).filter(unit_id__in=[s.unit_id for s in stints]).values_list("unit_id", flat=True)
     events = list(member.events.order_by("effective_on", "pk").select_related("cancelled_by"))
     timeline = replay(ordered(e for e in events if e.cancelled_at is None))
-    unit_names = names_of({e.unit_id for e in events} | {e.from_unit_id for e in events} - {None})
+    unit_names = latest_names({e.unit_id for e in events} | {e.from_unit_id for e in events} - {None})
     for event in events:
         event.unit_name = unit_names.get(event.unit_id)
         event.from_unit_name = unit_names.get(event.from_unit_id)
@@ -99,16 +99,6 @@ def member_detail(request, member_id: int):
         "disciplines": list(member.disciplines.order_by("-decided_on")),
     }
     return render(request, "members/detail.html", context)
-
-
-def names_of(unit_ids: set) -> dict[int, str]:
-    """The latest name of each unit (events name the cells as they are known now)."""
-    names = {}
-    for unit_id, name in UnitVersion.objects.filter(unit_id__in=unit_ids).order_by("valid_from").values_list(
-        "unit_id", "name"
-    ):
-        names[unit_id] = name
-    return names
 
 
 def _holds_on(stint, on) -> bool:

@@ -109,6 +109,15 @@ class UnitVersion(models.Model):
         return self.name
 
 
+def latest_names(unit_ids) -> dict[int, str]:
+    """The latest name of each unit (a unit dissolved since keeps its last one). One query."""
+    names = {}
+    rows = UnitVersion.objects.filter(unit_id__in=unit_ids).order_by("valid_from").values_list("unit_id", "name")
+    for unit_id, name in rows:
+        names[unit_id] = name
+    return names
+
+
 class Term(models.Model):
     """A congress term (nhiệm kỳ) of a committee, e.g. 2020–2025."""
 

@@ -23,8 +23,7 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param
 from dangbo.members.models import Stint
-from dangbo.members.views import names_of
-from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion, latest_names
 
 from . import actions
 from .discipline import delete_discipline, record_discipline
@@ -472,7 +471,7 @@ def disciplines(request):
                 return redirect("disciplines")
     rows = _scoped_disciplines(scope).select_related("member").order_by("-decided_on", "-pk")
     page = Paginator(rows, DISCIPLINES_PER_PAGE).get_page(request.GET.get("page"))
-    names = names_of({d.unit_id for d in page} | {d.leader_of_id for d in page} - {None})
+    names = latest_names({d.unit_id for d in page} | {d.leader_of_id for d in page} - {None})
     for d in page:
         d.unit_name, d.leader_of_name = names.get(d.unit_id), names.get(d.leader_of_id)
     context = {"page": page, "form": form, "member": member, "records": scope.records, "error": error}

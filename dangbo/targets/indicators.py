@@ -28,7 +28,7 @@ from dangbo.lib import vn
 from dangbo.meetings.compliance import compliance, compliance_by_year, compliance_counts_by_year, sorted_cells
 from dangbo.members.figures import counted_stints, subtree_figures
 from dangbo.members.models import Event, EventKind, TheoryLevel
-from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names
 from dangbo.ratings.figures import (
     GRASSROOTS_KINDS,
     member_levels,
@@ -146,15 +146,6 @@ def _root_windows(unit_id: int, start: datetime.date, end: datetime.date) -> lis
     return windows
 
 
-def _names(unit_ids: set[int]) -> dict[int, str]:
-    names = {}
-    for unit_id, name in UnitVersion.objects.filter(unit_id__in=unit_ids).order_by("valid_from").values_list(
-        "unit_id", "name"
-    ):
-        names[unit_id] = name
-    return names
-
-
 # --- admissions (member events) ----------------------------------------------------------------------
 
 
@@ -174,7 +165,7 @@ def _admission_records(unit_id, start, end) -> Records:
     events = admission_events(unit_id, start, end).select_related("member").order_by("effective_on", "pk")
 
     def rows(page):
-        names = _names({e.unit_id for e in page})
+        names = latest_names({e.unit_id for e in page})
         return [[e.member.full_name, vn.format_date(e.effective_on), names.get(e.unit_id, ""), e.decision_number]
                 for e in page]  # fmt: skip
 
@@ -318,7 +309,7 @@ def _unit_rating_records(unit_id, start, end) -> Records:
         items = sorted(ratings.exclude(decided_level=""), key=lambda r: (LEVEL_RANK[r.decided_level], r.unit_id))
 
     def rows(page):
-        names = _names({r.unit_id for r in page})
+        names = latest_names({r.unit_id for r in page})
         return [[names.get(r.unit_id, ""), r.get_decided_level_display(), str(period.year)] for r in page]
 
     return Records(["Tổ chức cơ sở đảng", "Kết quả xếp loại", "Năm"], items, rows)
@@ -337,7 +328,7 @@ def _member_rating_records(unit_id, start, end) -> Records:
         )
 
     def rows(page):
-        names = _names({r.cell_id for r in page})
+        names = latest_names({r.cell_id for r in page})
         return [[r.member.full_name, names.get(r.cell_id, ""), r.get_decided_level_display()] for r in page]
 
     return Records(["Họ và tên", "Chi bộ", "Kết quả xếp loại"], items, rows)
@@ -450,7 +441,7 @@ def _theory_records(unit_id, start, end) -> Records:
         )
 
     def rows(page):
-        names = _names({s.unit_id for s in page})
+        names = latest_names({s.unit_id for s in page})
         return [[s.member.full_name, names.get(s.unit_id, ""), s.member.get_theory_level_display()] for s in page]
 
     return Records(["Họ và tên", "Chi bộ", "Lý luận chính trị"], items, rows)

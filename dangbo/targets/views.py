@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
-from dangbo.orgs.models import UnitKind, UnitVersion
+from dangbo.orgs.models import UnitKind, UnitVersion, latest_names
 
 from . import actions
 from .chart import year_chart
@@ -207,8 +207,7 @@ def registrations(request):
     kept = scope.units_kept().values("unit_id")
     rows = ModelRegistration.objects.filter(unit_id__in=kept).order_by("-registered_on", "-pk")
     page = Paginator(rows, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
-    names = dict(UnitVersion.objects.filter(unit_id__in={r.unit_id for r in page}).order_by("valid_from")
-                 .values_list("unit_id", "name"))  # fmt: skip
+    names = latest_names({r.unit_id for r in page})
     for r in page:
         r.unit_name = names.get(r.unit_id, "")
     context = {"page": page, "form": form, "records": scope.records}
