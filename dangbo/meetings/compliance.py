@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Sum, When
 from django.db.models.functions import ExtractYear
 
@@ -237,13 +238,30 @@ def compliance_by_year(root: UnitVersion, first: datetime.date, last: datetime.d
     return years  # the cells unsorted: `sorted_cells` orders one year's for a page
 
 
+# Cells that lay in the subtree in one version over the whole period (nearly all): their yearly
+# summaries are counted by distinct content in SQL, a few hundred rows instead of one per cell.
+_STEADY = """
+FROM orgs_unitversion v
+WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first)s
+  AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s)
+"""
+_STEADY_SUMMARIES = """
+SELECT cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}, COUNT(*)
+FROM meetings_cellyear cy JOIN orgs_unitversion v ON v.unit_id = cy.cell_id
+WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first)s
+  AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s) AND cy.year >= %(first_year)s AND cy.year <= %(last_year)s
+GROUP BY cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}
+"""
+
+
 def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: datetime.date, today: datetime.date,
-                              group=None) -> dict[int, dict]:  # fmt: skip
+                              width: int | None = None) -> dict[int, dict]:  # fmt: skip
     """For each calendar year of the months from `first`'s to `last`'s (the first and last years
-    clipped to them): {group: [cells complying, cells]} — the counts of `compliance` for that year,
+    clipped to them): {key: [cells complying, cells]} — the counts of `compliance` for that year,
     read from the cells' yearly summaries (one row per cell and year) rather than every meeting.
-    `group(cell id)` splits the counts (by sub-unit, say); without it, all under None. Two
-    queries, and one more when a cell entered or left the subtree during a year.
+    Without `width`, all under the key None; with it, by the first `width` characters of each
+    cell's path in its latest version begun by the end of the period (its sub-unit, say). A few
+    queries, whatever the number of cells.
 
     A month owed is one the cell lived through entirely in the subtree, so a meeting held that
     month counts wherever the summary says it was; only a short meeting of a cell that lived part
@@ -252,48 +270,87 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
     period_end = vn.add_months(last, 1)
     r = rules()
     if 12 % r["regular_months"] or 12 % r["thematic_months"]:  # periods across years: from the meetings
-        return {year: _tally(result.cells, group) for year, result in
+        return {year: _tally(result.cells, _path_key(result.cells, period_end, width)) for year, result in
                 compliance_by_year(root, first, last, today).items()}  # fmt: skip
+    regular_months, thematic_months = r["regular_months"], r["thematic_months"]
+    now = month_index(today)
+    params = {"prefix": root.path + "%", "first": first, "period_end": period_end, "first_year": first.year,
+              "last_year": last.year}  # fmt: skip
+    key_sql = f"substr(v.path, 1, {int(width)})" if width else "NULL"
+    kinds = ", ".join(f"'{kind}'" for kind in CELL_KINDS)  # constants of the code, not input
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key_sql}, COUNT(*) {_STEADY.format(kinds=kinds)} GROUP BY {key_sql}", params)
+        steady = dict(cursor.fetchall())
+        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql, kinds=kinds), params)
+        summaries = cursor.fetchall()
+    counts: dict[int, dict] = {}
+    windows = {}
+    for year in range(first.year, last.year + 1):
+        a, b = max(first, datetime.date(year, 1, 1)), min(last, datetime.date(year, 12, 1))
+        low, high = month_index(a), month_index(b)
+        always = ((a, None),)  # what a cell that lay in the subtree the whole time owes
+        windows[year] = (a, vn.add_months(b, 1), low, high, sum(1 << m for m in range(a.month - 1, b.month)))
+        owed = (_owed_keys(always, regular_months, low, high, now), _owed_keys(always, thematic_months, low, high, now))
+        tally = counts[year] = {key: [0, n] for key, n in steady.items()}
+        without = dict(steady)  # the steady cells with no summary this year held nothing
+        for row_year, regular, thematic, short, key, n in summaries:
+            if row_year != year:
+                continue
+            without[key] -= n
+            if not short & windows[year][4] and _holds(regular, owed[0], regular_months) and _holds(
+                thematic, owed[1], thematic_months
+            ):
+                tally[key][0] += n
+        for key, n in without.items():
+            if _holds(0, owed[0], regular_months) and _holds(0, owed[1], thematic_months):
+                tally[key][0] += n  # nothing owed yet
+    _count_moving(root, first, last, period_end, today, width, counts, windows)
+    return counts
+
+
+def _count_moving(root, first, last, period_end, today, width, counts, windows) -> None:
+    """Add to `counts` the cells that were founded, dissolved, moved or renamed during the period:
+    their lives in the subtree read one by one (a handful of cells)."""
+    r = rules()
+    regular_months, thematic_months = r["regular_months"], r["thematic_months"]
     versions = (
         UnitVersion.objects.under(root.path)
         .filter(kind__in=CELL_KINDS, valid_from__lt=period_end)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
     )
-    cell_ids, spans = versions.values("unit_id"), defaultdict(list)
-    for unit_id, valid_from, valid_to in versions.values_list("unit_id", "valid_from", "valid_to"):
+    steady = versions.filter(valid_from__lte=first).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=period_end))
+    spans = defaultdict(list)
+    for unit_id, valid_from, valid_to in versions.exclude(unit_id__in=steady.values("unit_id")).values_list(
+        "unit_id", "valid_from", "valid_to"
+    ):
         spans[unit_id].append((valid_from, valid_to))
+    if not spans:
+        return
     lives = {unit_id: tuple(map(tuple, _lived(lived))) for unit_id, lived in spans.items()}
+    keys = {}
+    if width:  # each cell's latest version begun by the end of the period, wherever it was
+        latest = UnitVersion.objects.filter(unit_id__in=list(lives), valid_from__lt=period_end).order_by("valid_from")
+        for unit_id, path in latest.values_list("unit_id", "path"):
+            keys[unit_id] = path[:width]
     summaries = {
         (cell_id, year): (regular, thematic, short)
         for cell_id, year, regular, thematic, short in CellYear.objects.filter(
-            cell_id__in=cell_ids, year__gte=first.year, year__lte=last.year
+            cell_id__in=list(lives), year__gte=first.year, year__lte=last.year
         ).values_list("cell_id", "year", "regular_months", "thematic_months", "short_months")
     }
     now = month_index(today)
-    regular_months, thematic_months = r["regular_months"], r["thematic_months"]
-    counts: dict[int, dict] = {}
-    partial: list[tuple[int, int, int]] = []  # (cell, year, 1 if it complies but for a short meeting)
-    for year in range(first.year, last.year + 1):
-        a, b = max(first, datetime.date(year, 1, 1)), min(last, datetime.date(year, 12, 1))
-        end = vn.add_months(b, 1)
-        low, high = month_index(a), month_index(b)
-        window = sum(1 << m for m in range(a.month - 1, b.month))
-        tally = counts[year] = {}
+    partial: list[tuple[int, int, object]] = []  # (cell, year, key) complying but for a short meeting
+    for year, (a, end, low, high, window) in windows.items():
+        tally = counts[year]
         for cell_id, lived in lives.items():
-            if len(lived) == 1:
-                (start, stop), = lived
-                if not (start < end and (stop is None or stop > a)):
-                    continue
-                whole = start <= a and (stop is None or stop >= end)
-            else:
-                if not any(x < end and (y is None or y > a) for x, y in lived):
-                    continue
-                whole = any(x <= a and (y is None or y >= end) for x, y in lived)
+            if not any(x < end and (y is None or y > a) for x, y in lived):
+                continue
+            whole = any(x <= a and (y is None or y >= end) for x, y in lived)
             regular, thematic, short = summaries.get((cell_id, year), (0, 0, 0))
             complies = _holds(regular, _owed_keys(lived, regular_months, low, high, now), regular_months) and _holds(
                 thematic, _owed_keys(lived, thematic_months, low, high, now), thematic_months
             )
-            key = group(cell_id) if group else None
+            key = keys.get(cell_id) if width else None
             row = tally.setdefault(key, [0, 0])
             row[1] += 1
             if whole:
@@ -310,7 +367,17 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
             lived = lives[cell_id]
             if not any(any(x <= day and (y is None or day < y) for x, y in lived) for day in short_days[cell_id, year]):
                 counts[year][key][0] += 1
-    return counts
+
+
+def _path_key(cells: list[CellRow], period_end: datetime.date, width: int | None):
+    """For the counts read from the meetings: each cell's key by its latest path (see above)."""
+    if not width:
+        return None
+    paths = {}
+    latest = UnitVersion.objects.filter(unit_id__in=[c.unit_id for c in cells], valid_from__lt=period_end)
+    for unit_id, path in latest.order_by("valid_from").values_list("unit_id", "path"):
+        paths[unit_id] = path[:width]
+    return paths.get
 
 
 def _tally(cells: list[CellRow], group) -> dict:

@@ -414,14 +414,28 @@ def _registration_records(unit_id, start, end) -> Records:
     return Records(["Tổ chức cơ sở đảng", "Mô hình đăng ký", "Kết quả"], items, rows)
 
 
+def _registered_paths(unit_id, start, end) -> tuple[set[str], set[str]]:
+    """The paths (at `end`) of the subtree's grassroots organisations, and of those among them that
+    registered in the period, themselves or through a unit below them: `_grassroots_registrations`
+    counted without reading the organisations or the registrations themselves. Three queries."""
+    root = root_on(unit_id, end)
+    if root is None:
+        return set(), set()
+    versions = UnitVersion.objects.on(end).under(root.path)
+    grassroots = set(versions.filter(kind__in=GRASSROOTS_KINDS).values_list("path", flat=True))
+    registering = ModelRegistration.objects.filter(registered_on__gte=start, registered_on__lte=end)
+    paths = versions.filter(unit_id__in=registering.values("unit_id")).values_list("path", flat=True)
+    registered = {path[:width] for path in paths for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH)}
+    return grassroots, registered & grassroots
+
+
 @register("dan_van_kheo", "Tỷ lệ TCCS đăng ký mô hình “Dân vận khéo”", "%", _registration_records, decimals=1,
           personal=False)  # fmt: skip
 def dan_van_kheo(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
     """The share of the subtree's grassroots organisations (at `end`) that registered a "Dân vận
     khéo" model in the period, themselves or through a unit below them."""
-    items = _grassroots_registrations(unit_id, start, end)
-    registered = sum(1 for _, regs in items if regs)
-    return Value(vn.percent(registered, len(items)), registered, len(items))
+    grassroots, registered = _registered_paths(unit_id, start, end)
+    return Value(vn.percent(len(registered), len(grassroots)), len(registered), len(grassroots))
 
 
 # --- political theory (member records) ---------------------------------------------------------------
@@ -529,22 +543,24 @@ def _meetings_by_child(unit_id, start, end) -> dict[int, Value]:
         return {}
     children, child_of = _children(root, end)
     tallies = {child: [0, 0] for child in children.values()}
+    if start.year == end.year:  # each cell in the sub-unit that held it at `end` (or when it was last seen)
+        width = len(root.path) + PATH_WIDTH
+        for prefix, (done, total) in compliance_counts_by_year(root, start, end, end + ONE_DAY, width).get(
+            end.year, {}
+        ).items():
+            if prefix in children:
+                tallies[children[prefix]] = [done, total]
+        return {child: Value(vn.percent(done, total), done, total) for child, (done, total) in tallies.items()}
     paths = {}
     cells = UnitVersion.objects.under(root.path).filter(kind__in=CELL_KINDS).values("unit_id")
     versions = UnitVersion.objects.filter(unit_id__in=cells, valid_from__lte=end).order_by("valid_from")
     for cell_id, path in versions.values_list("unit_id", "path"):
         paths[cell_id] = path  # at `end`, or the last before it for a cell gone by then
-    if start.year == end.year:
-        counts = compliance_counts_by_year(root, start, end, end + ONE_DAY, group=lambda c: child_of(paths.get(c)))
-        for child, (done, total) in counts.get(end.year, {}).items():
-            if child is not None:
-                tallies[child] = [done, total]
-    else:
-        for cell in _compliance(unit_id, start, end).cells:
-            child = child_of(paths.get(cell.unit_id))
-            if child is not None:
-                tallies[child][0] += cell.complies
-                tallies[child][1] += 1
+    for cell in _compliance(unit_id, start, end).cells:
+        child = child_of(paths.get(cell.unit_id))
+        if child is not None:
+            tallies[child][0] += cell.complies
+            tallies[child][1] += 1
     return {child: Value(vn.percent(done, total), done, total) for child, (done, total) in tallies.items()}
 
 
@@ -604,10 +620,11 @@ def _registrations_by_child(unit_id, start, end) -> dict[int, Value]:
         return {}
     children, child_of = _children(root, end)
     tallies = {child: [0, 0] for child in children.values()}
-    for grassroots, registrations in _grassroots_registrations(unit_id, start, end):
-        child = child_of(grassroots.path)
+    grassroots, registered = _registered_paths(unit_id, start, end)
+    for path in grassroots:
+        child = child_of(path)
         if child is not None:
-            tallies[child][0] += bool(registrations)
+            tallies[child][0] += path in registered
             tallies[child][1] += 1
     return {child: Value(vn.percent(done, total), done, total) for child, (done, total) in tallies.items()}
 
