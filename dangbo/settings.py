@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "dangbo.meetings",
     "dangbo.ratings",
     "dangbo.targets",
+    "dangbo.notices",
+    "dangbo.tasks",
     "dangbo.demo",
 ]
 
@@ -159,6 +161,23 @@ MEETING_RULES = {"regular_months": 1, "thematic_months": 3, "min_minutes": 90, "
     key.strip(): int(value)
     for key, value in (item.split("=") for item in os.environ.get("MEETING_RULES", "").split(",") if "=" in item)
 }
+
+# Tasks (DOMAIN §7): a task is "due soon" this many days before its deadline; "stalled" when no
+# follow-up was logged for this many days; an overdue task is reminded again every so many days.
+TASK_DUE_SOON_DAYS = int(os.environ.get("TASK_DUE_SOON_DAYS", "7"))
+TASK_STALLED_DAYS = int(os.environ.get("TASK_STALLED_DAYS", "14"))
+TASK_OVERDUE_REPEAT_DAYS = int(os.environ.get("TASK_OVERDUE_REPEAT_DAYS", "7"))
+
+# Reminders go out by email through Django's backend: printed on the console unless an install
+# sets EMAIL_BACKEND (and EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dangbo <khong-tra-loi@dangbo.local>")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 

@@ -7,9 +7,11 @@ from dangbo.admissions import views as admission_views
 from dangbo.meetings import views as meeting_views
 from dangbo.members import event_views, report_views
 from dangbo.members import views as member_views
+from dangbo.notices import views as notice_views
 from dangbo.orgs import views as org_views
 from dangbo.ratings import views as rating_views
 from dangbo.targets import views as target_views
+from dangbo.tasks import views as task_views
 
 admin.site.site_header = "dangbo — Quản trị"
 admin.site.site_title = "dangbo"
@@ -51,6 +53,14 @@ urlpatterns = [
     path("chi-tieu/<int:target_id>/", target_views.target_page, name="target"),
     path("chi-tieu/minh-chung/<int:value_id>/", target_views.evidence_download, name="evidence"),
     path("chi-tieu/dan-van-kheo/", target_views.registrations, name="registrations"),
+    path("nhiem-vu/", task_views.task_list, name="tasks"),
+    path("nhiem-vu/moi/", task_views.task_new, name="task_new"),
+    path("nhiem-vu/bang/", task_views.board, name="task_board"),
+    path("nhiem-vu/lich/", task_views.task_calendar, name="task_calendar"),
+    path("nhiem-vu/thong-ke/", task_views.statistics, name="task_statistics"),
+    path("nhiem-vu/<int:task_id>/", task_views.task_page, name="task"),
+    path("nhiem-vu/tep/<int:update_id>/", task_views.attachment, name="task_attachment"),
+    path("thong-bao/", notice_views.notifications, name="notifications"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

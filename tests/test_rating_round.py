@@ -334,19 +334,37 @@ def test_an_unknown_level_is_refused(levels_period, coso_user, demo):
     refused(lambda: actions.decide(coso_user, unknown, levels_period), levels_period, "Hãy chọn mức")
 
 
+def give_tasks(rating: MemberRating, on_time: int = 0, late: int = 0, beyond: int = 0) -> None:
+    """Tasks of 2025 led by the rated member, done: `on_time` by their deadline (`beyond` of them
+    graded beyond requirement) and `late` after it. The rating checks read them (dangbo.tasks)."""
+    from dangbo.tasks.models import Grade, Task
+
+    for i in range(on_time + late):
+        due = d(2025, 3, 1) + datetime.timedelta(days=7 * i)
+        done = due + datetime.timedelta(days=10 if i >= on_time else -2)
+        Task.objects.create(
+            title=f"Nhiệm vụ thử {i}", assigned_by_unit_id=rating.grassroots_id, responsible_unit_id=rating.cell_id,
+            head_id=rating.member_id, expected_result="Báo cáo", starts_on=d(2025, 1, 2), due_on=due, first_due_on=due,
+            completed_on=done, progress=100, grade=Grade.BEYOND if i < beyond else Grade.MET,
+        )  # fmt: skip
+
+
 CAPS = [
-    # (fields of the rating, refused levels, the best level accepted, words of the message)
-    ({"disciplined": True}, ["excellent"], "good", "bị kỷ luật"),
-    ({"tasks_on_time": 90}, ["excellent", "good"], "done", "100% nhiệm vụ hoàn thành đúng hạn"),
-    ({"tasks_on_time": 100, "tasks_beyond": 20}, ["excellent"], "good", "ít nhất 30% nhiệm vụ vượt yêu cầu"),
+    # (fields of the rating, its tasks, refused levels, the best level accepted, words of the message)
+    ({"disciplined": True}, {}, ["excellent"], "good", "bị kỷ luật"),
+    ({}, {"on_time": 9, "late": 1}, ["excellent", "good"], "done", "100% nhiệm vụ hoàn thành đúng hạn"),
+    ({}, {"on_time": 10, "beyond": 2}, ["excellent"], "good", "ít nhất 30% nhiệm vụ vượt yêu cầu"),
+    ({}, {"on_time": 7, "late": 3}, ["done"], "failed", "không quá 20%"),
 ]
+CAP_IDS = ["disciplined", "late", "not-beyond", "too-late"]
 
 
-@pytest.mark.parametrize("fields, refused_levels, accepted, words", CAPS, ids=["disciplined", "late", "not-beyond"])
+@pytest.mark.parametrize("fields, tasks, refused_levels, accepted, words", CAPS, ids=CAP_IDS)
 def test_discipline_and_task_criteria_cap_the_decided_level(
-    levels_period, coso_user, demo, fields, refused_levels, accepted, words
+    levels_period, coso_user, demo, fields, tasks, refused_levels, accepted, words
 ):
     (rating,) = rate(levels_period, demo["coso"], 1, **fields)
+    give_tasks(rating, **tasks)
     name = rating.member.full_name
     for level in refused_levels:
         refused(
@@ -357,13 +375,19 @@ def test_discipline_and_task_criteria_cap_the_decided_level(
         )
     actions.decide(coso_user, {rating.pk: (accepted, None)}, levels_period)
     assert decided_levels([rating]) == [accepted]
+    if tasks:  # the decision keeps the task figures it was checked against
+        rating.refresh_from_db()
+        counted = tasks["on_time"] + tasks.get("late", 0)
+        assert rating.tasks_on_time == tasks["on_time"] * 100 // counted
+        assert rating.tasks_beyond == tasks.get("beyond", 0) * 100 // counted
 
 
-@pytest.mark.parametrize("fields, refused_levels, accepted, words", CAPS, ids=["disciplined", "late", "not-beyond"])
+@pytest.mark.parametrize("fields, tasks, refused_levels, accepted, words", CAPS, ids=CAP_IDS)
 def test_the_caps_hold_for_the_self_assessment_and_the_proposal(
-    levels_period, coso_user, demo, fields, refused_levels, accepted, words
+    levels_period, coso_user, demo, fields, tasks, refused_levels, accepted, words
 ):
     (rating,) = rate(levels_period, demo["coso"], 1, **fields)
+    give_tasks(rating, **tasks)
     for level in refused_levels:
         refused(lambda level=level: actions.self_assess(coso_user, rating, level=level), levels_period, words)
     actions.self_assess(coso_user, rating, level=accepted)
@@ -373,7 +397,8 @@ def test_the_caps_hold_for_the_self_assessment_and_the_proposal(
 
 
 def test_thirty_percent_beyond_and_all_on_time_allow_excellent(levels_period, coso_user, demo):
-    (rating,) = rate(levels_period, demo["coso"], 1, tasks_on_time=100, tasks_beyond=30)
+    (rating,) = rate(levels_period, demo["coso"], 1)
+    give_tasks(rating, on_time=10, beyond=3)
     make_room(coso_user, levels_period, demo["coso"])
     actions.decide(coso_user, {rating.pk: ("excellent", None)}, levels_period)
     assert decided_levels([rating]) == ["excellent"]

@@ -16,7 +16,9 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
+from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from dangbo.accounts.models import Role, User
 from dangbo.admissions.models import Candidate
@@ -27,11 +29,13 @@ from dangbo.members.events import replay
 from dangbo.members.models import Event, EventKind, Member, Stint, TheoryLevel
 from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
+from dangbo.tasks.reminders import send as send_reminders
 
 from . import names
 from .meetings import write_meetings
 from .ratings import write_disciplines, write_ratings
 from .targets import write_targets
+from .tasks import write_tasks
 
 date = datetime.date
 REFERENCE_DAY = date(2024, 9, 30)
@@ -625,6 +629,7 @@ class DemoBuilder:
                 username=username,
                 first_name=first,
                 last_name=last,
+                email=f"{username}@dangbo.local",
                 role=role,
                 unit_id=unit.unit_id if unit else None,
                 **extra,
@@ -651,8 +656,12 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     stats.update(write_ratings(builder, HORIZON, seed + 5))
     stats["disciplines"] = write_disciplines(seed + 6)
     stats.update(write_targets(builder, REFERENCE_DAY, HORIZON, seed + 7))
+    stats.update(write_tasks(builder, HORIZON, seed + 8))
     if logins:
         builder.create_logins()
+        # The reminders of the demo's last day, as the daily command would have sent them.
+        outbox = mail.get_connection("django.core.mail.backends.locmem.EmailBackend")
+        stats.update(send_reminders(HORIZON, timezone.make_aware(datetime.datetime(2026, 11, 27, 6)), outbox))
     root = Unit.objects.get(pk=builder.root.unit_id)
     record(None, "load_demo", root, None, {**stats, "seed": seed, "target_members": members})
     stats.update(root=builder.root.unit_id, coso=builder.coso.unit_id, chibo=builder.chibo.unit_id)

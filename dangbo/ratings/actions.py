@@ -56,8 +56,6 @@ def check_level(period: RatingPeriod, rating: MemberRating, level: str, score: i
     if level == Level.EXCELLENT and rating.disciplined:
         who = "có người đứng đầu hoặc tổ chức trực thuộc bị kỷ luật" if isinstance(rating, UnitRating) else "bị kỷ luật"
         raise ValidationError(f"{name} {who} trong kỳ đánh giá nên không được xếp loại “{LABEL[Level.EXCELLENT]}”.")
-    if isinstance(rating, UnitRating):
-        return  # the task criteria of collectives come with the tasks
     if rating.tasks_on_time is not None and level in GOOD_OR_BETTER and rating.tasks_on_time < 100:
         raise ValidationError(
             f"Theo Quy định 366-QĐ/TW, mức “{LABEL[level]}” đòi hỏi 100% nhiệm vụ hoàn thành đúng hạn; "
@@ -68,6 +66,33 @@ def check_level(period: RatingPeriod, rating: MemberRating, level: str, score: i
             f"Theo Quy định 366-QĐ/TW, mức “{LABEL[level]}” đòi hỏi ít nhất 30% nhiệm vụ vượt yêu cầu; "
             f"{name} đạt {rating.tasks_beyond}%."
         )
+    if level == Level.DONE and rating.tasks_on_time is not None and rating.tasks_on_time < 80:
+        raise ValidationError(
+            f"Theo Quy định 366-QĐ/TW, mức “{LABEL[level]}” đòi hỏi số nhiệm vụ không bảo đảm tiến độ không quá 20%; "
+            f"{name} có {100 - rating.tasks_on_time}% nhiệm vụ trễ hạn."
+        )
+
+
+def task_criteria(period: RatingPeriod, ratings: list) -> None:
+    """Set on each rating (members' or organisations') the task figures of the period, as the task
+    statistics read them today (`tasks.figures`): the whole percent of tasks done on time and of
+    those beyond requirement; None for whom no task counted. Written with the decision, so a result
+    keeps the figures it was checked against. One query for each kind of rating."""
+    from dangbo.tasks.figures import head_completion, unit_completion, whole_percent
+
+    day = min(period.ends_on, timezone.localdate())
+    members = [r for r in ratings if isinstance(r, MemberRating)]
+    units = [r for r in ratings if isinstance(r, UnitRating)]
+    figures = {}
+    if members:
+        figures[MemberRating] = head_completion({r.member_id for r in members}, period.starts_on, period.ends_on, day)
+    if units:
+        figures[UnitRating] = unit_completion({r.unit_id for r in units}, period.starts_on, period.ends_on, day)
+    for rating in ratings:
+        key = rating.member_id if isinstance(rating, MemberRating) else rating.unit_id
+        completion = figures[type(rating)].get(key)
+        rating.tasks_on_time = whole_percent(completion.on_time, completion.counted) if completion else None
+        rating.tasks_beyond = whole_percent(completion.beyond, completion.counted) if completion else None
 
 
 def _name(rating) -> str:
@@ -101,6 +126,7 @@ def self_assess(actor, rating: MemberRating, *, level: str, score: int | None = 
 def _save_self(actor, rating, level: str, score: int | None, text: str, action: str):
     """A self-assessment, a member's or an organisation's, on the locked row."""
     _unlocked(rating)
+    task_criteria(rating.period, [rating])
     check_level(rating.period, rating, level, score)
     before = snapshot(rating)
     rating.self_level, rating.self_score, rating.self_text = level, score, (text or "").strip()
@@ -116,6 +142,7 @@ def propose(actor, rating: MemberRating, *, level: str, score: int | None = None
     _unlocked(rating)
     if not rating.self_level:
         raise ValidationError(f"{rating.member.full_name} chưa tự đánh giá, xếp loại; chi bộ chưa thể đề xuất.")
+    task_criteria(rating.period, [rating])
     check_level(rating.period, rating, level, score)
     before = snapshot(rating)
     rating.proposed_level, rating.proposed_score = level, score
@@ -131,7 +158,8 @@ def _write_decisions(actor, ratings: list, decisions: dict, action: str) -> list
         before = snapshot(rating)
         rating.decided_level, rating.decided_score = decisions[rating.pk]
         rating.decided_at, rating.decided_by = now, actor if getattr(actor, "is_authenticated", False) else None
-        rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by"])
+        rating.save(update_fields=["decided_level", "decided_score", "decided_at", "decided_by", "tasks_on_time",
+                                   "tasks_beyond"])  # fmt: skip
         record(actor, action, rating, before, snapshot(rating))
     return ratings
 
@@ -174,6 +202,7 @@ def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPe
     ratings = _locked_rows(list(decisions))
     if len(ratings) != len(decisions) or any(r.period_id != period.pk for r in ratings):
         raise ValidationError("Danh sách xếp loại có đảng viên không thuộc đợt đánh giá này.")
+    task_criteria(period, ratings)
     by_grassroots: dict[int, dict[int, str]] = {}
     for rating in ratings:
         _unlocked(rating)
@@ -228,6 +257,7 @@ def decide_units(actor, decisions: dict[int, tuple[str, int | None]], period: Ra
     ratings = list(UnitRating.objects.select_for_update().filter(pk__in=list(decisions), period=period))
     if len(ratings) != len(decisions):
         raise ValidationError("Danh sách xếp loại có tổ chức không thuộc đợt đánh giá này.")
+    task_criteria(period, ratings)
     bodies: dict[int | None, dict[int, str]] = {}
     for rating in ratings:
         _unlocked(rating)

@@ -134,6 +134,9 @@ class UnitRating(models.Model):
     self_text = models.TextField("báo cáo tự kiểm điểm", blank=True)
     # A collective whose leader or a sub-unit was disciplined in the period cannot be excellent.
     disciplined = models.BooleanField("người đứng đầu hoặc tổ chức trực thuộc bị kỷ luật", default=False)
+    # The task criteria of Quy định 366-QĐ/TW for a collective: its tasks as the responsible unit.
+    tasks_on_time = models.PositiveSmallIntegerField("% nhiệm vụ đúng hạn", null=True, blank=True)
+    tasks_beyond = models.PositiveSmallIntegerField("% nhiệm vụ vượt yêu cầu", null=True, blank=True)
     decided_level = models.CharField("kết quả xếp loại", max_length=16, choices=Level.choices, blank=True)
     decided_score = models.PositiveSmallIntegerField("điểm quyết định", null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
