@@ -12,6 +12,8 @@ Personas (each logs in with password "demo"):
 from __future__ import annotations
 
 import datetime
+import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -77,10 +79,40 @@ def outsider(demo):
     return "ngoai", cell.unit_id
 
 
-def pytest_report_header(config):
-    import shutil
+# Browser tests use Debian's Chromium through Playwright (Playwright's own download is not used).
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium:
-        return f"browser tests: Chromium at {chromium}"
+
+@pytest.fixture
+def browser_page():
+    # Playwright's sync API runs an event loop in this thread; the live server runs Django in another.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(locale="vi-VN")
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def demo_live(transactional_db, live_server):
+    """The session's demo committee is committed, so the live server sees it; a transactional test
+    flushes the database when it ends, so rebuild it if an earlier one already did."""
+    from dangbo.orgs.models import Unit
+
+    if not Unit.objects.exists():
+        DEMO.update(build_demo())
+    return dict(DEMO), live_server.url
+
+
+def pytest_report_header(config):
+    if CHROMIUM:
+        return f"browser tests: Chromium at {CHROMIUM}"
     return "browser tests: SKIPPED — Chromium is not installed (apt-get install -y chromium)"

@@ -5,55 +5,22 @@ Skipped, with a clear reason, where Chromium is not installed (`apt-get install 
 from __future__ import annotations
 
 import datetime
-import os
 import re
-import shutil
 
 import pytest
 from django.utils import timezone
 
 from dangbo.admissions.models import Candidate, Stage
 from dangbo.audit.models import AuditEntry
-from dangbo.demo.builder import build_demo
 from dangbo.lib import vn
 from dangbo.members.models import Event, EventKind, Member, MemberStatus, Stint
-from dangbo.orgs.models import Unit, UnitVersion
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+from dangbo.orgs.models import UnitVersion
+from tests.conftest import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM, reason="Chromium không có trên máy: apt-get install -y chromium"),
 ]
-
-
-@pytest.fixture
-def browser_page():
-    # Playwright's sync API runs an event loop in this thread; the live server runs Django in another.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        page = browser.new_page(locale="vi-VN")
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
-
-
-@pytest.fixture
-def demo_live(transactional_db, live_server):
-    """The session's demo committee is committed, so the live server sees it; a transactional test
-    flushes the database when it ends, so rebuild it if an earlier one already did."""
-    from tests.conftest import DEMO
-
-    if not Unit.objects.exists():
-        DEMO.update(build_demo())
-    return dict(DEMO), live_server.url
 
 
 def test_cell_secretary_overview_search_record_and_404(browser_page, demo_live):
