@@ -3,7 +3,16 @@ and its first bytes matching the extension (the extension alone proves nothing).
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
+
+
+def random_name(folder: str, filename: str) -> str:
+    """Where an upload is stored: a random name in `folder`, keeping only the file's extension (the
+    name a user gave never reaches the file system)."""
+    suffix = "".join(c for c in filename.rsplit(".", 1)[-1].lower() if c.isalnum())[:8] if "." in filename else ""
+    return f"{folder}/{uuid.uuid4().hex}{'.' + suffix if suffix else ''}"
 
 
 def checked_upload(upload, signatures: dict[str, list[bytes]], max_bytes: int, *, kinds: str, what: str,

@@ -87,6 +87,18 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
+def parse_month(text: str | None) -> datetime.date | None:
+    """'2024-09' (an <input type=month>) or '09/2024' → the first day of that month; None otherwise."""
+    text = (text or "").strip()
+    for fmt in ("%Y-%m", "%m/%Y"):
+        try:
+            day = datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        return day if day.year >= 1930 else None
+    return None
+
+
 def add_years(value: datetime.date, years: int) -> datetime.date:
     """Same day `years` later (or earlier); 29 February becomes 28 February in a common year."""
     try:

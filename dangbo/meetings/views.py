@@ -50,18 +50,6 @@ def meeting_or_404(scope, meeting_id) -> Meeting:
     return meeting
 
 
-def _month_param(text: str | None) -> datetime.date | None:
-    """'2024-09' (an <input type=month>) or '09/2024' → the first day of that month."""
-    text = (text or "").strip()
-    for fmt in ("%Y-%m", "%m/%Y"):
-        try:
-            day = datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        return day if day.year >= 1930 else None
-    return None
-
-
 @login_required
 def meeting_list(request):
     scope = scope_for(request, people=True)
@@ -70,7 +58,7 @@ def meeting_list(request):
     cell = id_param(request.GET.get("cell"))
     if cell is not None:
         meetings = meetings.filter(cell_id=cell)
-    month = _month_param(request.GET.get("month"))
+    month = vn.parse_month(request.GET.get("month"))
     if month is not None:  # by the day shown: held, or planned when not yet held
         next_month = vn.add_months(month, 1)
         meetings = meetings.filter(
@@ -298,7 +286,7 @@ def _period(request) -> tuple[datetime.date, datetime.date, str | None]:
     now = today()
     default_last = vn.add_months(month_start(now), -1)
     default_first = default_last.replace(month=1)
-    first, last = _month_param(request.GET.get("from")), _month_param(request.GET.get("to"))
+    first, last = vn.parse_month(request.GET.get("from")), vn.parse_month(request.GET.get("to"))
     error = None
     if (request.GET.get("from") and first is None) or (request.GET.get("to") and last is None):
         error = "Tháng không hợp lệ; hãy chọn tháng theo dạng tháng/năm. Đang hiển thị năm nay."

@@ -8,7 +8,6 @@ says `unscoped` (actions, the demo builder, the back office) or starts from a un
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -16,6 +15,7 @@ from django.db import models
 
 from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
+from dangbo.lib.uploads import random_name
 from dangbo.orgs.models import Unit
 
 
@@ -217,9 +217,7 @@ class EventKind(models.TextChoices):
 
 
 def scan_path(event: Event, filename: str) -> str:
-    # The scan's own name never reaches the file system: only its extension is kept.
-    suffix = "".join(c for c in filename.rsplit(".", 1)[-1].lower() if c.isalnum())[:8] if "." in filename else ""
-    return f"events/{event.member_id}/{uuid.uuid4().hex}{'.' + suffix if suffix else ''}"
+    return random_name(f"events/{event.member_id}", filename)
 
 
 class EventQuerySet(models.QuerySet):

@@ -9,12 +9,11 @@ carry entered values, each with who entered it, when, and an evidence file."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from dangbo.lib.uploads import random_name
 from dangbo.orgs.models import Term, Unit
 
 
@@ -120,8 +119,7 @@ class Target(models.Model):
 
 
 def evidence_path(value: ManualValue, filename: str) -> str:
-    suffix = "".join(c for c in filename.rsplit(".", 1)[-1].lower() if c.isalnum())[:8] if "." in filename else ""
-    return f"evidence/{value.target_id}/{uuid.uuid4().hex}{'.' + suffix if suffix else ''}"
+    return random_name(f"evidence/{value.target_id}", filename)
 
 
 class ManualValue(models.Model):

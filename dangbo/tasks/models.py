@@ -11,7 +11,6 @@ step also written to the follow-up log."""
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +18,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from dangbo.lib import vn
+from dangbo.lib.uploads import random_name
 from dangbo.members.models import Member
 from dangbo.orgs.models import Unit
 
@@ -196,8 +196,7 @@ class UpdateKind(models.TextChoices):
 
 
 def attachment_path(update: TaskUpdate, filename: str) -> str:
-    suffix = "".join(c for c in filename.rsplit(".", 1)[-1].lower() if c.isalnum())[:8] if "." in filename else ""
-    return f"tasks/{update.task_id}/{uuid.uuid4().hex}{'.' + suffix if suffix else ''}"
+    return random_name(f"tasks/{update.task_id}", filename)
 
 
 class TaskUpdate(models.Model):

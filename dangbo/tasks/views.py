@@ -116,7 +116,7 @@ def task_calendar(request):
     """The deadlines of the scope's open and finished tasks in one month, as a calendar."""
     scope = scope_for(request, people=True)
     day = today()
-    month = _month(request.GET.get("thang")) or day.replace(day=1)
+    month = vn.parse_month(request.GET.get("thang")) or day.replace(day=1)
     after = vn.add_months(month, 1)
     tasks = (
         tasks_of(scope).work().with_status(day).filter(due_on__gte=month, due_on__lt=after)
@@ -133,17 +133,6 @@ def task_calendar(request):
     context = {"month": month, "weeks": weeks, "previous": vn.add_months(month, -1), "next": after,
                "weekdays": ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]}  # fmt: skip
     return render(request, "tasks/calendar.html", context)
-
-
-def _month(text: str | None) -> datetime.date | None:
-    text = (text or "").strip()
-    for fmt in ("%Y-%m", "%m/%Y"):
-        try:
-            parsed = datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        return parsed if parsed.year >= 1930 else None
-    return None
 
 
 @login_required
