@@ -21,6 +21,7 @@ from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.models import Member
 from dangbo.orgs.models import UnitVersion, latest_names
+from dangbo.targets.indicators import REGISTRY
 from dangbo.targets.indicators import choices as indicator_choices
 from dangbo.targets.models import Resolution
 
@@ -28,7 +29,7 @@ from . import actions
 from .access import is_assigner, is_responsible, require, task_or_404, tasks_of
 from .figures import completion_by, subtree_completion
 from .forms import CompletionForm, DecisionForm, ExtensionForm, GradeForm, ProgressForm, SplitForm, TaskForm
-from .models import OPEN_STATUSES, Decision, Extension, Status, Task, TaskUpdate
+from .models import OPEN_STATUSES, Decision, Extension, ResultKind, Status, Task, TaskUpdate
 
 PAGE_SIZE = 50
 STATS_PAGE_SIZE = 100
@@ -303,6 +304,7 @@ def task_page(request, task_id: int):
         "sub_units": sub_units,
         "split_unit": split_unit,
         "indicator": _indicator_label(task.result_indicator),
+        "current": _current_value(task, day),
     }
     refused = forms[action] if action and forms[action].errors else None
     # A refusal is shown at the top: the form it answers may not be drawn in the task's state.
@@ -312,6 +314,16 @@ def task_page(request, task_id: int):
 
 def _posted_id(request, name: str) -> int | None:
     return (id_param(request.POST.get(name)) or 0) if request.method == "POST" else None
+
+
+def _current_value(task: Task, day: datetime.date):
+    """A result measured by an indicator: its value for the responsible unit from the task's start to
+    `day` (to its completion once done), computed live by the indicator library."""
+    indicator = REGISTRY.get(task.result_indicator) if task.result_kind == ResultKind.INDICATOR else None
+    if indicator is None or task.is_series or task.starts_on > day:
+        return None
+    value = indicator.compute(task.responsible_unit_id, task.starts_on, task.completed_on or day)
+    return {"value": value, "percentage": indicator.is_percentage, "decimals": indicator.decimals}
 
 
 def _indicator_label(key: str) -> str:
