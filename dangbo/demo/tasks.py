@@ -20,7 +20,7 @@ from django.utils import timezone
 from dangbo.lib import vn
 from dangbo.members.models import StintKind
 from dangbo.orgs.models import CELL_KINDS, UnitKind
-from dangbo.tasks.actions import occurrence_deadlines, occurrence_title
+from dangbo.tasks.actions import occurrence_deadlines, occurrence_title, rolled_up
 from dangbo.tasks.models import (
     Decision,
     Extension,
@@ -208,7 +208,7 @@ class Writer:
             last = max(t.completed_on for t in subtasks)
             self._history(parent, "on_time" if last <= parent.due_on else "late")
             return
-        parent.progress = round(sum(100 if t.completed_on else t.progress for t in subtasks) / len(subtasks))
+        parent.progress = rolled_up(parent)
         parent.last_update_at = max(t.last_update_at for t in subtasks if t.last_update_at)
         parent.save(update_fields=["progress", "last_update_at"])
 

@@ -80,7 +80,7 @@ def task_criteria(period: RatingPeriod, ratings: list) -> None:
     keeps the figures it was checked against. One query for each kind of rating."""
     from dangbo.tasks.figures import head_completion, unit_completion, whole_percent
 
-    day = min(period.ends_on, timezone.localdate())
+    day = timezone.localdate()
     members = [r for r in ratings if isinstance(r, MemberRating)]
     units = [r for r in ratings if isinstance(r, UnitRating)]
     figures = {}

@@ -195,14 +195,22 @@ def _open(task: Task, what: str) -> None:
                               f"không thể {what}.")  # fmt: skip
 
 
+def rolled_up(parent: Task) -> int | None:
+    """The progress of a task split among sub-tasks: the mean of theirs (a completed one at 100%),
+    rounded half up; None for a task without sub-tasks."""
+    shares = [100 if done is not None else progress
+              for progress, done in parent.subtasks.values_list("progress", "completed_on")]  # fmt: skip
+    return (2 * sum(shares) + len(shares)) // (2 * len(shares)) if shares else None
+
+
 def _roll_up(task: Task) -> None:
-    """The progress of each parent above `task`: the mean of its sub-tasks' (a completed one at 100%)."""
+    """The progress of each parent above `task` (`rolled_up`)."""
     parent_id = task.parent_id
     while parent_id is not None:
         parent = Task.objects.select_for_update().get(pk=parent_id)
-        shares = [100 if done is not None else progress
-                  for progress, done in parent.subtasks.values_list("progress", "completed_on")]  # fmt: skip
-        progress = round(sum(shares) / len(shares)) if shares else parent.progress
+        progress = rolled_up(parent)
+        if progress is None:
+            progress = parent.progress
         if parent.completed_on is None and progress != parent.progress:
             before = snapshot(parent)
             parent.progress = progress
@@ -330,6 +338,11 @@ def complete(actor, task: Task, completed_on: datetime.date, report: str, attach
     task.last_update_at = timezone.now()
     _save(task, actor, "task_complete", before, ["completed_on", "completion_report", "progress", "last_update_at"])
     _log(task, actor, UpdateKind.COMPLETED, report.strip(), 100, attachment)
+    for extension in task.extensions.filter(decision=Decision.PENDING):  # moot once the task is done
+        extension_before = snapshot(extension)
+        extension.decision, extension.decided_at = Decision.WITHDRAWN, timezone.now()
+        extension.save(update_fields=["decision", "decided_at"])
+        record(actor, "task_extension_withdraw", extension, extension_before, snapshot(extension))
     _roll_up(task)
     return task
 
@@ -363,10 +376,13 @@ def send_back(actor, task: Task, note: str) -> Task:
         raise ValidationError("Nhiệm vụ đã được đánh giá, không trả lại được.")
     if not (note or "").strip():
         raise ValidationError("Hãy nêu lý do trả lại và yêu cầu tiếp theo.")
+    if task.parent_id is not None and task.parent.closed:
+        raise ValidationError("Nhiệm vụ cấp trên đã báo cáo hoàn thành; hãy trả lại nhiệm vụ cấp trên trước.")
     before = snapshot(task)
     last = task.updates.filter(kind=UpdateKind.PROGRESS, progress__isnull=False).order_by("-at", "-pk").first()
     task.completed_on, task.completion_report = None, ""
-    task.progress = last.progress if last else 0
+    # Back to the progress last reported, or (a task split among sub-tasks) to theirs.
+    task.progress = rolled_up(task) if task.subtasks.exists() else (last.progress if last else 0)
     task.last_update_at = timezone.now()
     _save(task, actor, "task_send_back", before, ["completed_on", "completion_report", "progress", "last_update_at"])
     _log(task, actor, UpdateKind.RETURNED, note.strip(), task.progress)

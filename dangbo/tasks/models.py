@@ -224,6 +224,7 @@ class Decision(models.TextChoices):
     PENDING = "", "Chờ quyết định"
     APPROVED = "approved", "Đồng ý"
     REFUSED = "refused", "Không đồng ý"
+    WITHDRAWN = "withdrawn", "Không xét (nhiệm vụ đã báo cáo hoàn thành)"
 
 
 class Extension(models.Model):
@@ -236,7 +237,7 @@ class Extension(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                      related_name="+")  # fmt: skip
     requested_at = models.DateTimeField(default=timezone.now)
-    decision = models.CharField("quyết định", max_length=8, choices=Decision.choices, blank=True)
+    decision = models.CharField("quyết định", max_length=16, choices=Decision.choices, blank=True)
     decision_note = models.TextField("ý kiến", blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")  # fmt: skip
