@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import ExtractYear
 
 from dangbo.lib import vn
@@ -172,18 +172,36 @@ def _admission_records(unit_id, start, end) -> Records:
     return Records(["Họ và tên", "Ngày kết nạp", "Chi bộ", "Số quyết định"], events, rows)
 
 
+def _admissions_joined(unit_id: int, start: datetime.date, end: datetime.date) -> list:
+    """`admission_events` as one join of the events with their cells' versions on the day, for
+    each place the unit had over the period (the windows do not overlap in time): querysets whose
+    rows carry the cell's path that day as `unit__versions__path`. Faster than `admission_events`
+    where every admission is read (counts, the breakdown)."""
+    parts = []
+    for first, last, path in _root_windows(unit_id, start, end):
+        on_the_day = Q(unit__versions__valid_to__isnull=True) | Q(unit__versions__valid_to__gt=F("effective_on"))
+        events = Event.unscoped.active().filter(kind=EventKind.ADMISSION)
+        events = events.filter(effective_on__gte=first, effective_on__lte=last)
+        parts.append(events.filter(on_the_day, unit__versions__path__startswith=path,
+                                   unit__versions__valid_from__lte=F("effective_on")))  # fmt: skip
+    return parts
+
+
 @register("admissions", "Số đảng viên mới kết nạp", "đảng viên", _admission_records, additive=True)
 def admissions(unit_id: int, start: datetime.date, end: datetime.date) -> Value:
     """Members admitted in the period in the unit's subtree (see `admission_events`)."""
-    return Value(admission_events(unit_id, start, end).count())
+    return Value(sum(part.count() for part in _admissions_joined(unit_id, start, end)))
 
 
 @by_child_of("admissions", "series")
 def _admissions_series(unit_id: int, windows: list) -> list[Value]:
-    """The admissions of each window (calendar years, the first and last clipped) in one query."""
-    events = admission_events(unit_id, windows[0][1], windows[-1][2])
-    by_year = dict(events.annotate(year=ExtractYear("effective_on")).values("year").annotate(n=Count("pk"))
-                   .order_by().values_list("year", "n"))  # fmt: skip
+    """The admissions of each window (calendar years, the first and last clipped), counted by year
+    in the database."""
+    by_year = defaultdict(int)
+    for part in _admissions_joined(unit_id, windows[0][1], windows[-1][2]):
+        years = part.annotate(year=ExtractYear("effective_on")).values("year").annotate(n=Count("pk")).order_by()
+        for year, n in years.values_list("year", "n"):
+            by_year[year] += n
     return [Value(by_year.get(year, 0)) for year, _, _ in windows]
 
 
@@ -500,16 +518,15 @@ def _admissions_by_child(unit_id, start, end) -> dict[int, Value]:
         spans[path].append((child, valid_from, valid_to))
     if not spans:
         return {}
-    cell_path = UnitVersion.objects.filter(unit_id=OuterRef("unit_id"), valid_from__lte=OuterRef("effective_on"))
-    cell_path = cell_path.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("effective_on")))
     # The admissions in this unit's subtree, and those of any sub-unit from before it came here.
     windows = _root_windows(unit_id, start, end)
     sources = [unit_id] + [child for path, lives in spans.items() for child, _, _ in lives
                            if not _always_under(path, lives, windows)]  # fmt: skip
     events = {}
     for source in dict.fromkeys(sources):
-        rows = admission_events(source, start, end).annotate(path=Subquery(cell_path.values("path")[:1]))
-        events.update((pk, (day, path)) for pk, day, path in rows.values_list("pk", "effective_on", "path"))
+        for part in _admissions_joined(source, start, end):
+            rows = part.values_list("pk", "effective_on", "unit__versions__path")
+            events.update((pk, (day, path)) for pk, day, path in rows)
     events = events.values()
     for day, path in events:
         path = path or ""
