@@ -34,7 +34,7 @@ from dangbo.ratings.figures import (
     member_quotas,
     organisation_levels,
 )
-from dangbo.ratings.models import MemberRating, RatingPeriod, Rounding
+from dangbo.ratings.models import MemberRating, RatingPeriod, Rounding, refresh_level_tallies
 from tests.helpers import hand_path, is_vietnamese
 
 RESULTS = "/xep-loai/"
@@ -730,6 +730,7 @@ def test_a_running_round_is_read_on_todays_tree(as_user, demo, actor):
         MemberRating(period=period, member_id=m, cell_id=demo["chibo"], grassroots_id=demo["coso"], self_level="good")
         for m in members
     )
+    refresh_level_tallies([period])  # written in bulk, as opening a round does
     other = fetch(
         "SELECT unit_id FROM orgs_unitversion WHERE kind = 'grassroots_committee' AND valid_to IS NULL "
         "AND unit_id <> %s ORDER BY unit_id",

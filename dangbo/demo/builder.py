@@ -29,6 +29,7 @@ from dangbo.members.events import replay
 from dangbo.members.models import Event, EventKind, Member, Stint, TheoryLevel
 from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
+from dangbo.ratings.models import refresh_level_tallies
 from dangbo.tasks.reminders import send as send_reminders
 
 from . import names
@@ -654,6 +655,7 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     stats.update(write_meetings(builder, HORIZON, REFERENCE_DAY, seed + 4))
     stats["cell_years"] = refresh_cell_years()  # the meetings were written in bulk
     stats.update(write_ratings(builder, HORIZON, seed + 5))
+    stats["level_tallies"] = refresh_level_tallies()  # the ratings were written in bulk
     stats["disciplines"] = write_disciplines(seed + 6)
     stats.update(write_targets(builder, REFERENCE_DAY, HORIZON, seed + 7))
     stats.update(write_tasks(builder, HORIZON, seed + 8))

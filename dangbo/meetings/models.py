@@ -264,7 +264,9 @@ class CellYear(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cell", "year"], name="cellyear_once")]
-        indexes = [models.Index(fields=["year", "cell"], name="cellyear_year")]
+        # A year's summaries of every cell read from the index alone.
+        indexes = [models.Index(fields=["year", "cell", "regular_months", "thematic_months", "short_months"],
+                                name="cellyear_year")]  # fmt: skip
 
     def __str__(self):
         return f"{self.cell_id} · {self.year}"

@@ -264,7 +264,8 @@ class Event(models.Model):
         verbose_name_plural = "sự kiện đảng tịch"
         indexes = [
             models.Index(fields=["member", "effective_on"]),
-            models.Index(fields=["kind", "effective_on"]),
+            # Admissions in a period (the targets) read from the index alone: kind, day, cancelled, cell.
+            models.Index(fields=["kind", "effective_on", "cancelled_at", "unit"], name="event_kind_day"),
         ]
 
     def __str__(self):

@@ -95,7 +95,9 @@ class UnitVersion(models.Model):
         verbose_name = "thời kỳ của tổ chức"
         verbose_name_plural = "các thời kỳ của tổ chức"
         indexes = [
-            models.Index(fields=["unit", "valid_from"]),
+            # A unit's version on a day, with its place, from the index alone (the cell of each
+            # admission or rating placed in the tree of its day).
+            models.Index(fields=["unit", "valid_from", "valid_to", "path"], name="unitversion_unit_day"),
             models.Index(fields=["parent", "valid_from"]),
         ]
         constraints = [

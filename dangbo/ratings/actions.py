@@ -17,7 +17,7 @@ from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
 from .discipline import apply_discipline
 from .figures import GRASSROOTS_KINDS, excellent_allowed
-from .models import GOOD_OR_BETTER, Level, MemberRating, RatingPeriod, Scheme, UnitRating
+from .models import GOOD_OR_BETTER, Level, MemberRating, RatingPeriod, Scheme, UnitRating, refresh_level_tallies
 
 LABEL = {level: Level(level).label.lower() for level in Level.values}
 
@@ -338,6 +338,7 @@ def open_round(actor, period: RatingPeriod) -> dict[str, int]:
         rows.append(MemberRating(period=period, member_id=member_id, cell_id=cell.unit_id, grassroots_id=grassroots,
                                  exempted=exempted))  # fmt: skip
     MemberRating.unscoped.bulk_create(rows, batch_size=2000)
+    refresh_level_tallies([period])  # written in bulk, past `MemberRating.save`
     units_listed = set(UnitRating.objects.filter(period=period).values_list("unit_id", flat=True))
     unit_rows = []
     for version in UnitVersion.objects.on(day).exclude(kind=UnitKind.SUPERIOR).exclude(unit_id__in=units_listed):

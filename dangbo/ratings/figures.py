@@ -8,13 +8,23 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from dangbo.lib import vn
 from dangbo.lib.http import today
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
-from .models import GOOD_OR_BETTER, LEVEL_ORDER, Level, MemberRating, RatingPeriod, Rounding, UnitRating
+from .models import (
+    GOOD_OR_BETTER,
+    LEVEL_ORDER,
+    TALLY_BUCKETS,
+    Level,
+    LevelTally,
+    MemberRating,
+    RatingPeriod,
+    Rounding,
+    UnitRating,
+)
 
 GRASSROOTS_KINDS = (UnitKind.GRASSROOTS_COMMITTEE, UnitKind.GRASSROOTS_CELL)
 
@@ -66,22 +76,24 @@ def _in_subtree(root: UnitVersion, period: RatingPeriod):
     return UnitVersion.objects.on(tree_day(period)).under(root.path).values("unit_id")
 
 
+def _tallied(rows) -> list[tuple]:
+    """Rows of `LevelTally` values (cell, bucket counts…) as (cell, decided level, exempted, n)."""
+    out = []
+    for cell_id, *counts in rows:
+        for bucket, n in zip(TALLY_BUCKETS, counts):
+            if n:
+                out.append((cell_id, "" if bucket in ("undecided", "exempted") else bucket, bucket == "exempted", n))
+    return out
+
+
 def member_levels(root: UnitVersion, period: RatingPeriod) -> Levels:
-    """The members rated in the period in cells of the subtree, by decided level."""
-    rows = (
-        MemberRating.unscoped.filter(period=period, cell_id__in=_in_subtree(root, period))
-        .values_list("decided_level", "exempted")
-        .annotate(n=Count("id"))
-        .order_by()
+    """The members rated in the period in cells of the subtree, by decided level (read from the
+    cells' tallies, `LevelTally`)."""
+    totals = LevelTally.objects.filter(period=period, cell_id__in=_in_subtree(root, period)).aggregate(
+        **{bucket: Sum(bucket) for bucket in TALLY_BUCKETS}
     )
-    levels = Levels(Counter())
-    for level, exempted, n in rows:
-        if exempted:
-            levels.exempted += n
-        elif level:
-            levels.counts[level] += n
-        else:
-            levels.undecided += n
+    levels = Levels(Counter({level: totals[level] or 0 for level in LEVEL_ORDER}))
+    levels.undecided, levels.exempted = totals["undecided"] or 0, totals["exempted"] or 0
     return levels
 
 
@@ -128,13 +140,8 @@ def _by_child(root: UnitVersion, period: RatingPeriod, rows) -> list[tuple[UnitV
 
 def member_levels_by_unit(root: UnitVersion, period: RatingPeriod) -> list[tuple[UnitVersion, Levels]]:
     """The members' levels of each direct sub-unit of `root`. Three queries."""
-    rows = (
-        MemberRating.unscoped.filter(period=period, cell_id__in=_in_subtree(root, period))
-        .values_list("cell_id", "decided_level", "exempted")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return _by_child(root, period, rows)
+    rows = LevelTally.objects.filter(period=period, cell_id__in=_in_subtree(root, period))
+    return _by_child(root, period, _tallied(rows.values_list("cell_id", *TALLY_BUCKETS)))
 
 
 def organisation_levels_by_unit(

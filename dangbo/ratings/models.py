@@ -115,11 +115,116 @@ class MemberRating(models.Model):
         ]
         indexes = [
             models.Index(fields=["period", "grassroots", "decided_level"], name="memberrating_quota"),
-            models.Index(fields=["period", "cell"], name="memberrating_cell"),
+            # The levels of a subtree's members counted from the index alone.
+            models.Index(fields=["period", "cell", "decided_level", "exempted"], name="memberrating_levels"),
         ]
 
     def __str__(self):
         return f"{self.member_id} · {self.period_id}: {self.decided_level or '—'}"
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        before = None if adding else getattr(self, "_tallied", None)
+        super().save(*args, **kwargs)
+        after = self._tally_key()
+        if not adding and before is None:  # loaded without its level: count its cell again
+            recount_cell(self.period_id, self.cell_id)
+        elif after != before:
+            move_in_tally(before, after)
+        self._tallied = after
+
+    def delete(self, *args, **kwargs):
+        before, period_id, cell_id = self._tally_key(), self.period_id, self.cell_id
+        result = super().delete(*args, **kwargs)
+        if before is None:
+            recount_cell(period_id, cell_id)
+        else:
+            move_in_tally(before, None)
+        return result
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        rating = super().from_db(db, field_names, values)
+        rating._tallied = rating._tally_key()
+        return rating
+
+    def _tally_key(self):
+        """Where the rating counts in `LevelTally`: its period, its cell and its bucket."""
+        if "decided_level" in self.get_deferred_fields() or "exempted" in self.get_deferred_fields():
+            return None
+        return (self.period_id, self.cell_id, tally_bucket(self.decided_level, self.exempted))
+
+
+TALLY_BUCKETS = ("excellent", "good", "done", "failed", "undecided", "exempted")
+
+
+def tally_bucket(decided_level: str, exempted: bool) -> str:
+    return "exempted" if exempted else (decided_level or "undecided")
+
+
+class LevelTally(models.Model):
+    """Derived from the member ratings: how many of a period's ratings in one cell are in each
+    bucket — decided at each level, undecided, exempted. Kept in step by `MemberRating.save` and
+    `delete`; rebuilt by `refresh_level_tallies` after a bulk write (opening a round, the demo) and
+    by `manage.py refresh_level_tallies`. The results of a subtree read one row per cell here
+    instead of every member's rating (`figures.member_levels`)."""
+
+    period = models.ForeignKey(RatingPeriod, on_delete=models.CASCADE, related_name="+")
+    cell = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    excellent = models.PositiveIntegerField(default=0)
+    good = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    undecided = models.PositiveIntegerField(default=0)
+    exempted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "cell"], name="leveltally_once")]
+
+    def __str__(self):
+        return f"{self.period_id} · {self.cell_id}"
+
+
+def move_in_tally(before: tuple | None, after: tuple | None) -> None:
+    """One rating leaves the bucket `before` and enters `after` (each (period, cell, bucket) or None)."""
+    if before is not None:
+        period_id, cell_id, bucket = before
+        LevelTally.objects.filter(period_id=period_id, cell_id=cell_id).update(**{bucket: models.F(bucket) - 1})
+    if after is not None:
+        period_id, cell_id, bucket = after
+        rows = LevelTally.objects.filter(period_id=period_id, cell_id=cell_id)
+        if not rows.update(**{bucket: models.F(bucket) + 1}):
+            LevelTally.objects.create(period_id=period_id, cell_id=cell_id, **{bucket: 1})
+
+
+def _counts():
+    from django.db.models import Count, Q
+
+    counts = {level: Count("pk", filter=Q(exempted=False, decided_level=level)) for level in TALLY_BUCKETS[:4]}
+    counts["undecided"] = Count("pk", filter=Q(exempted=False, decided_level=""))
+    counts["exempted"] = Count("pk", filter=Q(exempted=True))
+    return counts
+
+
+def recount_cell(period_id: int, cell_id: int) -> None:
+    counts = MemberRating.unscoped.filter(period_id=period_id, cell_id=cell_id).aggregate(**_counts())
+    LevelTally.objects.update_or_create(period_id=period_id, cell_id=cell_id, defaults=counts)
+
+
+def refresh_level_tallies(periods=None) -> int:
+    """Recount the tallies of `periods` (all when None) from the ratings. Returns the rows written."""
+    from django.db import transaction
+
+    ratings = MemberRating.unscoped.all()
+    tallies = LevelTally.objects.all()
+    if periods is not None:
+        ids = [getattr(p, "pk", p) for p in periods]
+        ratings, tallies = ratings.filter(period_id__in=ids), tallies.filter(period_id__in=ids)
+    rows = ratings.values("period_id", "cell_id").annotate(**_counts()).order_by()
+    with transaction.atomic():
+        tallies.delete()
+        made = LevelTally.objects.bulk_create([LevelTally(**row) for row in rows], batch_size=2000)
+    return len(made)
 
 
 class UnitRating(models.Model):
