@@ -248,7 +248,7 @@ WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first
 _STEADY_SUMMARIES = """
 SELECT cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}, COUNT(*)
 FROM meetings_cellyear cy JOIN orgs_unitversion v ON v.unit_id = cy.cell_id
-WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first)s
+WHERE v.path LIKE %(prefix)s AND v.valid_from <= %(first)s
   AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s) AND cy.year >= %(first_year)s AND cy.year <= %(last_year)s
 GROUP BY cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}
 """
@@ -281,7 +281,7 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {key_sql}, COUNT(*) {_STEADY.format(kinds=kinds)} GROUP BY {key_sql}", params)
         steady = dict(cursor.fetchall())
-        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql, kinds=kinds), params)
+        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql), params)  # a summary's unit is a cell
         summaries = cursor.fetchall()
     counts: dict[int, dict] = {}
     windows = {}

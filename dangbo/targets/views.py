@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,6 +30,11 @@ from .models import Basis, Comparator, ManualValue, Method, ModelRegistration, T
 from .progress import Evaluator, governing_term, meets, term_years
 
 RECORDS_PER_PAGE = 100
+
+
+class SubUnit(NamedTuple):
+    unit_id: int
+    name: str
 
 
 def _unit_and_term(request, scope):
@@ -157,7 +163,9 @@ def target_page(request, target_id: int):
         return render(request, "targets/target.html", context)
     # The sub-units as they stood at the end of the window; those gone by `on` are not linked.
     values = values_by_child(target.indicator, unit.unit_id, start, end)
-    children = UnitVersion.objects.on(end).filter(unit_id__in=list(values))
+    # A city committee has thousands of sub-units: read as plain rows, not model instances.
+    children = [SubUnit(*row) for row in UnitVersion.objects.on(end).filter(unit_id__in=list(values))
+                .values_list("unit_id", "name")]  # fmt: skip
     still = set(UnitVersion.objects.on(on).filter(parent_id=unit.unit_id).values_list("unit_id", flat=True))
     rows = [{"unit": child, "value": values[child.unit_id], "met": _child_met(target, values[child.unit_id]),
              "linked": child.unit_id in still} for child in children]  # fmt: skip
