@@ -27,7 +27,7 @@ from django.db.models.functions import ExtractYear, Substr
 from dangbo.lib import vn
 from dangbo.meetings.compliance import compliance, compliance_by_year, compliance_counts_by_year, sorted_cells
 from dangbo.members.figures import counted_stints, subtree_figures
-from dangbo.members.models import Event, EventKind, TheoryLevel
+from dangbo.members.models import Event, EventKind, Member, TheoryLevel
 from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names
 from dangbo.ratings.figures import (
     GRASSROOTS_KINDS,
@@ -334,17 +334,39 @@ def _unit_rating_records(unit_id, start, end) -> Records:
     return Records(["Tổ chức cơ sở đảng", "Kết quả xếp loại", "Năm"], items, rows)
 
 
+class RatedMembers:
+    """The decided ratings (exempted ones apart) of a subtree in a period, by the members' names, as
+    the pager reads them: a page walks the members in name order (their index) and stops when it is
+    full, so it costs the same however many are rated; the count is the tallies' (`member_levels`)."""
+
+    def __init__(self, ratings, count: int):
+        self.ratings, self._count = ratings, count
+
+    def count(self) -> int:
+        return self._count
+
+    __len__ = count
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        rated = Exists(self.ratings.filter(member_id=OuterRef("pk")))
+        members = Member.unscoped.filter(rated).order_by("sort_key", "pk").values_list("pk", flat=True)
+        ids = list(members[index.start or 0 : self._count if index.stop is None else index.stop])
+        found = {r.member_id: r for r in self.ratings.filter(member_id__in=ids).select_related("member")}
+        return [found[member_id] for member_id in ids]
+
+    def __iter__(self):
+        return iter(self[0 : self._count])
+
+
 def _member_rating_records(unit_id, start, end) -> Records:
     period, root = _rated(unit_id, start, end)
-    items = MemberRating.unscoped.none()
+    items = []
     if root is not None:
         inside = UnitVersion.objects.on(tree_day(period)).under(root.path).values("unit_id")
-        items = (
-            MemberRating.unscoped.filter(period=period, cell_id__in=inside, exempted=False)
-            .exclude(decided_level="")
-            .select_related("member")
-            .order_by("member__sort_key", "pk")
-        )
+        ratings = MemberRating.unscoped.filter(period=period, cell_id__in=inside, exempted=False)
+        items = RatedMembers(ratings.exclude(decided_level=""), _member_levels(root, period).rated)
 
     def rows(page):
         names = latest_names({r.cell_id for r in page})
