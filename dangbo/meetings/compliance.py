@@ -250,7 +250,7 @@ SELECT cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}, C
 FROM meetings_cellyear cy JOIN orgs_unitversion v ON v.unit_id = cy.cell_id
 WHERE v.path LIKE %(prefix)s AND v.valid_from <= %(first)s
   AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s) AND cy.year >= %(first_year)s AND cy.year <= %(last_year)s
-GROUP BY cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}
+GROUP BY cy.year, cy.regular_months, cy.thematic_months, cy.short_months{group}
 """
 
 
@@ -277,11 +277,13 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
     params = {"prefix": root.path + "%", "first": first, "period_end": period_end, "first_year": first.year,
               "last_year": last.year}  # fmt: skip
     key_sql = f"substr(v.path, 1, {int(width)})" if width else "NULL"
+    group = f" GROUP BY {key_sql}" if width else ""  # (PostgreSQL refuses to group by a constant)
     kinds = ", ".join(f"'{kind}'" for kind in CELL_KINDS)  # constants of the code, not input
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {key_sql}, COUNT(*) {_STEADY.format(kinds=kinds)} GROUP BY {key_sql}", params)
-        steady = dict(cursor.fetchall())
-        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql), params)  # a summary's unit is a cell
+        cursor.execute(f"SELECT {key_sql}, COUNT(*) {_STEADY.format(kinds=kinds)}{group}", params)
+        steady = {key: n for key, n in cursor.fetchall() if n}
+        # A summary's unit is a cell: no condition on the kind.
+        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql, group=f", {key_sql}" if width else ""), params)
         summaries = cursor.fetchall()
     counts: dict[int, dict] = {}
     windows = {}
