@@ -164,8 +164,8 @@ def target_page(request, target_id: int):
     # The sub-units as they stood at the end of the window; those gone by `on` are not linked.
     values = values_by_child(target.indicator, unit.unit_id, start, end)
     # A city committee has thousands of sub-units: read as plain rows, not model instances.
-    children = [SubUnit(*row) for row in UnitVersion.objects.on(end).filter(unit_id__in=list(values))
-                .values_list("unit_id", "name")]  # fmt: skip
+    children = [SubUnit(*row) for row in UnitVersion.objects.on(end).filter(parent_id=unit.unit_id)
+                .values_list("unit_id", "name") if row[0] in values]  # fmt: skip
     still = set(UnitVersion.objects.on(on).filter(parent_id=unit.unit_id).values_list("unit_id", flat=True))
     rows = [{"unit": child, "value": values[child.unit_id], "met": _child_met(target, values[child.unit_id]),
              "linked": child.unit_id in still} for child in children]  # fmt: skip
