@@ -23,7 +23,7 @@ from django.db import connection
 from dangbo.accounts.models import User
 from dangbo.audit.models import AuditEntry
 from dangbo.ratings import actions
-from dangbo.ratings.models import MemberRating, PeriodKind, RatingPeriod, Rounding, Scheme
+from dangbo.ratings.models import MemberRating, PeriodKind, RatingPeriod, Rounding, Scheme, refresh_level_tallies
 from tests.helpers import is_vietnamese
 
 d = datetime.date
@@ -881,6 +881,7 @@ def test_two_concurrent_decisions_cannot_both_take_the_last_excellent_place(demo
                     [ids],
                 )
                 cursor.execute("DELETE FROM audit_auditentry WHERE id > %s AND action = 'rating_decide'", [mark or 0])
+            refresh_level_tallies([period])  # the UPDATE went past MemberRating.save
 
         thread, outcome = in_thread(undo)
         thread.join()
