@@ -527,7 +527,7 @@ def test_completed_tasks_are_never_reminded(people, mailoutbox):
     old = make_task(people, "Đã xong từ lâu", D - days(60), D + days(30))
     actions.complete(people.chibo, late, D - days(1), "Đã gửi báo cáo.", day=D)
     actions.complete(people.chibo, soon, D - days(1), "Đã gửi báo cáo.", day=D)
-    actions.complete(people.chibo, old, D - days(40), "Đã gửi báo cáo.", day=D)
+    actions.complete(people.chibo, old, D - days(40), "Đã gửi báo cáo.", day=D - days(40))
     # Their follow-up long ago, as if completed then.
     Task.objects.filter(pk__in=[late.pk, soon.pk, old.pk]).update(last_update_at=at(D - days(40), 10))
     for task in (late, soon, old):
@@ -603,7 +603,8 @@ def test_a_series_row_is_never_reminded_even_when_its_end_is_near_or_past(people
     for series in (ending, ended):
         assert series.occurrences.exists()
         for occurrence in series.occurrences.all():
-            actions.complete(people.chibo, occurrence, min(occurrence.due_on, D), "Đã gửi báo cáo.", day=D)
+            done = min(occurrence.due_on, D)
+            actions.complete(people.chibo, occurrence, done, "Đã gửi báo cáo.", day=done)
         for kind in ("overdue", "due_soon", "stalled"):
             assert reminders.claim(kind, series.pk, D, morning(D)) is False, (kind, series.title)
     later = D + days(1)

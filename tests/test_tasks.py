@@ -253,8 +253,8 @@ def test_every_status_at_once(w, settings):
         "done_on_time": w.assign(due_on=D(2025, 4, 19)),
         "done_late": w.assign(due_on=D(2025, 4, 10)),
     }
-    actions.complete(w.coso_user, tasks["done_on_time"], D(2025, 4, 19), "Xong", day=day)
-    actions.complete(w.coso_user, tasks["done_late"], D(2025, 4, 11), "Xong", day=day)
+    actions.complete(w.coso_user, tasks["done_on_time"], D(2025, 4, 19), "Xong", day=D(2025, 4, 19))
+    actions.complete(w.coso_user, tasks["done_late"], D(2025, 4, 11), "Xong", day=D(2025, 4, 11))
     statuses = dict(Task.objects.with_status(day).filter(pk__in=[t.pk for t in tasks.values()])
                     .values_list("pk", "status"))  # fmt: skip
     assert {name: statuses[t.pk] for name, t in tasks.items()} == {name: name for name in tasks}
@@ -821,6 +821,27 @@ def test_the_rolled_up_progress_rounds_half_up(w):
     a, _ = actions.split(w.coso_user, parent, [_part(w, w.chibo), _part(w, w.cells[0])], START)
     actions.log_progress(w.coso_user, a, 25, "")
     assert fresh(parent).progress == 13  # 12,5 rounds up
+
+
+def test_a_completion_is_dated_at_most_a_week_back(w):
+    """Timeliness is judged on the completion date: it is reported within a week, not dated back at will."""
+    task = w.assign()
+    refused_task(lambda: actions.complete(w.coso_user, task, DUE, "Xong", day=DUE + 8 * DAY), "trong vòng 7 ngày")
+    actions.complete(w.coso_user, task, DUE, "Xong", day=DUE + 7 * DAY)
+    assert status_on(task, DUE + 7 * DAY) == "done_on_time"
+
+
+def test_a_task_a_unit_gave_itself_is_decided_by_the_unit_above(w):
+    """coso's committee assigns itself a task: its extensions and its grade are the root's to decide."""
+    from dangbo.accounts.scope import Scope
+    from dangbo.tasks.access import deciding_unit, is_assigner
+
+    task = w.assign(assigner=w.coso, unit=w.coso, head=w.coso_heads[0])
+    assert deciding_unit(task) == w.root
+    assert is_assigner(Scope(unit_id=w.root, sees_people=True, records=True), task)
+    assert not is_assigner(Scope(unit_id=w.coso, sees_people=True, records=True), task)
+    top = w.assign(assigner=w.root, unit=w.root, head=w.root_heads[0])
+    assert deciding_unit(top) == w.root  # nothing above the top of the tree
 
 
 # --- 7. recurring tasks -----------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first
 _STEADY_SUMMARIES = """
 SELECT cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}, COUNT(*)
 FROM meetings_cellyear cy JOIN orgs_unitversion v ON v.unit_id = cy.cell_id
-WHERE v.path LIKE %(prefix)s AND v.valid_from <= %(first)s
+WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first)s
   AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s) AND cy.year >= %(first_year)s AND cy.year <= %(last_year)s
 GROUP BY cy.year, cy.regular_months, cy.thematic_months, cy.short_months{group}
 """
@@ -282,8 +282,9 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {key_sql}, COUNT(*) {_STEADY.format(kinds=kinds)}{group}", params)
         steady = {key: n for key, n in cursor.fetchall() if n}
-        # A summary's unit is a cell: no condition on the kind.
-        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql, group=f", {key_sql}" if width else ""), params)
+        # The version must be a cell's (a cell that became a sub-committee keeps its earlier summaries).
+        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql, kinds=kinds, group=f", {key_sql}" if width else ""),
+                       params)  # fmt: skip
         summaries = cursor.fetchall()
     counts: dict[int, dict] = {}
     windows = {}
@@ -296,7 +297,7 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
         tally = counts[year] = {key: [0, n] for key, n in steady.items()}
         without = dict(steady)  # the steady cells with no summary this year held nothing
         for row_year, regular, thematic, short, key, n in summaries:
-            if row_year != year:
+            if row_year != year or key not in tally:
                 continue
             without[key] -= n
             if not short & windows[year][4] and _holds(regular, owed[0], regular_months) and _holds(

@@ -130,7 +130,7 @@ def _save_self(actor, rating, level: str, score: int | None, text: str, action: 
     check_level(rating.period, rating, level, score)
     before = snapshot(rating)
     rating.self_level, rating.self_score, rating.self_text = level, score, (text or "").strip()
-    rating.save(update_fields=["self_level", "self_score", "self_text"])
+    rating.save(update_fields=["self_level", "self_score", "self_text", "tasks_on_time", "tasks_beyond"])
     record(actor, action, rating, before, snapshot(rating))
     return rating
 
@@ -146,7 +146,7 @@ def propose(actor, rating: MemberRating, *, level: str, score: int | None = None
     check_level(rating.period, rating, level, score)
     before = snapshot(rating)
     rating.proposed_level, rating.proposed_score = level, score
-    rating.save(update_fields=["proposed_level", "proposed_score"])
+    rating.save(update_fields=["proposed_level", "proposed_score", "tasks_on_time", "tasks_beyond"])
     record(actor, "rating_propose", rating, before, snapshot(rating))
     return rating
 
@@ -223,6 +223,7 @@ def reopen(actor, rating, reason: str):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Hãy nêu lý do mở lại kết quả xếp loại.")
+    RatingPeriod.objects.select_for_update().filter(pk=rating.period_id).first()  # as decisions do
     rating = type(rating)._default_manager.select_for_update().get(pk=rating.pk)
     if not rating.decided_level:
         raise ValidationError(f"Kết quả xếp loại của {_name(rating)} chưa được quyết định.")
@@ -302,6 +303,7 @@ def open_round(actor, period: RatingPeriod) -> dict[str, int]:
     who left the tree during the period are rated, if at all, where they went —, and every
     organisation below the superior existing then. Members and organisations already listed are
     kept: opening again adds those who came since."""
+    RatingPeriod.objects.select_for_update().filter(pk=period.pk).first()  # no decision while the list is written
     day = min(period.ends_on, timezone.localdate())
     versions = {}
     for version in (

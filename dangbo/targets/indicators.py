@@ -339,6 +339,8 @@ class RatedMembers:
     the pager reads them: a page walks the members in name order (their index) and stops when it is
     full, so it costs the same however many are rated; the count is the tallies' (`member_levels`)."""
 
+    FEW = 5000
+
     def __init__(self, ratings, count: int):
         self.ratings, self._count = ratings, count
 
@@ -350,11 +352,13 @@ class RatedMembers:
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
+        if self._count <= self.FEW:  # a small subtree: its ratings sorted, through the index on the cell
+            return list(self.ratings.select_related("member").order_by("member__sort_key", "pk")[index])
         rated = Exists(self.ratings.filter(member_id=OuterRef("pk")))
         members = Member.unscoped.filter(rated).order_by("sort_key", "pk").values_list("pk", flat=True)
         ids = list(members[index.start or 0 : self._count if index.stop is None else index.stop])
         found = {r.member_id: r for r in self.ratings.filter(member_id__in=ids).select_related("member")}
-        return [found[member_id] for member_id in ids]
+        return [found[member_id] for member_id in ids if member_id in found]  # (one reopened meanwhile)
 
     def __iter__(self):
         return iter(self[0 : self._count])
@@ -568,6 +572,8 @@ def _admissions_by_child(unit_id, start, end) -> dict[int, Value]:
             parts = _admissions_joined(source, start, end, within) if rest else []
         for _, part in parts:
             rows = part.values_list("pk", "effective_on", "unit__versions__path")
+            if source != unit_id:  # those under a sub-unit counted in the database already are counted
+                rows = [row for row in rows if not _under_any(row[2] or "", whole)]
             events.update((pk, (day, path)) for pk, day, path in rows)
     events = events.values()
     for day, path in events:
@@ -580,6 +586,10 @@ def _admissions_by_child(unit_id, start, end) -> dict[int, Value]:
                 counts[match] += 1
                 break
     return {child: Value(n) for child, n in counts.items()}
+
+
+def _under_any(path: str, paths) -> bool:
+    return any(path[:width] in paths for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH))
 
 
 def _always_under(path: str, lives, windows) -> bool:

@@ -2,8 +2,8 @@
 assigning unit or one of its coordinating units (as `Scope.units_kept`: today's units and those
 dissolved inside the subtree); anything else answers 404. The responsible unit's accounts report
 on it (progress, extension requests, completion, sub-tasks); the assigning unit's accounts decide
-on it (extensions, evaluation). The viewer role sees the statistics by unit only: tasks name their
-heads."""
+on it (extensions, evaluation) — for a task a unit gave itself, the unit above it does. The viewer
+role sees the statistics by unit only: tasks name their heads."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from dangbo.accounts.scope import Scope
-from dangbo.lib.http import id_param
+from dangbo.lib.http import id_param, today
+from dangbo.orgs.models import UnitVersion
 
 from .models import Task
 
@@ -47,8 +48,18 @@ def is_responsible(scope: Scope, task: Task) -> bool:
     return scope.sees_people and scope.unit_id == task.responsible_unit_id
 
 
+def deciding_unit(task: Task) -> int:
+    """Who decides on a task (extensions, the evaluation): the assigning unit; for a task a unit
+    gave itself, the unit above it (so that no one grades their own work), or the unit itself at
+    the top of the tree."""
+    if task.assigned_by_unit_id != task.responsible_unit_id:
+        return task.assigned_by_unit_id
+    above = UnitVersion.objects.on(today()).filter(unit_id=task.responsible_unit_id).values_list("parent_id", flat=True)
+    return above.first() or task.assigned_by_unit_id
+
+
 def is_assigner(scope: Scope, task: Task) -> bool:
-    return scope.sees_people and scope.unit_id == task.assigned_by_unit_id
+    return scope.sees_people and scope.unit_id == deciding_unit(task)
 
 
 def require(allowed: bool) -> None:

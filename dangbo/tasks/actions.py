@@ -22,6 +22,7 @@ from dangbo.orgs.models import PATH_WIDTH, UnitVersion
 
 from .models import Decision, Extension, Grade, Recurrence, ResultKind, Task, TaskUpdate, UpdateKind
 
+COMPLETION_REPORTED_WITHIN = 7  # days: how far back a completion may be dated when it is reported
 TASK_FIELDS = ("title", "description", "source", "source_number", "source_date", "part", "target",
                "responsible_unit", "head", "result_kind", "expected_result", "result_indicator", "result_value",
                "starts_on", "due_on", "priority", "recurrence")  # fmt: skip
@@ -167,6 +168,9 @@ def generate_occurrences(series: Task, day: datetime.date, actor=None) -> list[T
     for start, deadline in occurrence_deadlines(series):
         if start > day or deadline in existing:
             continue
+        unit = _version(series.responsible_unit_id, start)
+        if unit is None or not counted_stints(unit, start).filter(member_id=series.head_id).exists():
+            continue  # the unit is gone, or its head no longer there: the series needs reassigning
         fields = {key: getattr(series, key) for key in TASK_FIELDS if key not in ("responsible_unit", "head")}
         fields |= {"title": occurrence_title(series, deadline), "starts_on": start, "due_on": deadline,
                    "recurrence": "", "responsible_unit": series.responsible_unit_id,
@@ -178,7 +182,9 @@ def generate_occurrences(series: Task, day: datetime.date, actor=None) -> list[T
 @transaction.atomic
 def generate_all_occurrences(day: datetime.date) -> int:
     count = 0
-    for series in Task.objects.exclude(recurrence="").select_for_update():
+    # Series still running (an occurrence is made when its period starts, so an ended series has all its own).
+    running = Task.objects.exclude(recurrence="").filter(due_on__gte=day - datetime.timedelta(days=92))
+    for series in running.select_for_update():
         count += len(generate_occurrences(series, day))
     return count
 
@@ -293,8 +299,8 @@ def request_extension(actor, task: Task, new_due_on: datetime.date, reason: str)
 
 @transaction.atomic
 def decide_extension(actor, extension: Extension, approve: bool, note: str = "") -> Extension:
+    task = _locked(extension.task)  # the task first, as `complete` locks it (no deadlock between them)
     extension = Extension.objects.select_for_update().get(pk=extension.pk)
-    task = _locked(extension.task)
     if extension.decision != Decision.PENDING:
         raise ValidationError("Đề nghị gia hạn này đã được quyết định.")
     if not approve and not (note or "").strip():
@@ -328,6 +334,11 @@ def complete(actor, task: Task, completed_on: datetime.date, report: str, attach
         raise ValidationError("Ngày hoàn thành không được sau hôm nay.")
     if completed_on < task.starts_on:
         raise ValidationError("Ngày hoàn thành không được trước ngày bắt đầu nhiệm vụ.")
+    earliest = day - datetime.timedelta(days=COMPLETION_REPORTED_WITHIN)
+    if completed_on < earliest:
+        # Timeliness is judged on this date: it is reported within days, not dated back at will.
+        raise ValidationError(f"Báo cáo hoàn thành trong vòng {COMPLETION_REPORTED_WITHIN} ngày kể từ ngày hoàn "
+                              f"thành; ngày hoàn thành sớm nhất có thể ghi là {vn.format_date(earliest)}.")  # fmt: skip
     if not (report or "").strip():
         raise ValidationError("Hãy nêu kết quả, sản phẩm đã đạt trong báo cáo hoàn thành.")
     pending = task.subtasks.filter(completed_on__isnull=True).count()
@@ -376,7 +387,7 @@ def send_back(actor, task: Task, note: str) -> Task:
         raise ValidationError("Nhiệm vụ đã được đánh giá, không trả lại được.")
     if not (note or "").strip():
         raise ValidationError("Hãy nêu lý do trả lại và yêu cầu tiếp theo.")
-    if task.parent_id is not None and task.parent.closed:
+    if task.parent_id is not None and _locked(task.parent).closed:
         raise ValidationError("Nhiệm vụ cấp trên đã báo cáo hoàn thành; hãy trả lại nhiệm vụ cấp trên trước.")
     before = snapshot(task)
     last = task.updates.filter(kind=UpdateKind.PROGRESS, progress__isnull=False).order_by("-at", "-pk").first()

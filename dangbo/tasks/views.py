@@ -280,7 +280,8 @@ def task_page(request, task_id: int):
                 messages.success(request, message)
                 return redirect("task", task_id=task.pk)
     pending = task.extensions.filter(decision=Decision.PENDING).first()
-    subtasks = _with_names(list(task.subtasks.with_status(day).select_related("head").order_by("due_on", "pk")))
+    visible = tasks_of(scope).filter(parent=task)  # a coordinating unit may not see every sub-unit's
+    subtasks = _with_names(list(visible.with_status(day).select_related("head").order_by("due_on", "pk")))
     occurrences = []
     if task.is_series:
         occurrences = list(task.occurrences.with_status(day).select_related("head").order_by("-due_on", "-pk"))
