@@ -31,6 +31,11 @@ def path_segment(unit_id: int) -> str:
     return f"{unit_id:0{PATH_WIDTH}d}"
 
 
+def path_prefixes(path: str) -> list[str]:
+    """The paths of a unit's ancestors and its own, from the top of the tree down."""
+    return [path[:width] for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH)]
+
+
 class UnitKind(models.TextChoices):
     SUPERIOR = "superior", "Đảng bộ cấp trên cơ sở"
     GRASSROOTS_COMMITTEE = "grassroots_committee", "Đảng bộ cơ sở"

@@ -28,7 +28,7 @@ from dangbo.lib import vn
 from dangbo.meetings.compliance import compliance, compliance_by_year, compliance_counts_by_year, sorted_cells
 from dangbo.members.figures import counted_stints, subtree_figures
 from dangbo.members.models import Event, EventKind, Member, TheoryLevel
-from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names, path_prefixes
 from dangbo.ratings.figures import (
     GRASSROOTS_KINDS,
     member_levels,
@@ -441,9 +441,9 @@ def _grassroots_registrations(unit_id, start, end):
     paths = dict(versions.filter(unit_id__in={r.unit_id for r in registrations}).values_list("unit_id", "path"))
     for registration in registrations:
         path = paths.get(registration.unit_id, "")  # not in the subtree at `end`: counted nowhere here
-        for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH):
-            if path[:width] in by_path:
-                by_path[path[:width]].append(registration)
+        for prefix in path_prefixes(path):
+            if prefix in by_path:
+                by_path[prefix].append(registration)
                 break
     return [(g, by_path[g.path]) for g in grassroots]
 
@@ -470,7 +470,7 @@ def _registered_paths(unit_id, start, end) -> tuple[set[str], set[str]]:
     grassroots = set(versions.filter(kind__in=GRASSROOTS_KINDS).values_list("path", flat=True))
     registering = ModelRegistration.objects.filter(registered_on__gte=start, registered_on__lte=end)
     paths = versions.filter(unit_id__in=registering.values("unit_id")).values_list("path", flat=True)
-    registered = {path[:width] for path in paths for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH)}
+    registered = {prefix for path in paths for prefix in path_prefixes(path)}
     return grassroots, registered & grassroots
 
 
@@ -578,10 +578,8 @@ def _admissions_by_child(unit_id, start, end) -> dict[int, Value]:
     events = events.values()
     for day, path in events:
         path = path or ""
-        for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH):
-            match = next(
-                (c for c, a, b in spans.get(path[:width], ()) if a <= day and (b is None or day < b)), None
-            )
+        for prefix in path_prefixes(path):
+            match = next((c for c, a, b in spans.get(prefix, ()) if a <= day and (b is None or day < b)), None)
             if match is not None:
                 counts[match] += 1
                 break
@@ -589,7 +587,7 @@ def _admissions_by_child(unit_id, start, end) -> dict[int, Value]:
 
 
 def _under_any(path: str, paths) -> bool:
-    return any(path[:width] in paths for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH))
+    return any(prefix in paths for prefix in path_prefixes(path))
 
 
 def _always_under(path: str, lives, windows) -> bool:

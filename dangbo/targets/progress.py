@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dangbo.lib import vn
-from dangbo.orgs.models import PATH_WIDTH, Term, UnitVersion
+from dangbo.orgs.models import Term, UnitVersion, path_prefixes
 
 from .indicators import REGISTRY, SHARED, Indicator, Value
 from .models import Basis, Comparator, ManualValue, Method, Target
@@ -230,7 +230,7 @@ def governing_term(unit_id: int, on: datetime.date) -> tuple[Term | None, UnitVe
     version = UnitVersion.objects.on(on).filter(unit_id=unit_id).first()
     if version is None:
         return None, None
-    above = [version.path[:i] for i in range(len(version.path), 0, -PATH_WIDTH)]
+    above = path_prefixes(version.path)[::-1]  # nearest first
     owners = {v.path: v for v in UnitVersion.objects.on(on).filter(path__in=above)}
     terms = (
         Term.objects.filter(committee_id__in=[v.unit_id for v in owners.values()], starts_on__lte=on)

@@ -18,7 +18,7 @@ from dangbo.lib import vn
 from dangbo.lib.http import today
 from dangbo.members.figures import counted_stints
 from dangbo.members.models import Member
-from dangbo.orgs.models import PATH_WIDTH, UnitVersion
+from dangbo.orgs.models import UnitVersion, path_prefixes
 
 from .models import Decision, Extension, Grade, Recurrence, ResultKind, Task, TaskUpdate, UpdateKind
 
@@ -86,8 +86,8 @@ def check_assignment(assigner_id: int, fields: dict, coordinating: list[int], da
     if fields.get("result_kind") == ResultKind.INDICATOR:
         if fields.get("result_indicator") not in REGISTRY or fields.get("result_value") is None:
             raise ValidationError("Kết quả đo bằng chỉ số cần chọn chỉ số và nhập giá trị cần đạt.")
-    above = [assigner.path[:i] for i in range(PATH_WIDTH, len(assigner.path) + 1, PATH_WIDTH)]
-    owners = set(UnitVersion.objects.on(day).filter(path__in=above).values_list("unit_id", flat=True))
+    owners = set(UnitVersion.objects.on(day).filter(path__in=path_prefixes(assigner.path))
+                 .values_list("unit_id", flat=True))  # fmt: skip
     for key in ("target", "part"):
         linked = fields.get(key)
         if linked is not None and linked.resolution.term.committee_id not in owners:

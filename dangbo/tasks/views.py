@@ -20,7 +20,7 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.models import Member
-from dangbo.orgs.models import UnitVersion, latest_names
+from dangbo.orgs.models import UnitVersion, latest_names, path_prefixes
 from dangbo.targets.indicators import REGISTRY
 from dangbo.targets.indicators import choices as indicator_choices
 from dangbo.targets.models import Resolution
@@ -100,12 +100,12 @@ def board(request):
         raise Http404
     tasks = Task.objects.work().with_status(day).filter(responsible_unit_id=unit.unit_id).select_related("head")
     columns = {status: [] for status in Status.values}
-    for task in tasks.order_by("due_on", "pk"):
+    for task in _with_names(list(tasks.order_by("due_on", "pk"))):
         columns[task.status].append(task)
     children = UnitVersion.objects.on(day).filter(parent_id=unit.unit_id)
     context = {
         "unit": unit,
-        "columns": [(Status(s).label, s, _with_names(columns[s])) for s in Status.values],
+        "columns": [(Status(s).label, s, columns[s]) for s in Status.values],
         "children": sorted(children, key=lambda c: vn.text_sort_key(c.name)),
         "root": scope.root_on(day),
     }
@@ -179,8 +179,7 @@ def _unit_choices(unit_id: int, day: datetime.date, own: bool = True) -> list[tu
 
 def _links(unit: UnitVersion, day: datetime.date) -> list[tuple[str, str]]:
     """The targets and breakthroughs of the resolutions of the unit's committee and those above."""
-    above = [unit.path[:i] for i in range(8, len(unit.path) + 1, 8)]
-    owners = UnitVersion.objects.on(day).filter(path__in=above).values("unit_id")
+    owners = UnitVersion.objects.on(day).filter(path__in=path_prefixes(unit.path)).values("unit_id")
     links = []
     for resolution in Resolution.objects.filter(term__committee_id__in=owners).prefetch_related("targets", "parts"):
         links += [(f"target-{t.pk}", f"Chỉ tiêu: {t.name}") for t in resolution.targets.all()]
