@@ -3,15 +3,14 @@ document. Both read `minutes_of`, so the two say the same thing."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
+from docx.shared import Pt
 
 from dangbo.lib import vn
+from dangbo.lib.partydoc import a4_document, cell_lines, paragraph, to_bytes
 from dangbo.orgs.models import UnitVersion
 
 from .models import Attendance, Meeting, MeetingKind, Presence
@@ -93,33 +92,17 @@ def minutes_of(meeting: Meeting) -> Minutes:
     )
 
 
-def _paragraph(document, text: str, *, bold=False, italic=False, size=13, align=None, space_after=4):
-    paragraph = document.add_paragraph()
-    run = paragraph.add_run(text)
-    run.bold, run.italic, run.font.size = bold, italic, Pt(size)
-    if align is not None:
-        paragraph.alignment = align
-    paragraph.paragraph_format.space_after = Pt(space_after)
-    return paragraph
-
-
 def minutes_docx(minutes: Minutes) -> bytes:
     """The minutes as a .docx: the header of party documents (issuing body left, the Party's name
     right), the title, the body, the attendance list and the signatures."""
-    document = Document()
-    section = document.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21)
-    section.left_margin, section.right_margin = Cm(3), Cm(2)
-    section.top_margin = section.bottom_margin = Cm(2)
-    style = document.styles["Normal"]
-    style.font.name, style.font.size = "Times New Roman", Pt(13)
+    document = a4_document()
 
     header = document.add_table(rows=1, cols=2)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER
     left, right = header.rows[0].cells
     left.text = ""
-    _cell_lines(left, [(minutes.parent_name.upper(), False), (minutes.cell_name.upper(), True), ("*", False)])
-    _cell_lines(right, [("ĐẢNG CỘNG SẢN VIỆT NAM", True)])
+    cell_lines(left, [(minutes.parent_name.upper(), False), (minutes.cell_name.upper(), True), ("*", False)])
+    cell_lines(right, [("ĐẢNG CỘNG SẢN VIỆT NAM", True)])
     place = minutes.meeting.place or ""
     right.add_paragraph()
     dated = right.add_paragraph()
@@ -127,19 +110,19 @@ def minutes_docx(minutes: Minutes) -> bytes:
     run.italic = True
     dated.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
-    _paragraph(document, minutes.title, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    _paragraph(document, minutes.heading, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=12)
+    paragraph(document, minutes.title, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    paragraph(document, minutes.heading, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=12)
     for label, text in minutes.lines():
-        paragraph = document.add_paragraph()
-        paragraph.add_run(f"{label}: ").bold = True
-        paragraph.add_run(text)
-        paragraph.paragraph_format.space_after = Pt(2)
+        line = document.add_paragraph()
+        line.add_run(f"{label}: ").bold = True
+        line.add_run(text)
+        line.paragraph_format.space_after = Pt(2)
     for label, text in minutes.sections():
-        _paragraph(document, label.upper(), bold=True, space_after=2)
+        paragraph(document, label.upper(), bold=True, space_after=2)
         for line in (text or "…").splitlines() or ["…"]:
-            _paragraph(document, line, space_after=2)
+            paragraph(document, line, space_after=2)
 
-    _paragraph(document, "DANH SÁCH ĐIỂM DANH", bold=True, space_after=2)
+    paragraph(document, "DANH SÁCH ĐIỂM DANH", bold=True, space_after=2)
     table = document.add_table(rows=1, cols=4)
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, ["STT", "Họ và tên", "Tư cách", "Tham dự"]):
@@ -158,27 +141,14 @@ def minutes_docx(minutes: Minutes) -> bytes:
     m = minutes.meeting
     if m.started_at and m.duration_minutes:
         end_minutes = m.started_at.hour * 60 + m.started_at.minute + m.duration_minutes
-        _paragraph(
+        paragraph(
             document,
             f"Buổi sinh hoạt kết thúc lúc {end_minutes // 60 % 24} giờ {end_minutes % 60:02d} cùng ngày.",
             italic=True,
         )
     signatures = document.add_table(rows=2, cols=2)
     for cell, text in zip(signatures.rows[0].cells, ["THƯ KÝ", "CHỦ TRÌ"]):
-        _cell_lines(cell, [(text, True)])
+        cell_lines(cell, [(text, True)])
     for cell, person in zip(signatures.rows[1].cells, [m.secretary, m.chair]):
-        _cell_lines(cell, [("", False), ("", False), (person.full_name if person else "", True)])
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def _cell_lines(cell, lines: list[tuple[str, bool]]) -> None:
-    cell.text = ""
-    first = True
-    for text, bold in lines:
-        paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
-        first = False
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run(text)
-        run.bold = bold
+        cell_lines(cell, [("", False), ("", False), (person.full_name if person else "", True)])
+    return to_bytes(document)

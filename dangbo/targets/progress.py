@@ -224,6 +224,15 @@ class Evaluator:
         return Decimal(first) + (value - Decimal(first)) * whole / elapsed
 
 
+def compared(target: Target, unit_id: int, owner_id: int) -> bool:
+    """Whether a unit's value is held against a target of its owner's resolution: a percentage
+    holds for every unit; a count set for a committee, or a figure judged by hand for it, only for
+    that committee."""
+    if unit_id == owner_id:
+        return True
+    return target.measure == "%" and target.method == Method.INDICATOR
+
+
 def governing_term(unit_id: int, on: datetime.date) -> tuple[Term | None, UnitVersion | None]:
     """The term running on `on` of the unit or, if it has none with a resolution, of the nearest
     committee above it that has one; with that committee as it stood then."""

@@ -27,7 +27,7 @@ from .chart import year_chart
 from .forms import ManualValueForm, RegistrationForm
 from .indicators import REGISTRY, Value, values_by_child
 from .models import Basis, Comparator, ManualValue, Method, ModelRegistration, Target
-from .progress import Evaluator, governing_term, meets, term_years
+from .progress import Evaluator, compared, governing_term, meets, term_years
 
 RECORDS_PER_PAGE = 100
 
@@ -47,14 +47,6 @@ def _unit_and_term(request, scope):
     return on, date_error, unit, term, owner
 
 
-def _compared(target: Target, unit, owner) -> bool:
-    """A percentage holds for every unit; a count set for a committee, or a figure judged by hand
-    for it, only for that committee."""
-    if unit.unit_id == owner.unit_id:
-        return True
-    return target.measure == "%" and target.method == Method.INDICATOR
-
-
 @login_required
 def targets_page(request):
     scope = scope_for(request)
@@ -65,7 +57,7 @@ def targets_page(request):
         for resolution in term.resolutions.prefetch_related("targets", "parts").order_by("pk"):
             evaluations = []
             for target in resolution.targets.all():
-                evaluation = evaluator.evaluate(target, term, _compared(target, unit, owner))
+                evaluation = evaluator.evaluate(target, term, compared(target, unit.unit_id, owner.unit_id))
                 evaluation.chart = year_chart(evaluation.years, target.target_value, target.measure == "%",
                                               evaluation.decimals, evaluation.compared)  # fmt: skip
                 evaluations.append(evaluation)
@@ -123,7 +115,7 @@ def target_page(request, target_id: int):
     if term is None or target.resolution.term_id != term.pk:
         raise Http404
     evaluator = Evaluator(unit.unit_id, on)
-    evaluation = evaluator.evaluate(target, term, _compared(target, unit, owner))
+    evaluation = evaluator.evaluate(target, term, compared(target, unit.unit_id, owner.unit_id))
     evaluation.chart = year_chart(evaluation.years, target.target_value, target.measure == "%", evaluation.decimals,
                                   evaluation.compared)  # fmt: skip
     context = {"on": on, "date_error": date_error, "unit": unit, "term": term, "owner": owner, "target": target,
