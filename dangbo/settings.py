@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "dangbo.targets",
     "dangbo.notices",
     "dangbo.tasks",
+    "dangbo.reports",
     "dangbo.demo",
 ]
 
@@ -167,6 +168,8 @@ MEETING_RULES = {"regular_months": 1, "thematic_months": 3, "min_minutes": 90, "
 TASK_DUE_SOON_DAYS = int(os.environ.get("TASK_DUE_SOON_DAYS", "7"))
 TASK_STALLED_DAYS = int(os.environ.get("TASK_STALLED_DAYS", "14"))
 TASK_OVERDUE_REPEAT_DAYS = int(os.environ.get("TASK_OVERDUE_REPEAT_DAYS", "7"))
+# Reports: reminded this many days before they are due.
+REPORT_DUE_SOON_DAYS = int(os.environ.get("REPORT_DUE_SOON_DAYS", "3"))
 
 # Reminders go out by email through Django's backend: printed on the console unless an install
 # sets EMAIL_BACKEND (and EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).

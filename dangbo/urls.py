@@ -10,6 +10,7 @@ from dangbo.members import views as member_views
 from dangbo.notices import views as notice_views
 from dangbo.orgs import views as org_views
 from dangbo.ratings import views as rating_views
+from dangbo.reports import views as periodic_views
 from dangbo.targets import views as target_views
 from dangbo.tasks import views as task_views
 
@@ -60,6 +61,14 @@ urlpatterns = [
     path("nhiem-vu/thong-ke/", task_views.statistics, name="task_statistics"),
     path("nhiem-vu/<int:task_id>/", task_views.task_page, name="task"),
     path("nhiem-vu/tep/<int:update_id>/", task_views.attachment, name="task_attachment"),
+    path("bao-cao/", periodic_views.report_list, name="reports"),
+    path("bao-cao/lap/", periodic_views.report_open, name="report_open"),
+    path("bao-cao/theo-doi/", periodic_views.board_page, name="report_board"),
+    path("bao-cao/dot-xuat/moi/", periodic_views.request_new, name="report_request_new"),
+    path("bao-cao/<int:report_id>/", periodic_views.report_page, name="report"),
+    path("bao-cao/<int:report_id>/bao-cao.docx", periodic_views.report_word, name="report_word"),
+    path("bao-cao/<int:report_id>/bao-cao.pdf", periodic_views.report_pdf, name="report_pdf"),
+    path("bao-cao/<int:report_id>/so-lieu.xlsx", periodic_views.report_excel, name="report_excel"),
     path("thong-bao/", notice_views.notifications, name="notifications"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),

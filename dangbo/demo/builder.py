@@ -35,6 +35,7 @@ from dangbo.tasks.reminders import send as send_reminders
 from . import names
 from .meetings import write_meetings
 from .ratings import write_disciplines, write_ratings
+from .reports import write_reports
 from .targets import write_targets
 from .tasks import write_tasks
 
@@ -661,6 +662,8 @@ def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bo
     stats.update(write_tasks(builder, HORIZON, seed + 8))
     if logins:
         builder.create_logins()
+    stats.update(write_reports(builder, HORIZON, seed + 9, logins))
+    if logins:
         # The reminders of the demo's last day, as the daily command would have sent them (in the
         # app; the emails of a day long past are dropped).
         dropped = mail.get_connection("django.core.mail.backends.dummy.EmailBackend")

@@ -1,0 +1,290 @@
+"""Report pages: the unit's reports and the form to open one (`/bao-cao/`), a report with its
+statistics, text, history and the actions its reader may take, its Word, PDF and Excel files, the
+board of who has reported a period, and the form of an ad-hoc request."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from dangbo.accounts.scope import scope_for
+from dangbo.lib import partydoc, vn, xlsx
+from dangbo.lib.http import id_param, today
+from dangbo.orgs.models import UnitKind, UnitVersion, latest_names
+
+from . import actions, periods
+from .access import acts, may_decide, may_edit, report_or_404, reports_of
+from .board import TIMELINESS, board, summary, timeliness
+from .documents import draft_of, file_name, report_docx, report_xlsx
+from .models import AdHocRequest, PeriodKind, ReportType, Schedule, Status
+
+PERIOD_HINTS = {
+    PeriodKind.MONTH: "NNNN-TT, ví dụ 2024-09",
+    PeriodKind.QUARTER: "NNNN-Qn, ví dụ 2024-Q3",
+    PeriodKind.HALF: "NNNN-Hn, ví dụ 2024-H1",
+    PeriodKind.YEAR: "NNNN, ví dụ 2024",
+}
+REPORTER_KINDS = [(k.value, k.label) for k in UnitKind if k != UnitKind.SUPERIOR]
+
+
+def _owed_types(unit: UnitVersion) -> list[ReportType]:
+    """The periodic types a unit writes: those its superior's schedule asks of its kind; every
+    periodic type at the top of the tree."""
+    periodic = ReportType.objects.exclude(period_kind=PeriodKind.AD_HOC)
+    if unit.parent_id is None:
+        return list(periodic)
+    schedules = Schedule.objects.filter(superior_id=unit.parent_id, active=True).select_related("report_type")
+    return [
+        s.report_type
+        for s in schedules
+        if unit.kind in s.reporter_kinds and s.report_type.period_kind != PeriodKind.AD_HOC
+    ]
+
+
+def _with_timeliness(reports, day):
+    for report in reports:
+        report.timeliness = timeliness(report, report.due_on, day) if report.to_unit_id else ""
+        report.timeliness_label = TIMELINESS.get(report.timeliness, "")
+    return reports
+
+
+@login_required
+def report_list(request):
+    scope = scope_for(request)
+    day = today()
+    unit = scope.root_on(day)
+    if unit is None:
+        raise Http404
+    own = list(
+        reports_of(scope)
+        .filter(unit_id=scope.unit_id)
+        .select_related("report_type")
+        .order_by("-ends_on", "report_type__order")
+    )
+    waiting = list(
+        reports_of(scope)
+        .filter(to_unit_id=scope.unit_id, status=Status.SUBMITTED)
+        .select_related("report_type")
+        .order_by("due_on", "pk")
+    )
+    names = latest_names({r.unit_id for r in waiting})
+    for report in waiting:
+        report.unit_name = names.get(report.unit_id, "")
+    requests = []
+    if unit.parent_id:
+        asked = AdHocRequest.objects.filter(superior_id=unit.parent_id, due_on__gte=day).order_by("due_on")
+        requests = [r for r in asked if unit.kind in r.reporter_kinds]
+    types = _owed_types(unit)
+    schedules = list(Schedule.objects.filter(superior_id=scope.unit_id, active=True).select_related("report_type"))
+    context = {
+        "unit": unit,
+        "own": _with_timeliness(own, day),
+        "waiting": waiting,
+        "requests": requests,
+        "types": [(t, PERIOD_HINTS[t.period_kind], periods.recent(t.period_kind, day, 1)[0].key) for t in types],
+        "schedules": schedules,
+        "my_requests": AdHocRequest.objects.filter(superior_id=scope.unit_id).order_by("-created_at")[:10],
+        "acts": acts(request.user),
+        "chosen": {"type": request.GET.get("loai", ""), "period": request.GET.get("ky", "")},
+    }
+    return render(request, "reports/list.html", context)
+
+
+@login_required
+def report_open(request):
+    """Open (create when missing) the unit's report of a type and period, or of an ad-hoc request."""
+    scope = scope_for(request)
+    if request.method != "POST" or not acts(request.user):
+        raise Http404
+    code, key = request.POST.get("loai", ""), request.POST.get("ky", "").strip()
+    ask = None
+    if request.POST.get("yeu-cau"):
+        ask = AdHocRequest.objects.filter(pk=id_param(request.POST["yeu-cau"]) or 0).first()
+        if ask is None:
+            raise Http404
+        report_type = actions.ad_hoc_type()
+    else:
+        report_type = ReportType.objects.filter(code=code).exclude(period_kind=PeriodKind.AD_HOC).first()
+    back = f"{reverse('reports')}?loai={code}&ky={key}"
+    if report_type is None:
+        messages.error(request, "Hãy chọn loại báo cáo.")
+        return redirect(back)
+    try:
+        report = actions.open_report(request.user, scope.unit_id, report_type, key, ask, today=today())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    return redirect("report", report.pk)
+
+
+def _act(request, scope, report):
+    """The action a report page's form posts; a message says what happened or why not."""
+    action = request.POST.get("action")
+    user = request.user
+    if action in ("save", "send", "complete", "redraft") and not may_edit(user, scope, report):
+        raise Http404
+    if action in ("accept", "return") and not may_decide(user, scope, report):
+        raise Http404
+    texts = {key.removeprefix("text-"): value for key, value in request.POST.items() if key.startswith("text-")}
+    if action == "save":
+        actions.save_texts(user, report, texts)
+        return "Đã lưu nội dung báo cáo."
+    if action == "send":
+        actions.save_texts(user, report, texts)
+        report = actions.send(user, report)
+        return f"Đã gửi báo cáo ({report.number_symbol})."
+    if action == "complete":
+        actions.save_texts(user, report, texts)
+        report = actions.complete(user, report)
+        return f"Đã hoàn thành báo cáo ({report.number_symbol})."
+    if action == "redraft":
+        actions.redraft(user, report)
+        return "Đã soạn lại nội dung từ số liệu và báo cáo của các đơn vị."
+    if action == "accept":
+        actions.decide(user, report, True)
+        return "Đã tiếp nhận báo cáo."
+    if action == "return":
+        actions.decide(user, report, False, request.POST.get("comment", ""))
+        return "Đã trả lại báo cáo để đơn vị hoàn thiện."
+    raise Http404
+
+
+@login_required
+def report_page(request, report_id: int):
+    scope = scope_for(request)
+    report = report_or_404(scope, report_id)
+    if request.method == "POST":
+        try:
+            messages.success(request, _act(request, scope, report))
+            return redirect("report", report.pk)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            if report.status in (Status.DRAFT, Status.RETURNED):  # keep what was typed
+                report.texts = {k.removeprefix("text-"): v for k, v in request.POST.items() if k.startswith("text-")}
+    draft = draft_of(report, today())
+    editable = may_edit(request.user, scope, report)
+    gathered = actions.gathered(report) if report.unit_id == scope.unit_id else {}
+    received = actions.received(report) if report.unit_id == scope.unit_id else []
+    steps = list(report.steps.select_related("by"))
+    context = {
+        "report": report,
+        "draft": draft,
+        "editable": editable,
+        "decides": may_decide(request.user, scope, report),
+        "sections": [(*row, gathered.get(row[1].key, [])) for row in draft.sections],
+        "received": received,
+        "steps": steps,
+        "timeliness": TIMELINESS.get(timeliness(report, report.due_on, today())) if report.to_unit_id else "",
+        "comment": request.POST.get("comment", "") if request.method == "POST" else "",
+        "has_pdf": partydoc.office() is not None,
+        "to_name": latest_names([report.to_unit_id]).get(report.to_unit_id, "") if report.to_unit_id else "",
+    }
+    return render(request, "reports/report.html", context)
+
+
+def _download(content: bytes, name: str, content_type: str) -> HttpResponse:
+    reply = HttpResponse(content, content_type=content_type)
+    plain = "".join(c if c.isascii() and c not in '"\\' else "_" for c in vn.fold(name))
+    reply["Content-Disposition"] = f'attachment; filename="{plain}"'
+    return reply
+
+
+@login_required
+def report_word(request, report_id: int):
+    report = report_or_404(scope_for(request), report_id)
+    draft = draft_of(report, today())
+    return _download(report_docx(draft), file_name(draft, "docx"), partydoc.DOCX_TYPE)
+
+
+@login_required
+def report_pdf(request, report_id: int):
+    report = report_or_404(scope_for(request), report_id)
+    draft = draft_of(report, today())
+    pdf = partydoc.to_pdf(report_docx(draft))
+    if pdf is None:
+        messages.error(request, "Máy chủ chưa cài LibreOffice nên chưa xuất được PDF; hãy tải bản Word.")
+        return redirect("report", report.pk)
+    return _download(pdf, file_name(draft, "pdf"), "application/pdf")
+
+
+@login_required
+def report_excel(request, report_id: int):
+    report = report_or_404(scope_for(request), report_id)
+    draft = draft_of(report, today())
+    return xlsx.response(report_xlsx(draft), file_name(draft, "xlsx"))
+
+
+@login_required
+def board_page(request):
+    """Who has reported a period to the scope's unit (or a committee of its subtree)."""
+    scope = scope_for(request)
+    day = today()
+    asked = request.GET.get("unit")
+    unit = scope.unit_on_or_404(asked, day) if asked else scope.root_on(day)
+    if unit is None:
+        raise Http404
+    schedules = list(Schedule.objects.filter(superior_id=unit.unit_id, active=True).select_related("report_type"))
+    report_type = next((s.report_type for s in schedules if s.report_type.code == request.GET.get("loai")), None)
+    if report_type is None and schedules:
+        report_type = schedules[0].report_type
+    error, lines, period, ask = None, [], None, None
+    if request.GET.get("yeu-cau"):
+        ask = AdHocRequest.objects.filter(pk=id_param(request.GET["yeu-cau"]) or 0, superior_id=unit.unit_id).first()
+        if ask is None:
+            raise Http404
+        lines = board(unit.unit_id, actions.ad_hoc_type(), f"dx{ask.pk}", ask.ends_on, ask, today=day)
+    elif report_type is not None:
+        key = request.GET.get("ky") or periods.recent(report_type.period_kind, day, 1)[0].key
+        period = periods.parse(report_type.period_kind, key)
+        if period is None:
+            error = f"Kỳ báo cáo “{key}” không hợp lệ ({PERIOD_HINTS[report_type.period_kind]})."
+        else:
+            lines = board(unit.unit_id, report_type, period.key, period.ends_on, today=day)
+    context = {
+        "unit": unit,
+        "schedules": schedules,
+        "report_type": report_type,
+        "period": period,
+        "ask": ask,
+        "recent": periods.recent(report_type.period_kind, day, 12) if report_type else [],
+        "lines": lines,
+        "counts": summary(lines),
+        "error": error,
+        "timeliness": TIMELINESS,
+    }
+    return render(request, "reports/board.html", context)
+
+
+@login_required
+def request_new(request):
+    """An ad-hoc request to the units below the scope's unit."""
+    scope = scope_for(request)
+    if not acts(request.user):
+        raise Http404
+    values = {"title": "", "questions": "", "kinds": [], "starts_on": "", "ends_on": "", "due_on": ""}
+    errors = {}
+    if request.method == "POST":
+        values = {
+            "title": request.POST.get("title", ""),
+            "questions": request.POST.get("questions", ""),
+            "kinds": request.POST.getlist("kinds"),
+            "starts_on": request.POST.get("starts_on", ""),
+            "ends_on": request.POST.get("ends_on", ""),
+            "due_on": request.POST.get("due_on", ""),
+        }
+        dates = {name: vn.parse_date(values[name]) for name in ("starts_on", "ends_on", "due_on")}
+        errors = {name: "Ngày không hợp lệ (dd/mm/yyyy)." for name, value in dates.items() if value is None}
+        kinds = [k for k in values["kinds"] if k in dict(REPORTER_KINDS)]
+        if not errors:
+            try:
+                actions.request_reports(request.user, scope.unit_id, values["title"], values["questions"].splitlines(),
+                                        kinds, dates["starts_on"], dates["ends_on"], dates["due_on"])  # fmt: skip
+                messages.success(request, "Đã gửi yêu cầu báo cáo đột xuất tới các đơn vị.")
+                return redirect("reports")
+            except ValidationError as error:
+                errors = {k: " ".join(v) for k, v in error.message_dict.items()}
+    return render(request, "reports/request.html", {"values": values, "errors": errors, "kinds": REPORTER_KINDS})
