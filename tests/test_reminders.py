@@ -30,6 +30,7 @@ from django.utils import timezone
 from dangbo.accounts.models import Role, User
 from dangbo.notices.models import Notification
 from dangbo.orgs.models import Unit, UnitVersion
+from dangbo.reports.models import Reminder, Report, Schedule
 from dangbo.tasks import actions, reminders
 from dangbo.tasks.models import Recurrence, Task, UpdateKind
 
@@ -71,7 +72,9 @@ def pinned_settings(settings):
 
 def quiet_tasks() -> None:
     """Every task that exists now is already reminded of everything: due soon for its deadline,
-    overdue as late as can be, stalled for its latest follow-up."""
+    overdue as late as can be, stalled for its latest follow-up; and no report is asked for (the
+    reports' reminders in the digest are tested at the end)."""
+    Schedule.objects.update(active=False)
     Task.objects.update(
         due_soon_reminded_for=F("due_on"),
         overdue_reminded_on=FAR,
@@ -203,7 +206,7 @@ def test_each_person_gets_one_digest_of_every_item_and_one_email(people, mailout
 
     result = reminders.send(D, morning(D))
 
-    assert result == {"occurrences": 0, "reminders": 3, "people": 3, "emails": 2}
+    assert result == {"occurrences": 0, "reminders": 3, "report_reminders": 0, "people": 3, "emails": 2}
     notified = notified_since(mark)
     # The responsible unit's accounts (with or without an address) and the assigning unit's; nobody else.
     assert sorted(notified) == ["chibo", "chibo_giay", "coso"]
@@ -318,7 +321,7 @@ def test_sending_twice_the_same_day_sends_nothing_more(people, mailoutbox):
     assert first["reminders"] == 3
     notices, emails = Notification.objects.count(), len(mailoutbox)
     second = reminders.send(D, morning(D))
-    assert second == {"occurrences": 0, "reminders": 0, "people": 0, "emails": 0}
+    assert second == {"occurrences": 0, "reminders": 0, "report_reminders": 0, "people": 0, "emails": 0}
     later_that_day = reminders.send(D, at(D, 18))
     assert later_that_day["reminders"] == 0
     assert Notification.objects.count() == notices
@@ -329,12 +332,18 @@ def test_the_command_twice_the_same_day_sends_nothing_more(people, mailoutbox):
     spread(people)
     out = io.StringIO()
     call_command("send_task_reminders", "--date", D.isoformat(), stdout=out)
-    assert out.getvalue() == "Ngày 09/03/2026: 0 nhiệm vụ định kỳ mới, 3 lời nhắc cho 3 người, 2 thư điện tử.\n"
+    assert out.getvalue() == (
+        "Ngày 09/03/2026: 0 nhiệm vụ định kỳ mới, 3 lời nhắc nhiệm vụ, "
+        "0 lời nhắc báo cáo cho 3 người, 2 thư điện tử.\n"
+    )
     notices = Notification.objects.count()
     assert len(mailoutbox) == 2
     again = io.StringIO()
     call_command("send_task_reminders", "--date", D.isoformat(), stdout=again)
-    assert again.getvalue() == "Ngày 09/03/2026: 0 nhiệm vụ định kỳ mới, 0 lời nhắc cho 0 người, 0 thư điện tử.\n"
+    assert again.getvalue() == (
+        "Ngày 09/03/2026: 0 nhiệm vụ định kỳ mới, 0 lời nhắc nhiệm vụ, "
+        "0 lời nhắc báo cáo cho 0 người, 0 thư điện tử.\n"
+    )
     assert Notification.objects.count() == notices
     assert len(mailoutbox) == 2
 
@@ -348,7 +357,10 @@ def test_the_demo_already_sent_the_reminders_of_its_last_day(demo, mailoutbox):
     notices = Notification.objects.count()
     out = io.StringIO()
     call_command("send_task_reminders", "--date", "2026-11-27", stdout=out)
-    assert out.getvalue() == "Ngày 27/11/2026: 0 nhiệm vụ định kỳ mới, 0 lời nhắc cho 0 người, 0 thư điện tử.\n"
+    assert out.getvalue() == (
+        "Ngày 27/11/2026: 0 nhiệm vụ định kỳ mới, 0 lời nhắc nhiệm vụ, "
+        "0 lời nhắc báo cáo cho 0 người, 0 thư điện tử.\n"
+    )
     assert Notification.objects.count() == notices
     assert mailoutbox == []
 
@@ -363,7 +375,7 @@ def test_an_overdue_task_is_reminded_again_after_the_repeat_period(people, mailo
     assert last_notification() == mark
     again = D + days(repeat)
     result = reminders.send(again, morning(again))
-    assert result == {"occurrences": 0, "reminders": 1, "people": 3, "emails": 2}
+    assert result == {"occurrences": 0, "reminders": 1, "report_reminders": 0, "people": 3, "emails": 2}
     notified = notified_since(mark)
     assert sorted(notified) == ["chibo", "chibo_giay", "coso"]
     assert notified["coso"][0].title == f"Nhắc việc ngày {dmy(again)}: 1 quá hạn"
@@ -534,7 +546,9 @@ def test_completed_tasks_are_never_reminded(people, mailoutbox):
         for kind in ("overdue", "due_soon", "stalled"):
             assert reminders.claim(kind, task.pk, D, morning(D)) is False, (kind, task.title)
     mark = last_notification()
-    assert reminders.send(D, morning(D)) == {"occurrences": 0, "reminders": 0, "people": 0, "emails": 0}
+    assert reminders.send(D, morning(D)) == {
+        "occurrences": 0, "reminders": 0, "report_reminders": 0, "people": 0, "emails": 0,
+    }
     assert last_notification() == mark
     assert mailoutbox == []
 
@@ -560,7 +574,10 @@ def test_the_command_generates_a_series_occurrences_once_and_never_reminds_the_s
     out = io.StringIO()
     call_command("send_task_reminders", "--date", "2026-03-09", stdout=out)
     # By 09/03 the periods 01/02–25/02 and 26/02–25/03 have started; the first is overdue.
-    assert out.getvalue() == "Ngày 09/03/2026: 2 nhiệm vụ định kỳ mới, 1 lời nhắc cho 3 người, 2 thư điện tử.\n"
+    assert out.getvalue() == (
+        "Ngày 09/03/2026: 2 nhiệm vụ định kỳ mới, 1 lời nhắc nhiệm vụ, "
+        "0 lời nhắc báo cáo cho 3 người, 2 thư điện tử.\n"
+    )
     occurrences = list(series.occurrences.order_by("due_on"))
     assert [(o.title, o.starts_on, o.due_on, o.first_due_on) for o in occurrences] == [
         ("Báo cáo tình hình tư tưởng (tháng 02/2026)", datetime.date(2026, 2, 1), datetime.date(2026, 2, 25),
@@ -581,7 +598,10 @@ def test_the_command_generates_a_series_occurrences_once_and_never_reminds_the_s
 
     again = io.StringIO()
     call_command("send_task_reminders", "--date", "2026-03-09", stdout=again)
-    assert again.getvalue() == "Ngày 09/03/2026: 0 nhiệm vụ định kỳ mới, 0 lời nhắc cho 0 người, 0 thư điện tử.\n"
+    assert again.getvalue() == (
+        "Ngày 09/03/2026: 0 nhiệm vụ định kỳ mới, 0 lời nhắc nhiệm vụ, "
+        "0 lời nhắc báo cáo cho 0 người, 0 thư điện tử.\n"
+    )
     assert series.occurrences.count() == 2
 
     # The next period starts on 26/03: its occurrence then, once.
@@ -642,3 +662,51 @@ def test_a_bad_date_is_refused_in_vietnamese_and_sends_nothing(people, mailoutbo
     assert last_notification() == mark
     assert mailoutbox == []
     assert not Task.objects.exclude(overdue_reminded_on=FAR).exclude(overdue_reminded_on=None).exists()
+
+
+# --- reports in the digest ---------------------------------------------------------------------------
+
+
+def test_reports_not_sent_are_reminded_in_the_digest_once(people, mailoutbox):
+    """The monthly report of 02/2026 is due on 05/03/2026: on 09/03 every grassroots organisation
+    that has not sent it is reminded (coso among them: the demo has no report of that month), and
+    khoi's committee is told how many are missing; a second run the same day sends nothing."""
+    Schedule.objects.filter(report_type__code="thang").update(active=True)
+    expected = UnitVersion.objects.on(datetime.date(2026, 2, 28)).filter(
+        parent_id=people.khoi.unit_id, kind__in=["grassroots_committee", "grassroots_cell"]
+    )
+    sent = Report.objects.filter(period="2026-02", report_type__code="thang", first_sent_at__isnull=False)
+    missing = expected.exclude(unit_id__in=sent.values("unit_id")).count()
+    assert missing == expected.count() > 0  # nobody sent 02/2026 in the demo
+    mark = last_notification()
+
+    result = reminders.send(D, morning(D))
+
+    assert result["report_reminders"] == missing + 1  # each unit, and the committee's summary
+    coso = Notification.objects.filter(pk__gt=mark, user=people.coso).get()
+    assert "1 báo cáo chưa gửi" in coso.title
+    assert "Chưa gửi báo cáo tháng kỳ 02/2026 (quá hạn 4 ngày)" in coso.text
+    khoi = Notification.objects.filter(pk__gt=mark, user=people.khoi).get()
+    assert f"{missing}/{expected.count()} đơn vị chưa gửi báo cáo tháng kỳ 02/2026 (hạn 05/03/2026)" in khoi.text
+    assert not Notification.objects.filter(pk__gt=mark, user=people.xem).exists()  # viewers do not act
+    assert Reminder.objects.filter(period="2026-02", kind="overdue").count() == missing
+
+    again = last_notification()
+    assert reminders.send(D, morning(D))["report_reminders"] == 0
+    assert last_notification() == again
+
+
+def test_a_report_sent_is_not_reminded(people):
+    from dangbo.reports import actions as report_actions
+    from dangbo.reports.models import ReportType
+
+    Schedule.objects.filter(report_type__code="thang").update(active=True)
+    monthly = ReportType.objects.get(code="thang")
+    report = report_actions.open_report(people.coso, people.coso_unit, monthly, "2026-02", today=D)
+    report_actions.send(people.coso, report, now=morning(datetime.date(2026, 3, 6)))
+    mark = last_notification()
+
+    reminders.send(D, morning(D))
+
+    assert not Notification.objects.filter(pk__gt=mark, user=people.coso).exists()
+    assert not Reminder.objects.filter(unit_id=people.coso_unit, period="2026-02").exists()

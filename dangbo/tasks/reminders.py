@@ -7,7 +7,8 @@ moment — exactly one claims it. A task due soon is reminded once per deadline 
 a new one); a stalled task once per follow-up it stalled after.
 
 The accounts of the responsible unit are reminded of all three; the accounts of the assigning unit
-also of the overdue ones. Each person gets one digest per run: an in-app notification and, when
+also of the overdue ones. The reports not yet sent are reminded in the same digest
+(`reports.reminders`). Each person gets one digest per run: an in-app notification and, when
 the account has an address, an email (Django's email backend)."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dangbo.accounts.models import Role, User
 from dangbo.lib import vn
 from dangbo.notices.models import Notification
 from dangbo.orgs.models import latest_names
+from dangbo.reports.reminders import claim_due as report_reminders
 
 from .actions import generate_all_occurrences
 from .models import Task
@@ -136,15 +138,19 @@ def send(day: datetime.date, now: datetime.datetime, connection=None) -> dict[st
     with transaction.atomic():
         claimed = [i for i in due(day, now) if claim(i.kind, i.task.pk, day, now)]
         by_user = _recipients(claimed)
+        reports, report_count = report_reminders(day)
         names = latest_names({i.task.responsible_unit_id for i in claimed})
-        users = {u.pk: u for u in User.objects.filter(pk__in=list(by_user))}
+        users = {u.pk: u for u in User.objects.filter(pk__in=list(by_user) + list(reports))}
         digests = []
-        for user_id, items in sorted(by_user.items()):
+        for user_id in sorted(set(by_user) | set(reports)):
+            items = by_user.get(user_id, [])
             items.sort(key=lambda i: (list(KIND_LABELS).index(i.kind), i.task.due_on, i.task.pk))
             kinds = [i.kind for i in items]
-            counts = ", ".join(f"{kinds.count(k)} {label.lower()}" for k, label in KIND_LABELS.items() if k in kinds)
-            title = f"Nhắc việc ngày {vn.format_date(day)}: {counts}"
-            text = "\n".join(_line(i, names, day) for i in items)
+            counts = [f"{kinds.count(k)} {label.lower()}" for k, label in KIND_LABELS.items() if k in kinds]
+            if reports.get(user_id):
+                counts.append(f"{len(reports[user_id])} báo cáo chưa gửi")
+            title = f"Nhắc việc ngày {vn.format_date(day)}: {', '.join(counts)}"
+            text = "\n".join([_line(i, names, day) for i in items] + reports.get(user_id, []))
             Notification.objects.create(user_id=user_id, title=title, text=text, link=reverse("tasks"))
             digests.append((users[user_id], title, text))
     sent = 0
@@ -157,4 +163,5 @@ def send(day: datetime.date, now: datetime.datetime, connection=None) -> dict[st
             sent += 1
         except OSError:
             log.exception("reminder email to %s failed", user.email)
-    return {"occurrences": made, "reminders": len(claimed), "people": len(digests), "emails": sent}
+    return {"occurrences": made, "reminders": len(claimed), "report_reminders": report_count,
+            "people": len(digests), "emails": sent}  # fmt: skip

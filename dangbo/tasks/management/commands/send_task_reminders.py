@@ -12,7 +12,7 @@ from dangbo.tasks.reminders import send
 
 
 class Command(BaseCommand):
-    help = "Nhắc việc hằng ngày: nhiệm vụ sắp đến hạn, quá hạn, chưa cập nhật tiến độ."
+    help = "Nhắc việc hằng ngày: nhiệm vụ sắp đến hạn, quá hạn, chưa cập nhật tiến độ; báo cáo chưa gửi."
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="ngày chạy (YYYY-MM-DD), mặc định hôm nay")
@@ -27,6 +27,7 @@ class Command(BaseCommand):
             datetime.datetime.combine(day, datetime.time(6, 0)))  # fmt: skip
         result = send(day, now)
         self.stdout.write(
-            f"Ngày {vn.format_date(day)}: {result['occurrences']} nhiệm vụ định kỳ mới, {result['reminders']} lời nhắc "
-            f"cho {result['people']} người, {result['emails']} thư điện tử."
+            f"Ngày {vn.format_date(day)}: {result['occurrences']} nhiệm vụ định kỳ mới, {result['reminders']} lời "
+            f"nhắc nhiệm vụ, {result['report_reminders']} lời nhắc báo cáo cho {result['people']} người, "
+            f"{result['emails']} thư điện tử."
         )
