@@ -55,8 +55,8 @@ def statistics_of(report: Report) -> Statistics:
 
 def received(report: Report):
     """The reports of the same type and period sent to the report's unit, by unit name."""
-    rows = Report.objects.filter(to_unit_id=report.unit_id, report_type_id=report.report_type_id, period=report.period,
-                                 status__in=SENT).select_related("unit")  # fmt: skip
+    rows = list(Report.objects.filter(to_unit_id=report.unit_id, report_type_id=report.report_type_id,
+                                      period=report.period, status__in=SENT))  # fmt: skip
     names = dict(UnitVersion.objects.on(report.ends_on).filter(unit_id__in=[r.unit_id for r in rows])
                  .values_list("unit_id", "name"))  # fmt: skip
     return sorted(((names.get(r.unit_id, str(r.unit_id)), r) for r in rows), key=lambda x: vn.text_sort_key(x[0]))

@@ -11,6 +11,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.utils import timezone
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
@@ -64,9 +65,8 @@ def _dated(heading: Heading, report: Report, today: datetime.date) -> str:
 
 
 def draft_of(report: Report, today: datetime.date | None = None) -> Draft:
-    today = today or datetime.date.today()
-    day = report.issued_on or min(today, report.ends_on + datetime.timedelta(days=31))
-    heading = letterhead_of(report.unit_id, max(day, report.ends_on) if day < report.ends_on else day)
+    today = today or timezone.localdate()
+    heading = letterhead_of(report.unit_id, report.issued_on or report.ends_on)  # named as on its day
     version = UnitVersion.objects.on(report.ends_on).filter(unit_id=report.unit_id).first()
     statistics = statistics_of(report)
     sections = []
