@@ -1,10 +1,11 @@
-"""The demo's reports: the committee's schedule (monthly, quarterly, six-monthly and yearly
-reports from its grassroots organisations, due on set days), its letterhead, and the history —
-every grassroots organisation's monthly reports of 2024 (a few late, a few missing, a few returned
-and sent again), the answers to an ad-hoc request on the situation of opinion after typhoon No. 3
-(09/2024), the reports of 10/2026 still coming in; and the committee's own monthly reports of 2024,
-its consolidated report for 09/2024 completed and numbered, its nine-month report drafted, and its
-reports either side of the term change of 08/2025 (numbering starts again from 01).
+"""The demo's reports: the committee's schedule (the monthly, quarterly, six-monthly and yearly
+reports and the monthly report on the situation of opinion from its grassroots organisations, due
+on set days), its letterhead, and the history — every grassroots organisation's monthly reports of
+2024, both kinds (a few late, a few missing, a few returned and sent again), the answers to an
+ad-hoc request on the situation of opinion after typhoon No. 3 (09/2024), the reports of 10/2026
+still coming in; and the committee's own monthly reports of 2024, its consolidated report for
+09/2024 completed and numbered, its nine-month report drafted, and its reports either side of the
+term change of 08/2025 (numbering starts again from 01).
 
 The grassroots organisations' history is written in bulk as the actions would have written it on
 its days: those reports keep their statistics to be read from the records as of their period's
@@ -24,7 +25,7 @@ from dangbo.reports.models import AdHocRequest, Letterhead, Report, ReportType, 
 
 date = datetime.date
 GRASSROOTS = [UnitKind.GRASSROOTS_COMMITTEE, UnitKind.GRASSROOTS_CELL]
-SCHEDULE = [("thang", 5), ("quy", 10), ("sau-thang", 10), ("nam", 15)]
+SCHEDULE = [("thang", 5), ("tu-tuong", 5), ("quy", 10), ("sau-thang", 10), ("nam", 15)]
 LATE_IN_SEPTEMBER, MISSING_IN_SEPTEMBER = 4, 2
 
 OPINION = [
@@ -32,6 +33,11 @@ OPINION = [
     "chính sách của Đảng, pháp luật của Nhà nước.",
     "Tình hình tư tưởng của cán bộ, đảng viên ổn định; đoàn kết, thống nhất cao trong thực hiện nhiệm vụ chính trị.",
     "Cán bộ, đảng viên phấn khởi, yên tâm công tác; một số đảng viên còn băn khoăn về việc sắp xếp tổ chức bộ máy.",
+]
+RUMOURS = [
+    "Cán bộ, đảng viên quan tâm đến việc sắp xếp, tinh gọn tổ chức bộ máy và chính sách đối với người dôi dư.",
+    "Dư luận quan tâm đến giá cả thị trường, công tác phòng, chống tham nhũng, tiêu cực.",
+    "Không có vấn đề nổi cộm; dư luận đồng tình với các chủ trương của thành phố.",
 ]
 RESULTS = [
     "Hoàn thành các nhiệm vụ chuyên môn trong tháng; tổ chức sinh hoạt chi bộ đúng quy định.",
@@ -168,6 +174,9 @@ def write_reports(builder, horizon: date, seed: int, logins: bool = True) -> dic
             else:
                 fate = "returned_then_accepted" if rng.random() < 0.04 else "accepted"
             history.add(monthly, unit, period.key, period.starts_on, period.ends_on, due, sent, _texts(rng), root, fate)
+            opinion = {"tinh-hinh": rng.choice(OPINION), "du-luan": rng.choice(RUMOURS), "kien-nghi": ""}
+            history.add(types["tu-tuong"], unit, period.key, period.starts_on, period.ends_on, due, sent, opinion, root,
+                        fate)  # fmt: skip
 
     # An ad-hoc request: the situation of opinion after typhoon No. 3.
     request = AdHocRequest.objects.create(
