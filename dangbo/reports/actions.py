@@ -145,7 +145,8 @@ def _step(report: Report, kind: str, user, comment: str = "", at=None) -> None:
 
 
 def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update().select_related("report_type", "request").get(pk=report.pk)
+    # Only the report's own row: PostgreSQL does not lock the nullable side of an outer join.
+    return Report.objects.select_for_update(of=("self",)).select_related("report_type", "request").get(pk=report.pk)
 
 
 @transaction.atomic
