@@ -66,6 +66,10 @@ def office() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+class PdfError(Exception):
+    """LibreOffice is installed but did not render the document."""
+
+
 def to_pdf(docx: bytes, timeout: int = 120) -> bytes | None:
     """The PDF LibreOffice renders of a .docx; None where LibreOffice is not installed."""
     command = office()
@@ -75,9 +79,12 @@ def to_pdf(docx: bytes, timeout: int = 120) -> bytes | None:
         source = Path(folder) / "document.docx"
         source.write_bytes(docx)
         profile = Path(folder) / "profile"
-        subprocess.run(
-            [command, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-             "--outdir", folder, str(source)],
-            check=True, capture_output=True, timeout=timeout,
-        )  # fmt: skip
-        return (Path(folder) / "document.pdf").read_bytes()
+        try:
+            subprocess.run(
+                [command, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                 "--outdir", folder, str(source)],
+                check=True, capture_output=True, timeout=timeout,
+            )  # fmt: skip
+            return (Path(folder) / "document.pdf").read_bytes()
+        except (OSError, subprocess.SubprocessError) as error:
+            raise PdfError(str(error)) from error

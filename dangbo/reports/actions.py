@@ -43,14 +43,15 @@ def sections_of(report: Report) -> list[SectionSpec]:
     return sections
 
 
-def statistics_of(report: Report) -> Statistics:
-    """Frozen once sent; computed from the records, as of the period's end, while a draft."""
+def statistics_of(report: Report, today: datetime.date | None = None) -> Statistics:
+    """Frozen once sent; computed from the records, as of the period's end, while a draft (who has
+    reported to the unit: as of `today`)."""
     if report.statistics is not None:
         return Statistics.from_json(report.statistics)
     root = UnitVersion.objects.on(report.ends_on).filter(unit_id=report.unit_id).first()
     if root is None:
         return Statistics()
-    return compute(root, report, [s.block for s in sections_of(report) if s.block])
+    return compute(root, report, [s.block for s in sections_of(report) if s.block], today or timezone.localdate())
 
 
 def received(report: Report):
@@ -117,23 +118,33 @@ def place_of(unit_id: int, report_type: ReportType, period_key: str, request: Ad
 
 @transaction.atomic
 def open_report(user, unit_id: int, report_type: ReportType, period_key: str, request: AdHocRequest | None = None,
-                today: datetime.date | None = None) -> Report:  # fmt: skip
-    """The unit's report of the period: the one already opened, or a new draft pre-filled."""
+                today: datetime.date | None = None, now=None) -> Report:  # fmt: skip
+    """The unit's report of the period: the one already opened, or a new draft pre-filled as of
+    `today` (default: the day of `now`, default now)."""
+    now = now or _moment(today)
+    today = today or timezone.localtime(now).date()
     if request is not None:
         period_key = f"dx{request.pk}"
     existing = Report.objects.filter(report_type=report_type, unit_id=unit_id, period=period_key).first()
     if existing is not None:
         return existing
     start, end, to_unit, due_on = place_of(unit_id, report_type, period_key, request)
-    if start > (today or timezone.localdate()):
+    if start > today:
         raise ValidationError("Kỳ báo cáo chưa bắt đầu.")
     report = Report(report_type=report_type, unit_id=unit_id, to_unit_id=to_unit, request=request, period=period_key,
                     starts_on=start, ends_on=end, due_on=due_on, created_by=_actor(user))  # fmt: skip
-    report.texts = drafted_texts(report, statistics_of(report))
+    report.texts = drafted_texts(report, statistics_of(report, today))
     report.save()
-    _step(report, Step.Kind.CREATED, user)
+    _step(report, Step.Kind.CREATED, user, at=now)
     record(user, "report_open", report, None, snapshot(report))
     return report
+
+
+def _moment(day: datetime.date | None):
+    """Now; or, for a day other than today, that day's morning (a history written afterwards)."""
+    if day is None or day == timezone.localdate():
+        return timezone.now()
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(8)))
 
 
 def _actor(user):
@@ -196,9 +207,9 @@ def _number(report: Report, day: datetime.date) -> None:
     report.term, report.issued_on = term, day
 
 
-def _freeze(report: Report) -> None:
+def _freeze(report: Report, now) -> None:
     report.statistics = None
-    report.statistics = statistics_of(report).as_json()
+    report.statistics = statistics_of(report, timezone.localtime(now).date()).as_json()
 
 
 @transaction.atomic
@@ -212,7 +223,7 @@ def send(user, report: Report, now=None) -> Report:
     if report.status not in EDITABLE:
         raise ValidationError("Báo cáo đã được gửi.")
     before = snapshot(report)
-    _freeze(report)
+    _freeze(report, now)
     if report.number is None:
         _number(report, timezone.localtime(now).date())
     report.status, report.sent_at, report.comment = Status.SUBMITTED, now, ""
@@ -233,7 +244,7 @@ def complete(user, report: Report, now=None) -> Report:
     if report.status != Status.DRAFT:
         raise ValidationError("Báo cáo đã hoàn thành.")
     before = snapshot(report)
-    _freeze(report)
+    _freeze(report, now)
     _number(report, timezone.localtime(now).date())
     report.status, report.sent_at = Status.FINAL, now
     report.first_sent_at = report.first_sent_at or now

@@ -37,14 +37,18 @@ class Line:
     @property
     def sent_on(self) -> datetime.date | None:
         sent = self.report.first_sent_at if self.report else None
-        return timezone.localtime(sent).date() if sent else None
+        return _local_day(sent) if sent else None
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date()
 
 
 def timeliness(report: Report | None, due_on: datetime.date | None, today: datetime.date) -> str:
     """On time: first sent by the due day (a report returned and sent again keeps its first date)."""
     sent = report.first_sent_at if report else None
     if sent is not None:
-        return "on_time" if due_on is None or timezone.localtime(sent).date() <= due_on else "late"
+        return "on_time" if due_on is None or _local_day(sent) <= due_on else "late"
     return "missing" if due_on is not None and today > due_on else "waiting"
 
 
@@ -84,8 +88,8 @@ def board(superior_id: int, report_type: ReportType, period_key: str, ends_on: d
     lines = []
     for unit_id, name in units:
         report = reports.get(unit_id)
-        if report is not None and report.first_sent_at is None:
-            report = None  # a draft not yet sent is the unit's own business
+        if report is not None and (report.first_sent_at is None or _local_day(report.first_sent_at) > today):
+            report = None  # a draft not yet sent is the unit's own business; one sent later is not known yet
         lines.append(Line(unit_id, name, report, due_on, timeliness(report, due_on, today)))
     return lines
 
@@ -99,9 +103,10 @@ def summary(lines: list[Line]) -> dict[str, int]:
     return counts
 
 
-def board_counts(unit_id: int, report: Report):
-    """The statistics block of a committee's report: how its units reported the same period."""
-    lines = board(unit_id, report.report_type, report.period, report.ends_on, report.request)
+def board_counts(unit_id: int, report: Report, today: datetime.date):
+    """The statistics block of a committee's report: how its units had reported the same period by
+    `today` (the day the report is drafted or sent)."""
+    lines = board(unit_id, report.report_type, report.period, report.ends_on, report.request, today=today)
     counts = summary(lines)
     late = [line.name for line in lines if line.timeliness == "late"]
     missing = [line.name for line in lines if line.timeliness == "missing"]

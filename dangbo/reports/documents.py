@@ -161,7 +161,7 @@ def report_xlsx(draft: Draft) -> bytes:
             continue
         rows = [[label, _cell_value(text)] for label, text in block["rows"]]
         if block.get("table"):
-            rows += [[row[1], row[3], row[2], row[4], row[5]] for row in block["table"]["rows"]]
+            rows += [[row[1], _cell_value(row[3]), row[2], row[4], row[5]] for row in block["table"]["rows"]]
         sections.append((f"{number}. {section.title}", rows))
     return xlsx.workbook(
         sheet_title="Số liệu báo cáo",

@@ -159,8 +159,9 @@ def tasks(root: UnitVersion, start: datetime.date, end: datetime.date):
     return rows, facts
 
 
-def compute(root: UnitVersion, report, blocks) -> Statistics:
-    """The blocks asked for, for the subtree of `root` (the unit as it stood at the report's end)."""
+def compute(root: UnitVersion, report, blocks, today: datetime.date) -> Statistics:
+    """The blocks asked for, for the subtree of `root` (the unit as it stood at the report's end);
+    what depends on the day the report is written (who has reported) as of `today`."""
     from .board import board_counts
 
     starts_on, ends_on = report.starts_on, report.ends_on
@@ -182,7 +183,7 @@ def compute(root: UnitVersion, report, blocks) -> Statistics:
         elif block == Block.TASKS:
             rows, facts = tasks(root, starts_on, ends_on)
         elif block == Block.SUBMISSIONS:
-            rows, facts = board_counts(root.unit_id, report)
+            rows, facts = board_counts(root.unit_id, report, today)
             if not facts["expected"]:  # nobody reports to this unit
                 continue
         else:

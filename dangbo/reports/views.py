@@ -204,7 +204,11 @@ def report_word(request, report_id: int):
 def report_pdf(request, report_id: int):
     report = report_or_404(scope_for(request), report_id)
     draft = draft_of(report, today())
-    pdf = partydoc.to_pdf(report_docx(draft))
+    try:
+        pdf = partydoc.to_pdf(report_docx(draft))
+    except partydoc.PdfError:
+        messages.error(request, "LibreOffice không chuyển được báo cáo sang PDF; hãy tải bản Word.")
+        return redirect("report", report.pk)
     if pdf is None:
         messages.error(request, "Máy chủ chưa cài LibreOffice nên chưa xuất được PDF; hãy tải bản Word.")
         return redirect("report", report.pk)

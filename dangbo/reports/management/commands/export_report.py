@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from dangbo.lib import partydoc
+from dangbo.lib import partydoc, vn
 from dangbo.orgs.models import Unit, UnitVersion
 from dangbo.reports import actions, periods
 from dangbo.reports.documents import draft_of, report_docx, report_xlsx
@@ -42,7 +42,10 @@ class Command(BaseCommand):
         else:
             content = report_docx(draft)
             if path.suffix.lower() == ".pdf":
-                content = partydoc.to_pdf(content)
+                try:
+                    content = partydoc.to_pdf(content)
+                except partydoc.PdfError as error:
+                    raise CommandError(f"LibreOffice không chuyển được tài liệu sang PDF: {error}") from error
                 if content is None:
                     raise CommandError("Máy chưa cài LibreOffice nên không xuất được PDF.")
         path.write_bytes(content)
@@ -61,6 +64,8 @@ class Command(BaseCommand):
         )
         if found is None:
             raise CommandError(f"Không có đơn vị “{given}”.")
+        if not UnitVersion.objects.on(day).filter(unit_id=found.pk).exists():
+            raise CommandError(f"Đơn vị “{given}” không tồn tại vào ngày cuối kỳ báo cáo {vn.format_date(day)}.")
         return found.pk
 
     def _preview(self, report_type, unit_id, period) -> Report:
