@@ -26,6 +26,7 @@ from .models import SENT, AdHocRequest, PeriodKind, Report, ReportType, SectionS
 from .statistics import Statistics, compute
 
 EDITABLE = (Status.DRAFT, Status.RETURNED)
+TITLE_LENGTH = AdHocRequest._meta.get_field("title").max_length
 
 
 def normalize_text(text: str) -> str:
@@ -63,10 +64,10 @@ def received(report: Report):
     return sorted(((names.get(r.unit_id, str(r.unit_id)), r) for r in rows), key=lambda x: vn.text_sort_key(x[0]))
 
 
-def gathered(report: Report) -> dict[str, list[tuple[str, str]]]:
-    """{section key: [(unit name, text)]} of the reports received, for a committee's own report."""
+def gathered(reports: list[tuple[str, Report]]) -> dict[str, list[tuple[str, str]]]:
+    """{section key: [(unit name, text)]} of the reports received (`received`), for a committee's own."""
     by_key = {}
-    for name, other in received(report):
+    for name, other in reports:
         for key, text in other.texts.items():
             if text.strip():
                 by_key.setdefault(key, []).append((name, text.strip()))
@@ -79,7 +80,7 @@ def drafted_texts(report: Report, statistics: Statistics) -> dict[str, str]:
     version = UnitVersion.objects.on(report.ends_on).filter(unit_id=report.unit_id).first()
     period = periods.parse(report.report_type.period_kind, report.period)
     phrase = period.phrase if period else f"kỳ báo cáo đến ngày {vn.format_date(report.ends_on)}"
-    gathered_texts = gathered(report)
+    gathered_texts = gathered(received(report))
     texts = {}
     for section in sections_of(report):
         if section.block:
@@ -125,6 +126,9 @@ def open_report(user, unit_id: int, report_type: ReportType, period_key: str, re
     today = today or timezone.localtime(now).date()
     if request is not None:
         period_key = f"dx{request.pk}"
+    else:  # the key as the period writes it (2024-q3 is 2024-Q3)
+        period = periods.parse(report_type.period_kind, period_key)
+        period_key = period.key if period else period_key
     existing = Report.objects.filter(report_type=report_type, unit_id=unit_id, period=period_key).first()
     if existing is not None:
         return existing
@@ -282,6 +286,8 @@ def request_reports(user, superior_id: int, title: str, questions: list[str], ki
     errors = {}
     if not vn.normalize(title).strip():
         errors["title"] = "Hãy nhập nội dung yêu cầu báo cáo."
+    elif len(vn.normalize(title)) > TITLE_LENGTH:
+        errors["title"] = f"Nội dung yêu cầu báo cáo dài quá {TITLE_LENGTH} ký tự; hãy viết gọn lại."
     if not questions:
         errors["questions"] = "Hãy nhập ít nhất một câu hỏi (mỗi dòng một câu)."
     if not kinds:

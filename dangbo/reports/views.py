@@ -4,6 +4,8 @@ board of who has reported a period, and the form of an ad-hoc request."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -109,7 +111,7 @@ def report_open(request):
         report_type = actions.ad_hoc_type()
     else:
         report_type = ReportType.objects.filter(code=code).exclude(period_kind=PeriodKind.AD_HOC).first()
-    back = f"{reverse('reports')}?loai={code}&ky={key}"
+    back = f"{reverse('reports')}?{urlencode({'loai': code, 'ky': key})}"
     if report_type is None:
         messages.error(request, "Hãy chọn loại báo cáo.")
         return redirect(back)
@@ -167,8 +169,8 @@ def report_page(request, report_id: int):
                 report.texts = {k.removeprefix("text-"): v for k, v in request.POST.items() if k.startswith("text-")}
     draft = draft_of(report, today())
     editable = may_edit(request.user, scope, report)
-    gathered = actions.gathered(report) if report.unit_id == scope.unit_id else {}
     received = actions.received(report) if report.unit_id == scope.unit_id else []
+    gathered = actions.gathered(received)
     steps = list(report.steps.select_related("by"))
     context = {
         "report": report,
