@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from dangbo.accounts.models import Role, User
 from dangbo.orgs.models import UnitKind, UnitVersion
-from dangbo.reports import actions, periods
-from dangbo.reports.models import AdHocRequest, Letterhead, Report, ReportType, Schedule, Status, Step
+from dangbo.reports import actions, defaults, periods
+from dangbo.reports.models import AdHocRequest, Letterhead, Report, ReportType, Schedule, SectionSpec, Status, Step
 
 date = datetime.date
 GRASSROOTS = [UnitKind.GRASSROOTS_COMMITTEE, UnitKind.GRASSROOTS_CELL]
@@ -139,6 +139,8 @@ def write_reports(builder, horizon: date, seed: int, logins: bool = True) -> dic
         recipients="- Thành ủy Hải Phòng (để báo cáo),\n- Ban Tổ chức Thành ủy,\n- Các đảng ủy, chi bộ cơ sở,\n"
         "- Lưu Văn phòng Đảng ủy Khối.",
     )  # fmt: skip
+    if not ReportType.objects.exists():  # a test emptied the database, migrations' rows included
+        defaults.create(ReportType, SectionSpec)
     types = {t.code: t for t in ReportType.objects.all()}
     for code, due_day in SCHEDULE:
         Schedule.objects.create(superior_id=root, report_type=types[code], reporter_kinds=GRASSROOTS, due_day=due_day)
