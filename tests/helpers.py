@@ -1,6 +1,7 @@
 """Assertions and hand-written SQL shared by the tests."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -90,3 +91,43 @@ def form_data(response) -> dict:
             for name in sub.fields:
                 data[sub.add_prefix(name)] = form_value(sub[name].value())
     return data
+
+
+def hand_member_counts(path: str, on: datetime.date) -> dict[str, int]:
+    """Members counted under `path` on `on`, by hand-written SQL (independent of the app's ORM)."""
+    sql = """
+        SELECT COUNT(*),
+               SUM(CASE WHEN s.status = 'official' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN s.status = 'probationary' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN m.sex = 'F' THEN 1 ELSE 0 END),
+               COUNT(DISTINCT s.member_id)
+        FROM members_stint s
+        JOIN members_member m ON m.id = s.member_id
+        JOIN orgs_unitversion v ON v.unit_id = s.unit_id
+             AND v.valid_from <= %s AND (v.valid_to IS NULL OR v.valid_to > %s)
+        WHERE s.kind = 'official' AND s.start <= %s AND (s."end" IS NULL OR s."end" > %s)
+          AND v.path LIKE %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [on, on, on, on, path + "%"])
+        total, official, probationary, female, distinct = cursor.fetchone()
+    assert total == distinct, "a member is counted twice: two official stints on one day"
+    return {"total": total, "official": official or 0, "probationary": probationary or 0, "female": female or 0}
+
+
+# --- in a browser -------------------------------------------------------------------------------------
+
+
+def log_in(page, url: str, username: str, path: str = "/") -> None:
+    """Open `path`, which asks to log in first, and log in as `username`."""
+    page.goto(f"{url}{path}")
+    assert "/dang-nhap/" in page.url
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{url}{path}")
+
+
+def log_out(page) -> None:
+    page.locator("header").get_by_role("button", name="Đăng xuất").click()
+    page.wait_for_url(re.compile(r"/dang-nhap/"))

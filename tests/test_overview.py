@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dangbo.demo.builder import HORIZON
 from dangbo.orgs.models import UnitVersion
+from tests.helpers import hand_member_counts
 
 DATES = [
     datetime.date(2019, 1, 1),
@@ -20,7 +21,6 @@ DATES = [
     HORIZON,
 ]
 
-
 PIPELINE_FIGURES = {"ceremonies", "probations", "overdue_recognitions", "certificates"}
 
 
@@ -29,28 +29,6 @@ def figures_on_page(response, keys=None) -> dict[str, int]:
     html = response.content.decode()
     found = {key: int(value.replace(".", "")) for key, value in re.findall(r'data-figure="(\w+)">([\d.]+)<', html)}
     return {k: v for k, v in found.items() if (k in keys if keys else k not in PIPELINE_FIGURES)}
-
-
-def hand_member_counts(path: str, on: datetime.date) -> dict[str, int]:
-    """Members counted under `path` on `on`, by hand-written SQL (independent of the app's ORM)."""
-    sql = """
-        SELECT COUNT(*),
-               SUM(CASE WHEN s.status = 'official' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN s.status = 'probationary' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN m.sex = 'F' THEN 1 ELSE 0 END),
-               COUNT(DISTINCT s.member_id)
-        FROM members_stint s
-        JOIN members_member m ON m.id = s.member_id
-        JOIN orgs_unitversion v ON v.unit_id = s.unit_id
-             AND v.valid_from <= %s AND (v.valid_to IS NULL OR v.valid_to > %s)
-        WHERE s.kind = 'official' AND s.start <= %s AND (s."end" IS NULL OR s."end" > %s)
-          AND v.path LIKE %s
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [on, on, on, on, path + "%"])
-        total, official, probationary, female, distinct = cursor.fetchone()
-    assert total == distinct, "a member is counted twice: two official stints on one day"
-    return {"total": total, "official": official or 0, "probationary": probationary or 0, "female": female or 0}
 
 
 def hand_unit_counts(path: str, on: datetime.date) -> dict[str, int]:

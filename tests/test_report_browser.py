@@ -23,6 +23,7 @@ from dangbo.audit.models import AuditEntry
 from dangbo.orgs.models import UnitVersion
 from dangbo.reports.models import Report, Status, Step
 from tests.conftest import CHROMIUM
+from tests.helpers import log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,21 +51,6 @@ def nfd(text: str) -> str:
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
-
-
-def log_in(page, url: str, username: str, path: str = "/") -> None:
-    """Open `path`, which asks to log in first, and log in as `username`."""
-    page.goto(f"{url}{path}")
-    assert "/dang-nhap/" in page.url
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill("demo")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{url}{path}")
-
-
-def log_out(page) -> None:
-    page.locator("header").get_by_role("button", name="Đăng xuất").click()
-    page.wait_for_url(re.compile(r"/dang-nhap/"))
 
 
 def click_and_wait(page, button):

@@ -40,7 +40,7 @@ from dangbo.orgs.overview import build_overview
 from dangbo.reports import actions, board, documents, periods
 from dangbo.reports.models import PeriodKind, Report, ReportType, Status, Step
 from dangbo.targets.indicators import REGISTRY
-from tests.helpers import is_vietnamese
+from tests.helpers import hand_member_counts, is_vietnamese
 
 D = datetime.date
 REF = D(2024, 9, 30)
@@ -89,23 +89,8 @@ def hand_path(unit_id: int, on: datetime.date) -> str:
 
 def hand_members(unit_id: int, on: datetime.date) -> dict[str, int]:
     """Members with an official stint on `on` in a unit under the unit's path, by sex and status."""
-    total, official, probationary, female, distinct = fetch(
-        """
-        SELECT COUNT(*),
-               SUM(CASE WHEN s.status = 'official' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN s.status = 'probationary' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN m.sex = 'F' THEN 1 ELSE 0 END),
-               COUNT(DISTINCT s.member_id)
-        FROM members_stint s
-        JOIN members_member m ON m.id = s.member_id
-        JOIN orgs_unitversion v ON v.unit_id = s.unit_id
-             AND v.valid_from <= %s AND (v.valid_to IS NULL OR v.valid_to > %s)
-        WHERE s.kind = 'official' AND s.start <= %s AND (s."end" IS NULL OR s."end" > %s) AND v.path LIKE %s
-        """,
-        [on, on, on, on, hand_path(unit_id, on) + "%"],
-    )[0]
-    assert total == distinct, "a member counted twice"
-    return {"members": total, "official": official or 0, "probationary": probationary or 0, "female": female or 0}
+    counts = hand_member_counts(hand_path(unit_id, on), on)
+    return {"members": counts["total"], **{k: counts[k] for k in ("official", "probationary", "female")}}
 
 
 def hand_units(unit_id: int, on: datetime.date) -> dict[str, int]:

@@ -18,6 +18,7 @@ from dangbo.orgs.models import UnitVersion
 from dangbo.tasks.figures import Completion, subtree_completion
 from dangbo.tasks.models import Grade, Priority, Source, Task, UpdateKind
 from tests.conftest import CHROMIUM
+from tests.helpers import log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,21 +28,6 @@ pytestmark = [
 
 def dmy(day: datetime.date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
-def log_in(page, url: str, username: str, path: str = "/") -> None:
-    """Open `path`, which asks to log in first, and log in as `username`."""
-    page.goto(f"{url}{path}")
-    assert "/dang-nhap/" in page.url
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill("demo")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{url}{path}")
-
-
-def log_out(page) -> None:
-    page.locator("header").get_by_role("button", name="Đăng xuất").click()
-    page.wait_for_url(re.compile(r"/dang-nhap/"))
 
 
 def submit(page, form):
