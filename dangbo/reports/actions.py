@@ -216,46 +216,43 @@ def _freeze(report: Report, now) -> None:
     report.statistics = statistics_of(report, timezone.localtime(now).date()).as_json()
 
 
+def _issue(user, report: Report, now, status: str, step: str, action: str) -> Report:
+    """Sent or completed: the figures frozen as of `now`, the number given the first time, the
+    first date kept (timeliness is judged by it)."""
+    before = snapshot(report)
+    _freeze(report, now)
+    if report.number is None:
+        _number(report, timezone.localtime(now).date())
+    report.status, report.sent_at, report.comment = status, now, ""
+    report.first_sent_at = report.first_sent_at or now
+    report.save()
+    _step(report, step, user, at=now)
+    record(user, action, report, before, snapshot(report))
+    return report
+
+
 @transaction.atomic
 def send(user, report: Report, now=None) -> Report:
-    """Send a draft, or a returned report again, to the committee above: its figures frozen as of
-    now, numbered the first time; the timeliness is judged by the first sending."""
+    """Send a draft, or a returned report again, to the committee above."""
     now = now or timezone.now()
     report = _locked(report)
     if report.to_unit_id is None:
         raise ValidationError("Báo cáo của cấp cao nhất được hoàn thành, không gửi lên cấp trên trong hệ thống.")
     if report.status not in EDITABLE:
         raise ValidationError("Báo cáo đã được gửi.")
-    before = snapshot(report)
-    _freeze(report, now)
-    if report.number is None:
-        _number(report, timezone.localtime(now).date())
-    report.status, report.sent_at, report.comment = Status.SUBMITTED, now, ""
-    report.first_sent_at = report.first_sent_at or now
-    report.save()
-    _step(report, Step.Kind.SENT, user, at=now)
-    record(user, "report_send", report, before, snapshot(report))
-    return report
+    return _issue(user, report, now, Status.SUBMITTED, Step.Kind.SENT, "report_send")
 
 
 @transaction.atomic
 def complete(user, report: Report, now=None) -> Report:
-    """The top committee's own report, finished: its figures frozen, numbered and dated."""
+    """The top committee's own report, finished."""
     now = now or timezone.now()
     report = _locked(report)
     if report.to_unit_id is not None:
         raise ValidationError("Báo cáo này được gửi lên cấp trên, không hoàn thành tại đơn vị.")
     if report.status != Status.DRAFT:
         raise ValidationError("Báo cáo đã hoàn thành.")
-    before = snapshot(report)
-    _freeze(report, now)
-    _number(report, timezone.localtime(now).date())
-    report.status, report.sent_at = Status.FINAL, now
-    report.first_sent_at = report.first_sent_at or now
-    report.save()
-    _step(report, Step.Kind.FINAL, user, at=now)
-    record(user, "report_complete", report, before, snapshot(report))
-    return report
+    return _issue(user, report, now, Status.FINAL, Step.Kind.FINAL, "report_complete")
 
 
 @transaction.atomic
