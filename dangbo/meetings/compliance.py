@@ -238,19 +238,23 @@ def compliance_by_year(root: UnitVersion, first: datetime.date, last: datetime.d
     return years  # the cells unsorted: `sorted_cells` orders one year's for a page
 
 
-# Cells that lay in the subtree in one version over the whole period (nearly all): their yearly
-# summaries are counted by distinct content in SQL, a few hundred rows instead of one per cell.
-_STEADY = """
-FROM orgs_unitversion v
-WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first)s
-  AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s)
-"""
-_STEADY_SUMMARIES = """
-SELECT cy.year, cy.regular_months, cy.thematic_months, cy.short_months, {key}, COUNT(*)
-FROM meetings_cellyear cy JOIN orgs_unitversion v ON v.unit_id = cy.cell_id
-WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first)s
-  AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s) AND cy.year >= %(first_year)s AND cy.year <= %(last_year)s
-GROUP BY cy.year, cy.regular_months, cy.thematic_months, cy.short_months{group}
+# Cells that lay in the subtree in one version over the whole period (nearly all): counted in SQL
+# by key, and their yearly summaries judged there too — whether each cell complied is a test of
+# its bits against what the year owed (`_complies_sql`) — so a few rows come back, not one per cell.
+# The first rows (year NULL) count the steady cells, the others those with a summary that year and
+# the complying ones among them: the versions are read once (`steady`, used twice), the summaries
+# from the covering index `cellyear_year`.
+_STEADY_COUNTS = """
+WITH steady AS (
+  SELECT v.unit_id, {key} AS key FROM orgs_unitversion v
+  WHERE v.path LIKE %(prefix)s AND v.kind IN ({kinds}) AND v.valid_from <= %(first)s
+    AND (v.valid_to IS NULL OR v.valid_to >= %(period_end)s)
+)
+SELECT NULL, key, 0, COUNT(*) FROM steady GROUP BY key
+UNION ALL
+SELECT cy.year, s.key, SUM(CASE {complies} ELSE 0 END), COUNT(*)
+FROM steady s JOIN meetings_cellyear cy ON cy.cell_id = s.unit_id AND cy.year IN ({years})
+GROUP BY cy.year, s.key
 """
 
 
@@ -274,41 +278,55 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
                 compliance_by_year(root, first, last, today).items()}  # fmt: skip
     regular_months, thematic_months = r["regular_months"], r["thematic_months"]
     now = month_index(today)
-    params = {"prefix": root.path + "%", "first": first, "period_end": period_end, "first_year": first.year,
-              "last_year": last.year}  # fmt: skip
-    key_sql = f"substr(v.path, 1, {int(width)})" if width else "NULL"
-    group = f" GROUP BY {key_sql}" if width else ""  # (PostgreSQL refuses to group by a constant)
-    kinds = ", ".join(f"'{kind}'" for kind in CELL_KINDS)  # constants of the code, not input
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {key_sql}, COUNT(*) {_STEADY.format(kinds=kinds)}{group}", params)
-        steady = {key: n for key, n in cursor.fetchall() if n}
-        # The version must be a cell's (a cell that became a sub-committee keeps its earlier summaries).
-        cursor.execute(_STEADY_SUMMARIES.format(key=key_sql, kinds=kinds, group=f", {key_sql}" if width else ""),
-                       params)  # fmt: skip
-        summaries = cursor.fetchall()
-    counts: dict[int, dict] = {}
-    windows = {}
+    windows, owed = {}, {}
     for year in range(first.year, last.year + 1):
         a, b = max(first, datetime.date(year, 1, 1)), min(last, datetime.date(year, 12, 1))
         low, high = month_index(a), month_index(b)
         always = ((a, None),)  # what a cell that lay in the subtree the whole time owes
         windows[year] = (a, vn.add_months(b, 1), low, high, sum(1 << m for m in range(a.month - 1, b.month)))
-        owed = (_owed_keys(always, regular_months, low, high, now), _owed_keys(always, thematic_months, low, high, now))
+        owed[year] = (
+            _owed_keys(always, regular_months, low, high, now),
+            _owed_keys(always, thematic_months, low, high, now),
+        )
+    complies = " ".join(f"WHEN cy.year = {year} AND {_complies_sql(*owed[year], windows[year][4])} THEN 1"
+                        for year in windows)  # fmt: skip
+    params = {"prefix": root.path + "%", "first": first, "period_end": period_end}
+    kinds = ", ".join(f"'{kind}'" for kind in CELL_KINDS)  # constants of the code, not input
+    key_sql = f"substr(v.path, 1, {int(width)})" if width else "NULL"
+    with connection.cursor() as cursor:
+        # The version must be a cell's (a cell that became a sub-committee keeps its earlier summaries).
+        cursor.execute(_STEADY_COUNTS.format(key=key_sql, kinds=kinds, complies=complies,
+                                             years=", ".join(map(str, windows))), params)  # fmt: skip
+        rows = cursor.fetchall()
+    steady = {key: n for year, key, _, n in rows if year is None}
+    counts: dict[int, dict] = {}
+    for year in windows:
         tally = counts[year] = {key: [0, n] for key, n in steady.items()}
         without = dict(steady)  # the steady cells with no summary this year held nothing
-        for row_year, regular, thematic, short, key, n in summaries:
-            if row_year != year or key not in tally:
-                continue
-            without[key] -= n
-            if not short & windows[year][4] and _holds(regular, owed[0], regular_months) and _holds(
-                thematic, owed[1], thematic_months
-            ):
+        for row_year, key, complying, n in rows:
+            if row_year == year:
+                tally[key][0] += complying
+                without[key] -= n
+        if not owed[year][0] and not owed[year][1]:  # nothing owed yet: those without a summary comply
+            for key, n in without.items():
                 tally[key][0] += n
-        for key, n in without.items():
-            if _holds(0, owed[0], regular_months) and _holds(0, owed[1], thematic_months):
-                tally[key][0] += n  # nothing owed yet
     _count_moving(root, first, last, period_end, today, width, counts, windows)
     return counts
+
+
+def _complies_sql(owed_regular: tuple[int, ...], owed_thematic: tuple[int, ...], window: int) -> str:
+    """The SQL test of a summary row (`cy`) of a cell that owed these periods over the months of
+    `window` (bits): `_holds` on both kinds and no short meeting in those months."""
+    r = rules()
+    tests = [f"(cy.short_months & {window}) = 0"]
+    for column, owed, length in (("cy.regular_months", owed_regular, r["regular_months"]),
+                                 ("cy.thematic_months", owed_thematic, r["thematic_months"])):  # fmt: skip
+        masks = [_period_mask(key, length) for key in owed]
+        if length == 1 and masks:  # one month a period: all their bits set, tested at once
+            tests.append(f"({column} & {sum(masks)}) = {sum(masks)}")
+        else:
+            tests.extend(f"({column} & {mask}) <> 0" for mask in masks)
+    return " AND ".join(tests)
 
 
 def _count_moving(root, first, last, period_end, today, width, counts, windows) -> None:
@@ -321,11 +339,12 @@ def _count_moving(root, first, last, period_end, today, width, counts, windows) 
         .filter(kind__in=CELL_KINDS, valid_from__lt=period_end)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
     )
-    steady = versions.filter(valid_from__lte=first).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=period_end))
+    # A unit's versions follow one another without overlapping: a cell with a steady version (one
+    # spanning the whole period) has no other version in it, so leaving out the steady versions
+    # themselves leaves out the steady cells, in one pass over the versions.
+    moving = versions.filter(Q(valid_from__gt=first) | Q(valid_to__lt=period_end))
     spans = defaultdict(list)
-    for unit_id, valid_from, valid_to in versions.exclude(unit_id__in=steady.values("unit_id")).values_list(
-        "unit_id", "valid_from", "valid_to"
-    ):
+    for unit_id, valid_from, valid_to in moving.values_list("unit_id", "valid_from", "valid_to"):
         spans[unit_id].append((valid_from, valid_to))
     if not spans:
         return
@@ -395,11 +414,13 @@ def _tally(cells: list[CellRow], group) -> dict:
 @functools.lru_cache(maxsize=65536)
 def _holds(bits: int, owed: tuple[int, ...], length: int) -> bool:
     """Whether every owed period (keys of `length` months) has a month among `bits` (of its year)."""
-    for key in owed:
-        first_month = key * length % 12
-        if not bits & sum(1 << m for m in range(first_month, first_month + length)):
-            return False
-    return True
+    return all(bits & _period_mask(key, length) for key in owed)
+
+
+def _period_mask(key: int, length: int) -> int:
+    """The bits (of its year) of the months of period `key` of `length` months."""
+    first_month = key * length % 12
+    return sum(1 << m for m in range(first_month, first_month + length))
 
 
 def _owed_range(keys: list[int], length: int) -> tuple[datetime.date, datetime.date]:
