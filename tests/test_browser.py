@@ -16,6 +16,7 @@ from dangbo.lib import vn
 from dangbo.members.models import Event, EventKind, Member, MemberStatus, Stint
 from dangbo.orgs.models import UnitVersion
 from tests.conftest import CHROMIUM
+from tests.helpers import log_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,16 +61,6 @@ def test_cell_secretary_overview_search_record_and_404(browser_page, demo_live):
 
 def page_date(page):
     return datetime.date.fromisoformat(page.locator('input[name="date"]').first.input_value())
-
-
-def log_in(page, url, username, path="/"):
-    """Open `path`, which asks to log in first, and log in as `username`."""
-    page.goto(f"{url}{path}")
-    assert "/dang-nhap/" in page.url
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill("demo")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{url}{path}")
 
 
 def submit(page, form):

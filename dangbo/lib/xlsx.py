@@ -81,10 +81,10 @@ def workbook(
     return buffer.getvalue()
 
 
-def response(content: bytes, filename: str) -> HttpResponse:
-    """An HTTP download of the workbook; the name is given in UTF-8 (filename*) and, for clients
-    that read only `filename`, without diacritics."""
-    reply = HttpResponse(content, content_type=XLSX_TYPE)
+def response(content: bytes, filename: str, content_type: str = XLSX_TYPE) -> HttpResponse:
+    """An HTTP download of a file (a workbook unless told); the name is given in UTF-8 (filename*)
+    and, for clients that read only `filename`, without diacritics."""
+    reply = HttpResponse(content, content_type=content_type)
     plain = "".join(c if c.isascii() and c not in '"\\' else "_" for c in vn.fold(filename))
     reply["Content-Disposition"] = f'attachment; filename="{plain}"; filename*=UTF-8\'\'{quote(filename)}'
     return reply

@@ -12,6 +12,7 @@ from django.utils import timezone
 from dangbo.lib import vn
 from dangbo.orgs.models import UnitVersion
 
+from . import periods
 from .models import AdHocRequest, Report, ReportType, Schedule, Status
 
 TIMELINESS = {
@@ -66,9 +67,7 @@ def terms_of(superior_id: int, report_type: ReportType, period_key: str, request
     schedule = Schedule.objects.filter(superior_id=superior_id, report_type=report_type, active=True).first()
     if schedule is None:
         return None
-    from .periods import parse
-
-    period = parse(report_type.period_kind, period_key)
+    period = periods.parse(report_type.period_kind, period_key)
     return (schedule.reporter_kinds, period.due_on(schedule.due_day)) if period else None
 
 

@@ -63,7 +63,7 @@ def claim_due(day: datetime.date) -> tuple[dict[int, list[str]], int]:
         overdue = day > due_on
         kind = "overdue" if overdue else "due_soon"
         lines = board(superior_id, report_type, key, ends_on, request, today=day)
-        unsent = [line for line in lines if line.report is None or line.report.first_sent_at is None]
+        unsent = [line for line in lines if line.report is None]  # the board shows only reports sent
         for line in unsent:
             if _claim(report_type, line.unit_id, key, kind, day):
                 when = f"quá hạn {(day - due_on).days} ngày" if overdue else f"hạn {vn.format_date(due_on)}"

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -188,18 +188,11 @@ def report_page(request, report_id: int):
     return render(request, "reports/report.html", context)
 
 
-def _download(content: bytes, name: str, content_type: str) -> HttpResponse:
-    reply = HttpResponse(content, content_type=content_type)
-    plain = "".join(c if c.isascii() and c not in '"\\' else "_" for c in vn.fold(name))
-    reply["Content-Disposition"] = f'attachment; filename="{plain}"'
-    return reply
-
-
 @login_required
 def report_word(request, report_id: int):
     report = report_or_404(scope_for(request), report_id)
     draft = draft_of(report, today())
-    return _download(report_docx(draft), file_name(draft, "docx"), partydoc.DOCX_TYPE)
+    return xlsx.response(report_docx(draft), file_name(draft, "docx"), partydoc.DOCX_TYPE)
 
 
 @login_required
@@ -214,7 +207,7 @@ def report_pdf(request, report_id: int):
     if pdf is None:
         messages.error(request, "Máy chủ chưa cài LibreOffice nên chưa xuất được PDF; hãy tải bản Word.")
         return redirect("report", report.pk)
-    return _download(pdf, file_name(draft, "pdf"), "application/pdf")
+    return xlsx.response(pdf, file_name(draft, "pdf"), "application/pdf")
 
 
 @login_required
