@@ -61,12 +61,29 @@ class Heads:
         for stint in builder.stint_rows:
             if stint.kind == StintKind.OFFICIAL:
                 self.by_cell[stint.unit_id].append((stint.member_id, stint.start, stint.end))
-        self.cells = [u for u in builder.units if u.kind in CELL_KINDS]
+        self.children = defaultdict(list)  # every unit that lay directly under a unit at some time
+        for unit in builder.units:
+            for parent in {unit.parent, *(parent for _, parent in unit.moves)} - {None}:
+                self.children[parent].append(unit)
         self.anchors = {}
 
     def _cells_under(self, spec, day):
-        path = spec.path_on(day)
-        return [c for c in self.cells if c.exists_on(day) and c.path_on(day).startswith(path)]
+        """The cells of the subtree on `day`, walked down from `spec` (a city has tens of thousands
+        of cells: testing each one's path was most of building its demo)."""
+        found, stack = [], [spec]
+        while stack:
+            unit = stack.pop()
+            if unit.kind in CELL_KINDS and unit.exists_on(day):
+                found.append(unit)
+            stack.extend(self._directly_under(unit, day))
+        return found
+
+    def _directly_under(self, unit, day):
+        return [child for child in self.children[unit] if child.parent_on(day) is unit]
+
+    def cells_of(self, unit, day):
+        """The cells directly under `unit` on `day`, in the builder's order."""
+        return [c for c in self._directly_under(unit, day) if c.kind in CELL_KINDS and c.exists_on(day)]
 
     def pick(self, rng, spec, day, until=None):
         """A member active in the subtree from `day` (to `until` where possible)."""
@@ -301,7 +318,7 @@ def write_tasks(builder, horizon: date, seed: int) -> dict:
         writer.settle(parent)
 
     # coso's committee, as khoi and coso see it today.
-    coso_cells = [c for c in writer.heads.cells if c.exists_on(horizon) and c.parent_on(horizon) is coso]
+    coso_cells = writer.heads.cells_of(coso, horizon)
     plan = {"source": Source.PLAN, "number": "25-KH/ĐUK", "source_date": date(2026, 9, 15)}
     writer.task(root, coso, "Báo cáo sơ kết 5 năm thực hiện Chỉ thị 05-CT/TW về học tập và làm theo Bác",
                 "Báo cáo sơ kết gửi Đảng ủy Khối", date(2026, 10, 1), horizon + datetime.timedelta(days=4),
@@ -334,7 +351,7 @@ def write_tasks(builder, horizon: date, seed: int) -> dict:
                 title, result = rng.choice(SPREAD_TITLES)
                 begin = date(year, rng.randint(1, 10), rng.randint(1, 28))
                 due = begin + datetime.timedelta(days=rng.randint(20, 120))
-                cells = [c for c in writer.heads.cells if c.exists_on(begin) and c.parent_on(begin) is unit]
+                cells = writer.heads.cells_of(unit, begin)
                 if cells and rng.random() < 0.5:
                     writer.task(unit, rng.choice(cells), title.format(year=year), result, begin, due)
                 else:
