@@ -590,9 +590,12 @@ def _admissions_by_child(unit_id, start, end) -> dict[int, Value]:
                     counts[whole[child_path]] += n
                 else:
                     rest.append(child_path)
-            within = Q(pk__in=[])
+            within, cells = Q(pk__in=[]), Q(pk__in=[])
             for child_path in rest:
                 within |= Q(unit__versions__path__startswith=child_path)
+                cells |= Q(path__startswith=child_path)
+            # Read from the few cells ever under those paths rather than from every admission.
+            within &= Q(unit_id__in=UnitVersion.objects.filter(cells).values("unit_id"))
             parts = _admissions_joined(source, start, end, within) if rest else []
         else:
             parts = _admissions_joined(source, start, end)
