@@ -588,6 +588,19 @@ def test_the_breakdown_sorted_by_name(as_user, demo):
     assert [cells[0] for _, cells in rows] == [names[unit] for unit, _ in rows]
 
 
+def test_the_list_offers_each_sub_unit_by_name(as_user, demo):
+    """The unit picker of /chi-tieu/ lists the sub-units on the day, sorted by name, and none of
+    a unit with no sub-units."""
+    page = lxml.html.fromstring(as_user("khoi").get(LIST + day_of(REF)).content)
+    options = [(o.get("value"), o.text_content()) for o in page.xpath('//select[@name="unit"]/option')]
+    names = hand_children(demo["root"], REF)
+    expected = sorted(names.items(), key=lambda item: vn.text_sort_key(item[1]))
+    assert options[1:] == [(str(unit), name) for unit, name in expected]
+    assert len(options) == len(names) + 1 and options[0][0] == ""
+    chibo = lxml.html.fromstring(as_user("chibo").get(LIST + day_of(REF)).content)
+    assert not chibo.xpath('//select[@name="unit"]')
+
+
 def test_cosos_breakdown_matches_his_sub_units(as_user, demo):
     target = hand_target_id(demo["coso"], "2020–2025", "admissions")
     rows = breakdown(as_user("coso").get(TARGET.format(target) + day_of(REF)).content.decode())

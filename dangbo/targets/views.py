@@ -65,8 +65,8 @@ def targets_page(request):
             parts = list(resolution.parts.all())
             resolutions.append({"resolution": resolution, "evaluations": evaluations, "parts": parts})
     children = UnitVersion.objects.on(on).filter(parent_id=unit.unit_id).values_list("unit_id", "name")
-    # A city committee has thousands of sub-units: their options are written here, not by a loop of
-    # the template (a tenth of the time).
+    # A city committee has thousands of sub-units: their options are written here from plain rows,
+    # not by a loop of the template over model instances.
     children = sorted(children, key=lambda c: vn.text_sort_key(c[1]))
     options = format_html_join("", '<option value="{}">{}</option>', children)
     context = {
