@@ -176,8 +176,8 @@ def _admissions_joined(unit_id: int, start: datetime.date, end: datetime.date, w
     """`admission_events` as one join of the events with their cells' versions on the day, for
     each place the unit had over the period (the windows do not overlap in time): (the unit's path
     then, a queryset whose rows carry the cell's path that day as `unit__versions__path`). Faster
-    than `admission_events` where every admission is read (counts, the breakdown). `within`: a
-    further condition on the cell's version that day (in the same join)."""
+    than `admission_events` where the breakdown reads the admissions of a few sub-units one by
+    one. `within`: a further condition on the cell's version that day (in the same join)."""
     parts = []
     for first, last, path in _root_windows(unit_id, start, end):
         on_the_day = Q(unit__versions__valid_to__isnull=True) | Q(unit__versions__valid_to__gt=F("effective_on"))
@@ -207,13 +207,14 @@ def _admission_counts(unit_id: int, start: datetime.date, end: datetime.date, wi
     last day) or, without them, in the whole period; under the key None or, with `by_sub_unit`,
     under the path of the sub-unit (one level below the unit as it stood then) that held the cell."""
     windows = windows or [(start, end)]
+    several = len(windows) > 1
     counts: dict[str | None, list[int]] = defaultdict(lambda: [0] * len(windows))
     for first, last, path in _root_windows(unit_id, start, end):
         key = f"substr(v.path, 1, {len(path) + PATH_WIDTH})" if by_sub_unit else "NULL"
         sql = _ADMISSION_COUNTS.format(key=key, group=f"GROUP BY {key}" if by_sub_unit else "",
-                                       counts=", ".join([_WITHIN] * len(windows)) if len(windows) > 1 else "COUNT(*)",
+                                       counts=", ".join([_WITHIN] * len(windows)) if several else "COUNT(*)",
                                        events=Event._meta.db_table, versions=UnitVersion._meta.db_table)  # fmt: skip
-        params = [day for window in windows for day in window] if len(windows) > 1 else []
+        params = [day for window in windows for day in window] if several else []
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, EventKind.ADMISSION, first, last, path + "%"])
             for row_key, *row in cursor.fetchall():
