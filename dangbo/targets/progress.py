@@ -12,7 +12,7 @@ from decimal import Decimal
 from dangbo.lib import vn
 from dangbo.orgs.models import Term, UnitVersion, path_prefixes
 
-from .indicators import REGISTRY, SHARED, Indicator, Value
+from .indicators import REGISTRY, SHARED, Indicator, Value, values_by_child
 from .models import Basis, Comparator, ManualValue, Method, Target
 
 TERM_YEARS = 5  # a congress term, when its end is not set yet
@@ -101,22 +101,35 @@ class Evaluator:
         self._values: dict[tuple, Value] = {}
         self._shared: dict = {}  # reads the indicators share (indicators.SHARED)
 
+    def _sharing(self, compute, *args):
+        """`compute(*args)` with the reads the indicators share kept for this evaluator's page."""
+        token = SHARED.set(self._shared)
+        try:
+            return compute(*args)
+        finally:
+            SHARED.reset(token)
+
     def value(self, key: str, start: datetime.date, end: datetime.date, unit_id: int | None = None) -> Value:
         unit_id = self.unit_id if unit_id is None else unit_id
         memo = (key, unit_id, start, end)
         if memo not in self._values:
-            token = SHARED.set(self._shared)
-            try:
-                self._values[memo] = REGISTRY[key].compute(unit_id, start, end)
-            finally:
-                SHARED.reset(token)
+            self._values[memo] = self._sharing(REGISTRY[key].compute, unit_id, start, end)
         return self._values[memo]
+
+    def records(self, indicator: Indicator, start: datetime.date, end: datetime.date):
+        """The records behind the unit's value, reading what the values read already once."""
+        return self._sharing(indicator.records, self.unit_id, start, end)
+
+    def by_child(self, key: str, start: datetime.date, end: datetime.date) -> dict[int, Value]:
+        """The indicator for each direct sub-unit (`values_by_child`), with the shared reads."""
+        return self._sharing(values_by_child, key, self.unit_id, start, end)
 
     def series(self, indicator: Indicator, windows: list) -> list[Value]:
         """The values of consecutive windows, together when the indicator can."""
         missing = [w for w in windows if (indicator.key, self.unit_id, w[1], w[2]) not in self._values]
         if indicator.series is not None and missing:
-            for (_, start, end), value in zip(windows, indicator.series(self.unit_id, windows)):
+            values = self._sharing(indicator.series, self.unit_id, windows)
+            for (_, start, end), value in zip(windows, values):
                 self._values[indicator.key, self.unit_id, start, end] = value
         return [self.value(indicator.key, start, end) for _, start, end in windows]
 

@@ -26,7 +26,7 @@ from dangbo.orgs.models import UnitKind, UnitVersion, latest_names
 from . import actions
 from .chart import year_chart
 from .forms import ManualValueForm, RegistrationForm
-from .indicators import REGISTRY, Value, values_by_child
+from .indicators import REGISTRY, Value
 from .models import Basis, Comparator, ManualValue, Method, ModelRegistration, Target
 from .progress import Evaluator, compared, governing_term, meets, term_years
 
@@ -154,12 +154,12 @@ def target_page(request, target_id: int):
     if request.GET.get("records") is not None:  # the records behind the value, instead of the sub-units
         if not context["may_see_records"]:
             raise Http404
-        records = indicator.records(unit.unit_id, start, end)
+        records = evaluator.records(indicator, start, end)
         page = Paginator(records.items, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
         context.update({"records": records, "page": page, "record_rows": records.rows(list(page))})
         return render(request, "targets/target.html", context)
     # The sub-units as they stood at the end of the window; those gone by `on` are not linked.
-    values = values_by_child(target.indicator, unit.unit_id, start, end)
+    values = evaluator.by_child(target.indicator, start, end)
     # A city committee has thousands of sub-units: read as plain rows, not model instances.
     children = [SubUnit(*row) for row in UnitVersion.objects.on(end).filter(parent_id=unit.unit_id)
                 .values_list("unit_id", "name") if row[0] in values]  # fmt: skip
