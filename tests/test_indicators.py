@@ -32,7 +32,7 @@ from dangbo.members.models import Event, EventKind
 from dangbo.orgs.actions import change_unit, dissolve_unit, found_unit
 from dangbo.orgs.models import Unit, UnitKind
 from dangbo.ratings.models import MemberRating, RatingPeriod, UnitRating
-from dangbo.targets.indicators import REGISTRY, Value, values_by_child
+from dangbo.targets.indicators import REGISTRY, RatedMembers, Value, values_by_child
 from dangbo.targets.models import ModelRegistration
 from tests.helpers import hand_path, is_vietnamese
 
@@ -874,6 +874,17 @@ def test_member_rating_records_are_the_rated_members(demo):
     assert _count(REGISTRY["members_good_or_better"].records(demo["root"], *Y2023).items) == sum(
         hand_member_levels(demo["root"], *Y2023).values()
     )
+
+
+def test_a_large_subtree_pages_its_rated_members_as_a_small_one(demo, monkeypatch):
+    """Over `RatedMembers.FEW` ratings the pager walks the members by name instead of sorting the
+    ratings: the same ratings, in the same order, page by page."""
+    small = REGISTRY["members_good_or_better"].records(demo["root"], *Y2023).items
+    expected = [r.pk for r in small[0 : len(small)]]
+    monkeypatch.setattr(RatedMembers, "FEW", 0)
+    large = REGISTRY["members_good_or_better"].records(demo["root"], *Y2023).items
+    pages = [r.pk for start in range(0, len(large), 500) for r in large[start : start + 500]]
+    assert pages == expected and len(expected) == sum(hand_member_levels(demo["root"], *Y2023).values())
 
 
 def test_dan_van_kheo_records_are_the_62_organisations(demo):

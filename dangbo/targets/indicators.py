@@ -366,12 +366,14 @@ def _unit_rating_records(unit_id, start, end) -> Records:
 class RatedMembers:
     """The decided ratings (exempted ones apart) of a subtree in a period, by the members' names, as
     the pager reads them: a page walks the members in name order (their index) and stops when it is
-    full, so it costs the same however many are rated; the count is the tallies' (`member_levels`)."""
+    full, so it costs the same however many are rated; the count is the tallies' (`member_levels`).
+    `of_round`: the same ratings without the subtree's condition, to fetch a page's by member (a
+    member has one rating a round)."""
 
     FEW = 5000
 
-    def __init__(self, ratings, count: int):
-        self.ratings, self._count = ratings, count
+    def __init__(self, ratings, of_round, count: int):
+        self.ratings, self.of_round, self._count = ratings, of_round, count
 
     def count(self) -> int:
         return self._count
@@ -382,11 +384,11 @@ class RatedMembers:
         if not isinstance(index, slice):
             return self[index : index + 1][0]
         if self._count <= self.FEW:  # a small subtree: its ratings sorted, through the index on the cell
-            return list(self.ratings.select_related("member").order_by("member__sort_key", "pk")[index])
+            return list(self.ratings.select_related("member").order_by("member__sort_key", "member_id")[index])
         rated = Exists(self.ratings.filter(member_id=OuterRef("pk")))
         members = Member.unscoped.filter(rated).order_by("sort_key", "pk").values_list("pk", flat=True)
         ids = list(members[index.start or 0 : self._count if index.stop is None else index.stop])
-        found = {r.member_id: r for r in self.ratings.filter(member_id__in=ids).select_related("member")}
+        found = {r.member_id: r for r in self.of_round.filter(member_id__in=ids).select_related("member")}
         return [found[member_id] for member_id in ids if member_id in found]  # (one reopened meanwhile)
 
     def __iter__(self):
@@ -398,8 +400,8 @@ def _member_rating_records(unit_id, start, end) -> Records:
     items = []
     if root is not None:
         inside = UnitVersion.objects.on(tree_day(period)).under(root.path).values("unit_id")
-        ratings = MemberRating.unscoped.filter(period=period, cell_id__in=inside, exempted=False)
-        items = RatedMembers(ratings.exclude(decided_level=""), _member_levels(root, period).rated)
+        of_round = MemberRating.unscoped.filter(period=period, exempted=False).exclude(decided_level="")
+        items = RatedMembers(of_round.filter(cell_id__in=inside), of_round, _member_levels(root, period).rated)
 
     def rows(page):
         names = latest_names({r.cell_id for r in page})
