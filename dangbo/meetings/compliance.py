@@ -243,7 +243,10 @@ def compliance_by_year(root: UnitVersion, first: datetime.date, last: datetime.d
 # its bits against what the year owed (`_complies_sql`) — so a few rows come back, not one per cell.
 # The first rows (year NULL) count the steady cells, the others those with a summary that year and
 # the complying ones among them: the versions are read once (`steady`, used twice), the summaries
-# from the covering index `cellyear_year`.
+# from the covering index `cellyear_year`, in its order (CROSS JOIN: SQLite walks the summaries and
+# looks each cell up, a fifth faster at 250,000 members than the other way round; PostgreSQL
+# plans the join freely). Without a key the rows are grouped by year alone, in that order too:
+# grouping by the constant key as well cost SQLite a third more.
 _STEADY_COUNTS = """
 WITH steady AS (
   SELECT v.unit_id, {key} AS key FROM orgs_unitversion v
@@ -252,9 +255,10 @@ WITH steady AS (
 )
 SELECT NULL, key, 0, COUNT(*) FROM steady GROUP BY key
 UNION ALL
-SELECT cy.year, s.key, SUM(CASE {complies} ELSE 0 END), COUNT(*)
-FROM steady s JOIN meetings_cellyear cy ON cy.cell_id = s.unit_id AND cy.year IN ({years})
-GROUP BY cy.year, s.key
+SELECT cy.year, {row_key}, SUM(CASE {complies} ELSE 0 END), COUNT(*)
+FROM meetings_cellyear cy CROSS JOIN steady s
+WHERE cy.cell_id = s.unit_id AND cy.year IN ({years})
+GROUP BY cy.year{group}
 """
 
 
@@ -296,6 +300,7 @@ def compliance_counts_by_year(root: UnitVersion, first: datetime.date, last: dat
     with connection.cursor() as cursor:
         # The version must be a cell's (a cell that became a sub-committee keeps its earlier summaries).
         cursor.execute(_STEADY_COUNTS.format(key=key_sql, kinds=kinds, complies=complies,
+                                             row_key="s.key" if width else "NULL", group=", s.key" if width else "",
                                              years=", ".join(map(str, windows))), params)  # fmt: skip
         rows = cursor.fetchall()
     steady = {key: n for year, key, _, n in rows if year is None}
