@@ -26,9 +26,8 @@ from hypothesis import strategies as st
 from dangbo.accounts.models import Role, User
 from dangbo.lib import vn
 from dangbo.orgs.actions import change_unit
-from dangbo.orgs.models import Unit, UnitVersion
+from dangbo.orgs.models import Unit, UnitVersion, path_after
 from dangbo.ratings.figures import (
-    _path_after,
     excellent_allowed,
     member_levels,
     member_levels_by_unit,
@@ -326,12 +325,12 @@ _PATH = st.lists(_SEGMENT, min_size=1, max_size=4)
 
 @given(_PATH, st.lists(_SEGMENT, max_size=3), _PATH)
 def test_the_subtree_range_holds_the_paths_below_and_no_other(path, below, other):
-    """`member_levels` bounds a subtree's paths as a range [path, _path_after(path)) besides LIKE: it
+    """`member_levels` bounds a subtree's paths as a range [path, path_after(path)) besides LIKE: it
     must hold every path under `path` and no path outside it."""
     path, other = "".join(path), "".join(other)
-    assert path <= path + "".join(below) < _path_after(path)
+    assert path <= path + "".join(below) < path_after(path)
     inside = other.startswith(path)
-    assert (path <= other < _path_after(path)) == inside
+    assert (path <= other < path_after(path)) == inside
 
 
 @given(st.integers(min_value=0, max_value=1_000_000), st.integers(min_value=0, max_value=100))

@@ -31,6 +31,14 @@ def path_segment(unit_id: int) -> str:
     return f"{unit_id:0{PATH_WIDTH}d}"
 
 
+def path_after(path: str) -> str:
+    """A bound above every path under `path` and below the paths that follow (paths are digits, in
+    segments of PATH_WIDTH), for reading a subtree as a range of the index on `path` (SQLite uses
+    no index for LIKE): "…0042" gives "…0043"; after "…9999", "A" (letters follow digits)."""
+    after = str(int(path) + 1).zfill(len(path))
+    return after if len(after) == len(path) else "A"
+
+
 def path_prefixes(path: str) -> list[str]:
     """The paths of a unit's ancestors and its own, from the top of the tree down."""
     return [path[:width] for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH)]

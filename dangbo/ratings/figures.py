@@ -13,7 +13,7 @@ from django.db.models import Count
 
 from dangbo.lib import vn
 from dangbo.lib.http import today
-from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
+from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion, path_after
 
 from .models import (
     GOOD_OR_BETTER,
@@ -99,13 +99,6 @@ _SUBTREE_TALLIES = """
         AND v.valid_from <= %s AND (v.valid_to IS NULL OR v.valid_to > %s)"""
 
 
-def _path_after(path: str) -> str:
-    """A bound above every path under `path` and below the paths that follow (paths are digits, in
-    segments of PATH_WIDTH): "…0042" gives "…0043"; after "…9999", "A" (letters follow digits)."""
-    after = str(int(path) + 1).zfill(len(path))
-    return after if len(after) == len(path) else "A"
-
-
 def member_levels(root: UnitVersion, period: RatingPeriod) -> Levels:
     """The members rated in the period in cells of the subtree, by decided level (read from the
     cells' tallies, `LevelTally`)."""
@@ -113,7 +106,7 @@ def member_levels(root: UnitVersion, period: RatingPeriod) -> Levels:
     sql = _SUBTREE_TALLIES.format(sums=", ".join(f"SUM(t.{bucket})" for bucket in TALLY_BUCKETS),
                                   tallies=LevelTally._meta.db_table, versions=UnitVersion._meta.db_table)  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(sql, [period.pk, root.path + "%", root.path, _path_after(root.path), day, day])
+        cursor.execute(sql, [period.pk, root.path + "%", root.path, path_after(root.path), day, day])
         totals = dict(zip(TALLY_BUCKETS, cursor.fetchone()))
     levels = Levels(Counter({level: int(totals[level] or 0) for level in LEVEL_ORDER}))
     levels.undecided, levels.exempted = int(totals["undecided"] or 0), int(totals["exempted"] or 0)
