@@ -7,6 +7,10 @@ Personas (each logs in with password "demo"):
 - chibo: cell_secretary of one chi bộ trực thuộc inside coso's committee — sees that cell.
 - xem: viewer at the root — aggregated figures only, never a person's record.
 - outsider_cell: cell_secretary of another chi bộ in another committee (created by `outsider`).
+
+The clock: the whole session runs on the demo's last day (HORIZON, 27/11/2026, from 08:00 in
+Hà Nội), whatever the real date, so no test depends on the wall clock; time moves on from there.
+Run the suite with the machine's clock a year ahead (faketime) and it reads the same.
 """
 
 from __future__ import annotations
@@ -16,9 +20,16 @@ import os
 import shutil
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from dangbo.demo.builder import REFERENCE_DAY, build_demo
+from dangbo.demo.days import HORIZON
+
+# Started when this file is imported, before any test module is: module-level dates read it too.
+HANOI = datetime.timezone(datetime.timedelta(hours=7))
+CLOCK = time_machine.travel(datetime.datetime(HORIZON.year, HORIZON.month, HORIZON.day, 8, tzinfo=HANOI), tick=True)
+CLOCK.start()
 
 # Fast password hashing in tests; real hashing is Django's default.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -33,6 +33,7 @@ from dangbo.ratings.models import refresh_level_tallies
 from dangbo.tasks.reminders import send as send_reminders
 
 from . import names
+from .days import HORIZON, REFERENCE_DAY
 from .meetings import write_meetings
 from .ratings import write_disciplines, write_ratings
 from .reports import write_reports
@@ -40,9 +41,6 @@ from .targets import write_targets
 from .tasks import write_tasks
 
 date = datetime.date
-REFERENCE_DAY = date(2024, 9, 30)
-# The demo's history runs up to this day, whenever it is loaded, so the data never depends on the clock.
-HORIZON = date(2026, 11, 27)
 BASE_FOUNDED = date(1997, 1, 1)
 TERM_2020 = (date(2020, 10, 15), date(2025, 8, 20))
 REFERENCE = {"grassroots": 62, "committees": 38, "sub_committees": 10, "attached_cells": 442,
@@ -126,8 +124,9 @@ def _allocate(rng: random.Random, total: int, weights: list[float], minimum: int
 
 
 class DemoBuilder:
-    def __init__(self, members: int = REFERENCE["members"], seed: int = SEED):
+    def __init__(self, members: int = REFERENCE["members"], seed: int = SEED, horizon: date = HORIZON):
         self.rng = random.Random(seed)
+        self.horizon = horizon
         self.target_members = members
         self.scale = members / REFERENCE["members"]
         self.units: list[UnitSpec] = []
@@ -270,7 +269,7 @@ class DemoBuilder:
             education="12/12", qualification=rng.choice(names.QUALIFICATIONS), theory_level=theory,
             foreign_language=rng.choice(names.LANGUAGES), occupation=_weighted(rng, [(o, w) for o, w in
                                                                                    zip(names.OCCUPATIONS, (6, 3, 1))]),
-            admitted_on=admitted, official_on=official if official <= HORIZON else None,
+            admitted_on=admitted, official_on=official if official <= self.horizon else None,
             card_number=f"{(10_000_019 + index * 7_919) % 100_000_000:08d}", background_number=f"{index + 1:06d}",
         )  # fmt: skip
         member.refresh_derived()
@@ -350,9 +349,9 @@ class DemoBuilder:
         end = None
         roll = rng.random()
         if roll < 0.04:  # left the tree after the reference day (transfer out, retirement, death)
-            end = _random_day(rng, REFERENCE_DAY + datetime.timedelta(days=1), HORIZON)
+            end = _random_day(rng, REFERENCE_DAY + datetime.timedelta(days=1), self.horizon)
         elif roll < 0.06:  # moved to another cell after the reference day
-            end = _random_day(rng, REFERENCE_DAY + datetime.timedelta(days=1), HORIZON)
+            end = _random_day(rng, REFERENCE_DAY + datetime.timedelta(days=1), self.horizon)
             later = self._other_cell(cell, end, None)
             if later and cell.exists_over(start, end):
                 self.stints.append((index, later, end, None))
@@ -386,7 +385,7 @@ class DemoBuilder:
         later_cells = [c for c in self.counted_cells if c.dissolved is None] + self.new_cells
         for i in range(round(0.05 * self.target_members)):
             cell = self.new_cells[i % len(self.new_cells)] if i < 4 * len(self.new_cells) else rng.choice(later_cells)
-            start = _random_day(rng, max(REFERENCE_DAY + datetime.timedelta(days=1), cell.founded), HORIZON)
+            start = _random_day(rng, max(REFERENCE_DAY + datetime.timedelta(days=1), cell.founded), self.horizon)
             if i < 3 * len(self.new_cells) and cell.founded > REFERENCE_DAY:
                 start = cell.founded  # a cell is founded with its first members
             if rng.random() < 0.5:
@@ -417,7 +416,7 @@ class DemoBuilder:
         rng = self.rng
         for _ in range(max(3, round(0.004 * self.target_members))):
             cell = rng.choice([c for c in self.counted_cells if c.dissolved is None])
-            start = _random_day(rng, date(2024, 1, 1), HORIZON)
+            start = _random_day(rng, date(2024, 1, 1), self.horizon)
             birth = vn.add_years(start, -rng.randint(25, 50))
             admitted = _random_day(rng, vn.add_years(birth, 20), min(start, vn.add_years(birth, 40)))
             index = len(self.members)
@@ -455,9 +454,9 @@ class DemoBuilder:
             return {"decision_number": f"{rng.randint(10, 999)}-QĐ/ĐU", "decided_on": day, "issuing_body": body}
 
         ceremony = admitted + datetime.timedelta(days=rng.randint(7, 30))
-        if admitted > HORIZON - datetime.timedelta(days=45) and rng.random() < 0.6:
+        if admitted > self.horizon - datetime.timedelta(days=45) and rng.random() < 0.6:
             ceremony = None  # decided lately, the ceremony is still to come
-        elif ceremony > HORIZON:
+        elif ceremony > self.horizon:
             ceremony = None
         first_unit, first_start, _ = spans[0] if spans else (None, None, None)
         if first_start == admitted:
@@ -480,7 +479,7 @@ class DemoBuilder:
                     again = next_start + datetime.timedelta(days=rng.randint(7, 20))
                     add(EventKind.READMISSION, next_start, 0, unit_id=next_unit.unit_id, ceremony_on=again,
                         **decision(next_start))  # fmt: skip
-                    if vn.add_years(again, 1) <= HORIZON:
+                    if vn.add_years(again, 1) <= self.horizon:
                         add(EventKind.RECOGNITION, vn.add_years(again, 1), 1, **decision(vn.add_years(again, 1)))
                 else:
                     add(EventKind.RESTORATION, next_start, 0, unit_id=next_unit.unit_id,
@@ -495,8 +494,9 @@ class DemoBuilder:
                 other_side=events[0][2]["other_side"], **decision(first_start))  # fmt: skip
         ends = ceremony and vn.add_years(ceremony, 1)
         # Recognition on the day probation ends, while still in the Party; a few are overdue.
-        overdue = ends and HORIZON - datetime.timedelta(days=150) < ends < HORIZON - datetime.timedelta(days=50)
-        in_party = ends and ends <= HORIZON and (leaves_on is None or ends < leaves_on)
+        now = self.horizon
+        overdue = ends and now - datetime.timedelta(days=150) < ends < now - datetime.timedelta(days=50)
+        in_party = ends and ends <= self.horizon and (leaves_on is None or ends < leaves_on)
         if in_party and index in self.not_recognised:
             day = ends + datetime.timedelta(days=rng.randint(10, 40))
             add(EventKind.NON_RECOGNITION, day, 3, note="Không đủ tư cách đảng viên chính thức.", **decision(day))
@@ -517,7 +517,7 @@ class DemoBuilder:
         # Now and then, within the last stint: an exemption (older members) or a temporary transfer.
         if spans:
             unit, start, end = spans[-1]
-            until = end or HORIZON
+            until = end or self.horizon
             roll = rng.random()
             if roll < 0.03 and vn.age_on(member.birth_date, until) >= 60:
                 day = _random_day(rng, max(start, vn.add_years(member.birth_date, 60)), until)
@@ -598,18 +598,18 @@ class DemoBuilder:
         for i in range(max(12, round(0.015 * self.target_members))):
             cell = self.chibo if i < 2 else rng.choice(cells)
             sex = "F" if rng.random() < 0.55 else "M"
-            birth = vn.add_years(HORIZON, -rng.randint(20, 40)) - datetime.timedelta(days=rng.randrange(365))
-            identified = _random_day(rng, date(2021, 1, 1), HORIZON - datetime.timedelta(days=60))
+            birth = vn.add_years(self.horizon, -rng.randint(20, 40)) - datetime.timedelta(days=rng.randrange(365))
+            identified = _random_day(rng, date(2021, 1, 1), self.horizon - datetime.timedelta(days=60))
             stage = i % 4 if i >= 2 else 3
             course = None
             if stage >= 1:
                 if i % 9 == 4:  # certificate about to expire, or already expired
-                    course = vn.add_years(HORIZON, -5) + datetime.timedelta(days=rng.randint(-40, 80))
+                    course = vn.add_years(self.horizon, -5) + datetime.timedelta(days=rng.randint(-40, 80))
                 else:
-                    course = _random_day(rng, max(identified, date(2022, 1, 1)), HORIZON)
+                    course = _random_day(rng, max(identified, date(2022, 1, 1)), self.horizon)
             dossier = ["1-KNĐ", "2-KNĐ", "3-KNĐ", "5-KNĐ", "6-KNĐ", "8-KNĐ"] if stage == 3 else (
                 ["1-KNĐ", "2-KNĐ"] if stage == 2 else [])  # fmt: skip
-            if stage == 3 and birth.year > HORIZON.year - 30:
+            if stage == 3 and birth.year > self.horizon.year - 30:
                 dossier.insert(3, "4-KNĐ")
             candidate = Candidate(
                 family_name=_weighted(rng, names.FAMILY_NAMES), middle_name=rng.choice(names.MIDDLE_NAMES[sex]),
@@ -657,28 +657,33 @@ def _analyze() -> None:
 
 
 @transaction.atomic
-def build_demo(members: int = REFERENCE["members"], seed: int = SEED, logins: bool = True) -> dict:
-    builder = DemoBuilder(members=members, seed=seed)
+def build_demo(
+    members: int = REFERENCE["members"], seed: int = SEED, logins: bool = True, today: date = HORIZON
+) -> dict:
+    """The demo committee, its history written up to `today` (the demo's "now": meetings after it
+    are planned, tasks due after it open, the reminders are those of its morning)."""
+    builder = DemoBuilder(members=members, seed=seed, horizon=today)
     builder.plan_tree()
     builder.plan_members()
     stats = builder.write()
     stats["candidates"] = builder.write_candidates()
-    stats.update(write_meetings(builder, HORIZON, REFERENCE_DAY, seed + 4))
+    stats.update(write_meetings(builder, today, REFERENCE_DAY, seed + 4))
     stats["cell_years"] = refresh_cell_years()  # the meetings were written in bulk
-    stats.update(write_ratings(builder, HORIZON, seed + 5))
+    stats.update(write_ratings(builder, today, seed + 5))
     stats["level_tallies"] = refresh_level_tallies()  # the ratings were written in bulk
     _analyze()
     stats["disciplines"] = write_disciplines(seed + 6)
-    stats.update(write_targets(builder, REFERENCE_DAY, HORIZON, seed + 7))
-    stats.update(write_tasks(builder, HORIZON, seed + 8))
+    stats.update(write_targets(builder, REFERENCE_DAY, today, seed + 7))
+    stats.update(write_tasks(builder, today, seed + 8))
     if logins:
         builder.create_logins()
-    stats.update(write_reports(builder, HORIZON, seed + 9, logins))
+    stats.update(write_reports(builder, today, seed + 9, logins))
     if logins:
         # The reminders of the demo's last day, as the daily command would have sent them (in the
         # app; the emails of a day long past are dropped).
         dropped = mail.get_connection("django.core.mail.backends.dummy.EmailBackend")
-        stats.update(send_reminders(HORIZON, timezone.make_aware(datetime.datetime(2026, 11, 27, 6)), dropped))
+        morning = timezone.make_aware(datetime.datetime(today.year, today.month, today.day, 6))
+        stats.update(send_reminders(today, morning, dropped))
     root = Unit.objects.get(pk=builder.root.unit_id)
     record(None, "load_demo", root, None, {**stats, "seed": seed, "target_members": members})
     stats.update(root=builder.root.unit_id, coso=builder.coso.unit_id, chibo=builder.chibo.unit_id)

@@ -94,6 +94,8 @@ class MeetingWriter:
     def __init__(self, cells, stints, timelines, chibo_id: int, horizon: date, reference_day: date, seed: int):
         self.rng = random.Random(seed)
         self.horizon, self.reference_day = horizon, reference_day
+        # When the rows were written: the morning of the demo's last day.
+        self.written_at = datetime.datetime(horizon.year, horizon.month, horizon.day, 8, 0, tzinfo=datetime.UTC)
         self.cells = sorted(cells, key=lambda c: c.unit_id)
         self.stints = defaultdict(list)
         for stint in stints:
@@ -202,7 +204,7 @@ class MeetingWriter:
             duration if held else None,
             present[0] if held and present else None, present[1] if held and len(present) > 1 else None,
             OPINIONS if held else "", CONCLUSIONS if held else "", RESOLUTION if held else "",
-            *(totals[name] for name in TOTAL_COLUMNS), NOW, NOW,
+            *(totals[name] for name in TOTAL_COLUMNS), self.written_at, self.written_at,
         ))  # fmt: skip
         if held:
             self.attendance.extend((meeting_id, r.member_id, r.standing, r.exempted, r.away, r.presence, r.reason)
@@ -244,7 +246,6 @@ MEETING_COLUMNS = ["id", "cell_id", "kind", "topic", "planned_on", "planned_time
                    "secretary_id",
                    "opinions", "conclusions", "resolution", *TOTAL_COLUMNS, "created_at", "updated_at"]  # fmt: skip
 ATTENDANCE_COLUMNS = ["meeting_id", "member_id", "standing", "exempted", "away", "presence", "reason"]
-NOW = datetime.datetime(2026, 11, 27, 8, 0, tzinfo=datetime.UTC)
 
 
 def write_meetings(builder, horizon: date, reference_day: date, seed: int) -> dict:

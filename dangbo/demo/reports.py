@@ -19,6 +19,7 @@ import random
 from django.utils import timezone
 
 from dangbo.accounts.models import Role, User
+from dangbo.lib import vn
 from dangbo.orgs.models import UnitKind, UnitVersion
 from dangbo.reports import actions, defaults, periods
 from dangbo.reports.models import AdHocRequest, Letterhead, Report, ReportType, Schedule, SectionSpec, Status, Step
@@ -153,18 +154,21 @@ def write_reports(builder, horizon: date, seed: int, logins: bool = True) -> dic
         rows = UnitVersion.objects.on(day).filter(parent_id=root, kind__in=GRASSROOTS).order_by("unit_id")
         return list(rows)
 
-    months = [periods.parse("month", f"2024-{m:02d}") for m in range(1, 13)] + [periods.parse("month", "2026-10")]
+    # The month before the demo's last day is the one whose reports are coming in.
+    last_month = vn.add_months(horizon.replace(day=1), -1)
+    current_key = f"{last_month:%Y-%m}"
+    months = [periods.parse("month", f"2024-{m:02d}") for m in range(1, 13)] + [periods.parse("month", current_key)]
     for period in months:
         units = grassroots_on(period.ends_on)
         due = period.due_on(5)
         september = period.key == "2024-09"
-        current = period.key == "2026-10"
+        current = period.key == current_key
         late = set(rng.sample(range(len(units)), LATE_IN_SEPTEMBER if september else rng.randint(0, 3)))
         missing = set(rng.sample(sorted(set(range(len(units))) - late),
                                  MISSING_IN_SEPTEMBER if september else rng.randint(0, 2)))  # fmt: skip
         for index, unit in enumerate(units):
             if current and unit.unit_id == builder.coso.unit_id:
-                continue  # coso's report of 10/2026 is still to be written (the demo's walk-through)
+                continue  # coso's report of that month is still to be written (the demo's walk-through)
             if index in missing:
                 continue
             if index in late:

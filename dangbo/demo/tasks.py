@@ -34,6 +34,8 @@ from dangbo.tasks.models import (
     UpdateKind,
 )
 
+from .days import HORIZON
+
 date = datetime.date
 SESSION = date(2024, 10, 16)
 NOTICE = ("245-TB/TU", date(2024, 10, 22))  # the city committee's conclusion notice of the session
@@ -285,14 +287,15 @@ def write_tasks(builder, horizon: date, seed: int) -> dict:
                 result_indicator="theory_intermediate", result_value=45, **notice)  # fmt: skip
     series = writer.task(root, root, "Báo cáo Thành ủy tình hình tư tưởng của cán bộ, đảng viên trong Khối",
                          "Báo cáo tình hình tư tưởng gửi Thành ủy (định kỳ hằng tháng hoặc đột xuất)", start,
-                         date(2026, 12, 31), recurrence=Recurrence.MONTHLY, priority=Priority.HIGH,
+                         date(max(2026, horizon.year), 12, 31), recurrence=Recurrence.MONTHLY,
+                         priority=Priority.HIGH,
                          **notice)  # fmt: skip
     series.first_due_on = date(2024, 11, 25)
     series.save(update_fields=["first_due_on"])
-    for first, deadline in occurrence_deadlines(series):
-        if first > horizon:
-            break
-        outcome = "overdue" if deadline == date(2026, 11, 25) else ("late" if rng.random() < 0.1 else "on_time")
+    occurrences = [(first, deadline) for first, deadline in occurrence_deadlines(series) if first <= horizon]
+    last_due = max(deadline for _, deadline in occurrences if deadline <= horizon)  # the report now overdue
+    for first, deadline in occurrences:
+        outcome = "overdue" if deadline == last_due else ("late" if rng.random() < 0.1 else "on_time")
         writer.task(root, root, occurrence_title(series, deadline), series.expected_result, first, deadline,
                     series=series, head=series.head_id, outcome=outcome if deadline <= horizon else "open",
                     **notice)  # fmt: skip
@@ -317,33 +320,40 @@ def write_tasks(builder, horizon: date, seed: int) -> dict:
     for parent in (propagate, inspect):
         writer.settle(parent)
 
-    # coso's committee, as khoi and coso see it today.
+    # coso's committee, as khoi and coso see it today: dated from the demo's last day (27/11/2026 for
+    # the demo the suite reads), so a demo loaded later shows the same picture.
+    shift = horizon - HORIZON
+
+    def at(month: int, day: int) -> date:
+        return date(HORIZON.year, month, day) + shift
+
+    year = at(11, 27).year
     coso_cells = writer.heads.cells_of(coso, horizon)
-    plan = {"source": Source.PLAN, "number": "25-KH/ĐUK", "source_date": date(2026, 9, 15)}
+    plan = {"source": Source.PLAN, "number": "25-KH/ĐUK", "source_date": at(9, 15)}
     writer.task(root, coso, "Báo cáo sơ kết 5 năm thực hiện Chỉ thị 05-CT/TW về học tập và làm theo Bác",
-                "Báo cáo sơ kết gửi Đảng ủy Khối", date(2026, 10, 1), horizon + datetime.timedelta(days=4),
+                "Báo cáo sơ kết gửi Đảng ủy Khối", at(10, 1), horizon + datetime.timedelta(days=4),
                 outcome="open", priority=Priority.HIGH, **plan)  # fmt: skip
-    writer.task(root, coso, "Chuẩn bị nội dung kiểm điểm, đánh giá, xếp loại chất lượng năm 2026",
-                "Kế hoạch kiểm điểm của đảng ủy cơ sở", date(2026, 10, 15), date(2026, 12, 20), outcome="pending",
+    writer.task(root, coso, f"Chuẩn bị nội dung kiểm điểm, đánh giá, xếp loại chất lượng năm {year}",
+                "Kế hoạch kiểm điểm của đảng ủy cơ sở", at(10, 15), at(12, 20), outcome="pending",
                 **plan)  # fmt: skip
     writer.task(root, coso, "Tổng hợp ý kiến đóng góp dự thảo văn kiện Đại hội Đảng bộ thành phố",
-                "Báo cáo tổng hợp ý kiến", date(2026, 9, 20), date(2026, 11, 10), outcome="overdue",
+                "Báo cáo tổng hợp ý kiến", at(9, 20), at(11, 10), outcome="overdue",
                 **plan)  # fmt: skip
-    writer.task(root, coso, "Báo cáo kết quả phát triển đảng viên 10 tháng năm 2026", "Báo cáo số liệu kết nạp",
-                date(2026, 10, 20), date(2026, 11, 20), outcome="closed", **plan)  # fmt: skip
-    own = {"source": Source.PLAN, "number": "18-KH/ĐU", "source_date": date(2026, 10, 5)}
-    writer.task(coso, chibo, "Rà soát, cập nhật hồ sơ đảng viên của chi bộ năm 2026",
+    writer.task(root, coso, f"Báo cáo kết quả phát triển đảng viên 10 tháng năm {year}", "Báo cáo số liệu kết nạp",
+                at(10, 20), at(11, 20), outcome="closed", **plan)  # fmt: skip
+    own = {"source": Source.PLAN, "number": "18-KH/ĐU", "source_date": at(10, 5)}
+    writer.task(coso, chibo, f"Rà soát, cập nhật hồ sơ đảng viên của chi bộ năm {year}",
                 "Danh sách đảng viên được rà soát",
-                date(2026, 10, 10), horizon + datetime.timedelta(days=3), outcome="open", **own)  # fmt: skip
-    writer.task(coso, chibo, "Xây dựng kế hoạch sinh hoạt chuyên đề quý IV năm 2026", "Kế hoạch của chi bộ",
-                date(2026, 10, 5), date(2026, 11, 5), outcome="overdue", **own)  # fmt: skip
+                at(10, 10), horizon + datetime.timedelta(days=3), outcome="open", **own)  # fmt: skip
+    writer.task(coso, chibo, f"Xây dựng kế hoạch sinh hoạt chuyên đề quý IV năm {year}", "Kế hoạch của chi bộ",
+                at(10, 5), at(11, 5), outcome="overdue", **own)  # fmt: skip
     for cell in coso_cells[:4]:
-        writer.task(coso, cell, "Đăng ký xây dựng mô hình “Dân vận khéo” năm 2027", "Bản đăng ký mô hình",
-                    date(2026, 11, 1), date(2026, 12, 15), **own)  # fmt: skip
+        writer.task(coso, cell, f"Đăng ký xây dựng mô hình “Dân vận khéo” năm {year + 1}", "Bản đăng ký mô hình",
+                    at(11, 1), at(12, 15), **own)  # fmt: skip
 
     # A spread over the years and the units, assigned by the committee and by grassroots committees.
     spread = grassroots if len(grassroots) <= SPREAD_GRASSROOTS else rng.sample(grassroots, SPREAD_GRASSROOTS)
-    for year in (2023, 2024, 2025, 2026):
+    for year in range(2023, max(2026, horizon.year) + 1):
         for unit in spread:
             if not unit.exists_on(date(year, 1, 2)):
                 continue
