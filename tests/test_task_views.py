@@ -1058,6 +1058,22 @@ def test_coso_splits_a_task_for_a_cell_and_the_cell_reports_on_it(login, ids):
     assert [text(td) for td in row][3:] == ["60%", LABELS[hand_status(sub.starts_on, sub.due_on, None, today())]]
 
 
+def test_a_task_split_among_units_reads_100_percent_only_when_every_part_is_done(login, ids):
+    """The demo's propagation task: sixty parts done and three at 95%, 79% and 95% make 99,5%, which
+    reads 99%, not 100%; the parts' rows show their own progress."""
+    parts = sql("SELECT id, progress, completed_on FROM tasks_task WHERE parent_id = %s", [ids["propagation"]])
+    open_parts = sorted(progress for _, progress, done in parts if done is None)
+    assert open_parts and max(open_parts) < 100
+    shares = [100 if done is not None else progress for _, progress, done in parts]
+    expected = sum(shares) // len(shares)
+    assert expected < 100 <= round(sum(shares) / len(shares))  # rounded to the nearest, it would read 100%
+    page = tree(login("khoi").get(TASK.format(ids["propagation"])))
+    assert text(page.xpath('//b[@id="progress"]')[0]) == f"{expected}%"
+    shown = sorted(int(text(tr.xpath("./td")[3]).rstrip("%")) for tr in page.xpath('//table[@id="subtasks"]/tbody/tr')
+                   if int(tr.get("id").removeprefix("subtask-")) in {pk for pk, _, done in parts if done is None})
+    assert shown == open_parts
+
+
 def test_khoi_refuses_an_extension_with_a_reason_and_the_deadline_stays(login, ids):
     task = Task.objects.get(pk=ids["coso_pending"])
     pending = Extension.objects.get(task=task, decision="")

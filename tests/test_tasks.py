@@ -477,7 +477,7 @@ def test_split_of_a_closed_task_is_refused(w):
     refused_task(lambda: actions.split(w.coso_user, parent, [_part(w, w.chibo)], DUE), "không thể giao thêm")
 
 
-def test_parent_progress_is_the_rounded_mean_of_its_sub_tasks(w):
+def test_parent_progress_is_the_mean_of_its_sub_tasks_rounded_down(w):
     parent = _parent(w)
     a, b, c = actions.split(w.coso_user, parent, [_part(w, w.chibo), _part(w, w.cells[0]), _part(w, w.sub_cell)],
                             START)  # fmt: skip
@@ -489,8 +489,24 @@ def test_parent_progress_is_the_rounded_mean_of_its_sub_tasks(w):
     actions.complete(w.coso_user, c, DUE - DAY, "Đã hoàn thành", day=DUE)
     assert fresh(parent).progress == 53  # (40 + 20 + 100) / 3 = 53.3: a completed one counts 100
     actions.log_progress(w.coso_user, b, 30, "")
-    assert fresh(parent).progress == 57  # (40 + 30 + 100) / 3 = 56.7
+    assert fresh(parent).progress == 56  # (40 + 30 + 100) / 3 = 56.7, rounded down
     assert "task_roll_up" in audit_actions(parent)
+
+
+def test_parent_progress_reaches_100_only_when_every_sub_task_is_complete(w):
+    """Parts nearly done read 99%, not 100%, even a part reported at 100% but not yet complete."""
+    parent = _parent(w)
+    a, b, c = actions.split(w.coso_user, parent, [_part(w, w.chibo), _part(w, w.cells[0]), _part(w, w.sub_cell)],
+                            START)  # fmt: skip
+    actions.complete(w.coso_user, a, DUE - DAY, "Đã hoàn thành", day=DUE)
+    actions.complete(w.coso_user, b, DUE - DAY, "Đã hoàn thành", day=DUE)
+    actions.log_progress(w.coso_user, c, 99, "")
+    assert fresh(parent).progress == 99  # (100 + 100 + 99) / 3 = 99.7
+    actions.log_progress(w.coso_user, c, 100, "Đã xong, chờ báo cáo hoàn thành")
+    assert fresh(parent).progress == 99  # every part at 100%, one not complete
+    assert actions.rolled_up(fresh(parent)) == 99
+    actions.complete(w.coso_user, c, DUE - DAY, "Đã hoàn thành", day=DUE)
+    assert actions.rolled_up(fresh(parent)) == 100
 
 
 def test_progress_rolls_up_through_three_levels(w):
@@ -816,11 +832,11 @@ def test_completion_withdraws_a_pending_extension(w):
     assert fresh(task).due_on == DUE and status_on(task, DUE + 5 * DAY) == "done_late"
 
 
-def test_the_rolled_up_progress_rounds_half_up(w):
+def test_the_rolled_up_progress_rounds_down(w):
     parent = _parent(w)
     a, _ = actions.split(w.coso_user, parent, [_part(w, w.chibo), _part(w, w.cells[0])], START)
     actions.log_progress(w.coso_user, a, 25, "")
-    assert fresh(parent).progress == 13  # 12,5 rounds up
+    assert fresh(parent).progress == 12  # 12,5 rounds down
 
 
 def test_a_completion_is_dated_at_most_a_week_back(w):

@@ -203,10 +203,15 @@ def _open(task: Task, what: str) -> None:
 
 def rolled_up(parent: Task) -> int | None:
     """The progress of a task split among sub-tasks: the mean of theirs (a completed one at 100%),
-    rounded half up; None for a task without sub-tasks."""
-    shares = [100 if done is not None else progress
-              for progress, done in parent.subtasks.values_list("progress", "completed_on")]  # fmt: skip
-    return (2 * sum(shares) + len(shares)) // (2 * len(shares)) if shares else None
+    rounded down, and 100% only once every sub-task is complete: parts at 95, 79 and 95 among sixty
+    done make 99,5%, which is not done (rounded to the nearest it read 100%); None for a task without
+    sub-tasks."""
+    parts = list(parent.subtasks.values_list("progress", "completed_on"))
+    if not parts:
+        return None
+    shares = [100 if done is not None else progress for progress, done in parts]
+    mean = sum(shares) // len(shares)
+    return mean if all(done is not None for _, done in parts) else min(mean, 99)
 
 
 def _roll_up(task: Task) -> None:
