@@ -714,6 +714,48 @@ def test_khoi_sees_the_reports_received_on_its_own_report(login, ids):
     assert linked == sent
 
 
+def hand_sent_to(superior_id: int, code: str, period: str) -> dict[int, tuple]:
+    """{report id: (status, local day first sent)} of the reports of a type and period sent to a committee."""
+    rows = sql("SELECT r.id, r.status, r.first_sent_at FROM reports_report r "
+               "JOIN reports_reporttype t ON t.id = r.report_type_id "
+               "WHERE t.code = %s AND r.period = %s AND r.to_unit_id = %s AND r.first_sent_at IS NOT NULL",
+               [code, period, superior_id])  # fmt: skip
+    return {pk: (status, local_day(sent)) for pk, status, sent in rows}
+
+
+def stats_value(response, label: str) -> int:
+    """The number at the start of a row of the report's statistics tables ('5 (Chi bộ …)' -> 5)."""
+    for tr in tree(response).xpath('//table[contains(@class, "stats")]//tr'):
+        if text(tr.xpath("./th")[0]) == label:
+            return int(text(tr.xpath("./td")[0]).split(" ")[0].replace(".", ""))
+    raise AssertionError(f"no row {label}")
+
+
+def listed(response, list_id: str) -> set[int]:
+    hrefs = tree(response).xpath(f'//ul[@id="{list_id}"]/li/a/@href')
+    return {int(m.group(1)) for h in hrefs if (m := re.fullmatch(r"/bao-cao/(\d+)/", h))}
+
+
+def test_the_list_under_a_frozen_report_is_what_its_figures_counted(login, ids):
+    """The root's 09/2024 report was completed on 07/10/2024 with its figures frozen: so many units
+    had sent theirs, five had not. The list below it names the reports sent by that day, as many as the
+    figures count, and not the three sent afterwards, which are listed apart as sent later."""
+    frozen = local_day(sql("SELECT sent_at FROM reports_report WHERE id = %s", [ids["root_final"]])[0][0])
+    assert frozen == d(2024, 10, 7)
+    sent = hand_sent_to(ids["root"], "thang", "2024-09")
+    by_then = {pk for pk, (_, day) in sent.items() if day <= frozen}
+    later = {pk for pk, (status, day) in sent.items() if day > frozen and status in ("submitted", "accepted")}
+    assert later  # the demo: some units sent theirs after the root's report was completed
+    response = login("khoi").get(REPORT.format(ids["root_final"]))
+    counted = stats_value(response, "Nộp đúng hạn") + stats_value(response, "Nộp muộn")
+    assert stats_value(response, "Chưa nộp") == stats_value(response, "Đơn vị phải báo cáo") - counted > 0
+    assert listed(response, "received") == by_then and len(by_then) == counted
+    assert listed(response, "received-later") == later
+    words = page_text(response)
+    assert f"đã gửi cùng kỳ đến ngày 07/10/2024, khi chốt số liệu ({counted})" in words
+    assert f"Gửi sau ngày chốt số liệu, không tính trong số liệu trên ({len(later)})" in words
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 
@@ -1147,14 +1189,13 @@ def test_a_report_page_costs_the_same_with_many_steps(login, ids):
 def test_the_roots_report_costs_the_same_with_60_reports_received_as_with_three(login, ids, thang):
     khoi = login("khoi")
     many, response = count_queries(khoi, REPORT.format(ids["root_final"]))
-    received = "Báo cáo các đơn vị trực thuộc đã gửi cùng kỳ"
-    september = hand_reports("thang", "2024-09")
-    sent = sum(1 for unit, (_, status, _) in september.items() if unit != ids["root"] and status == "accepted")
-    assert sent > 50 and f"{received} ({sent})" in page_text(response)
+    received = "Báo cáo các đơn vị trực thuộc đã gửi cùng kỳ đến ngày {}, khi chốt số liệu ({})"
+    sent = sum(1 for _, day in hand_sent_to(ids["root"], "thang", "2024-09").values() if day <= d(2024, 10, 7))
+    assert sent > 50 and received.format("07/10/2024", sent) in page_text(response)
     july = sql("SELECT r.id FROM reports_report r JOIN reports_reporttype t ON t.id = r.report_type_id "
                "WHERE t.code = 'thang' AND r.period = '2025-07' AND r.unit_id = %s", [ids["root"]])[0][0]  # fmt: skip
     units = sorted(hand_units(ids["root"], GRASSROOTS, d(2025, 7, 31)))[:3]
-    sent = timezone.now()
+    sent = datetime.datetime(2025, 8, 4, 9, tzinfo=LOCAL)  # before the root's report was completed
     Report.objects.bulk_create([
         Report(report_type=thang, unit_id=unit, to_unit_id=ids["root"], period="2025-07", starts_on=d(2025, 7, 1),
                ends_on=d(2025, 7, 31), due_on=d(2025, 8, 5), status=Status.ACCEPTED, texts={"ket-qua": "x"},
@@ -1162,5 +1203,5 @@ def test_the_roots_report_costs_the_same_with_60_reports_received_as_with_three(
         for unit in units
     ])  # fmt: skip
     few, response = count_queries(khoi, REPORT.format(july))
-    assert f"{received} (3)" in page_text(response)
+    assert received.format("07/08/2025", 3) in page_text(response)
     assert many == few <= MAX_QUERIES

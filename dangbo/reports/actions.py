@@ -55,13 +55,42 @@ def statistics_of(report: Report, today: datetime.date | None = None) -> Statist
     return compute(root, report, [s.block for s in sections_of(report) if s.block], today or timezone.localdate())
 
 
+def frozen_on(report: Report) -> datetime.date | None:
+    """The day a sent (or completed) report's figures were frozen, the day it was last sent; None
+    while they are computed live."""
+    if report.statistics is None or report.sent_at is None:
+        return None
+    return timezone.localtime(report.sent_at).date()
+
+
 def received(report: Report):
-    """The reports of the same type and period sent to the report's unit, by unit name."""
+    """The reports of the same type and period sent to the report's unit and not returned, by unit name."""
+    return received_and_later(report, frozen=False)[0]
+
+
+def received_and_later(report: Report, frozen: bool = True):
+    """([(unit name, report)] received, [those sent after the figures were frozen]), by unit name.
+
+    While the figures are live (or `frozen` is False), the reports sent and not returned. Once frozen,
+    the list shows the moment the figures show: the reports first sent by the day of freezing, as the
+    submissions block counted them (`board.board_counts`: a report counts from the day it is first sent,
+    whatever became of it since); those sent later are apart, so "5 not sent" never stands above 60
+    received. Two queries."""
     rows = list(Report.objects.filter(to_unit_id=report.unit_id, report_type_id=report.report_type_id,
-                                      period=report.period, status__in=SENT))  # fmt: skip
+                                      period=report.period, first_sent_at__isnull=False))  # fmt: skip
     names = dict(UnitVersion.objects.on(report.ends_on).filter(unit_id__in=[r.unit_id for r in rows])
                  .values_list("unit_id", "name"))  # fmt: skip
-    return sorted(((names.get(r.unit_id, str(r.unit_id)), r) for r in rows), key=lambda x: vn.text_sort_key(x[0]))
+
+    def named(reports):
+        return sorted(((names.get(r.unit_id, str(r.unit_id)), r) for r in reports),
+                      key=lambda x: vn.text_sort_key(x[0]))  # fmt: skip
+
+    day = frozen_on(report) if frozen else None
+    if day is None:
+        return named(r for r in rows if r.status in SENT), []
+    by_then = [r for r in rows if timezone.localtime(r.first_sent_at).date() <= day]
+    later = [r for r in rows if r.status in SENT and timezone.localtime(r.first_sent_at).date() > day]
+    return named(by_then), named(later)
 
 
 def gathered(reports: list[tuple[str, Report]]) -> dict[str, list[tuple[str, str]]]:

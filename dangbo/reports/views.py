@@ -169,7 +169,7 @@ def report_page(request, report_id: int):
                 report.texts = {k.removeprefix("text-"): v for k, v in request.POST.items() if k.startswith("text-")}
     draft = draft_of(report, today())
     editable = may_edit(request.user, scope, report)
-    received = actions.received(report) if report.unit_id == scope.unit_id else []
+    received, received_later = actions.received_and_later(report) if report.unit_id == scope.unit_id else ([], [])
     gathered = actions.gathered(received)
     steps = list(report.steps.select_related("by"))
     context = {
@@ -179,6 +179,8 @@ def report_page(request, report_id: int):
         "decides": may_decide(request.user, scope, report),
         "sections": [(*row, gathered.get(row[1].key, [])) for row in draft.sections],
         "received": received,
+        "received_later": received_later,
+        "frozen_on": actions.frozen_on(report),
         "steps": steps,
         "timeliness": TIMELINESS.get(timeliness(report, report.due_on, today())) if report.to_unit_id else "",
         "comment": request.POST.get("comment", "") if request.method == "POST" else "",
