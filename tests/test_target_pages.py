@@ -721,6 +721,74 @@ def test_a_target_of_a_committee_not_governing_the_unit_is_404(as_user, demo):
 # --- 3. values judged by hand, with their evidence ---------------------------------------------------
 
 
+def hand_own_resolutions(day: datetime.date) -> set[int]:
+    """The committees with a resolution of a term running on `day`."""
+    rows = sql("""SELECT DISTINCT t.committee_id, t.starts_on, t.ends_on FROM orgs_term t
+                  JOIN targets_resolution r ON r.term_id = t.id WHERE t.starts_on <= %s""", [day])  # fmt: skip
+    return {unit for unit, start, end in rows if (as_day(end) if end else vn.add_years(as_day(start), 5)) > day}
+
+
+def as_day(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+
+
+@pytest.mark.parametrize("username, committee", [("khoi", "root"), ("coso", "coso")])
+def test_every_link_of_every_breakdown_opens_the_sub_units_figure(as_user, demo, username, committee):
+    """Each target of the resolution the persona reads on the reference day, broken down by sub-unit:
+    a sub-unit's "Xem" opens the same target read for it, with the value of its row, and its "Hồ sơ"
+    the records behind that value, whichever resolution the sub-unit has of its own (most of the
+    root's grassroots committees have one). Every link of the admissions breakdown is followed; of the
+    other breakdowns, each sub-unit's links once, in turn across the targets, and every other link of
+    the page (a few hundred requests, not a thousand)."""
+    client = as_user(username)
+    committee = demo[committee]
+    _, targets = hand_resolution(committee, "2020–2025")
+    admissions = hand_target_id(committee, "2020–2025", "admissions")
+    pages = {target: client.get(TARGET.format(target) + day_of(REF)) for target in targets}
+    assert all(page.status_code == 200 for page in pages.values())
+    split = [t for t in targets if tree(pages[t].content.decode()).xpath('//table[@id="breakdown"]')]
+    others = [t for t in split if t != admissions]
+    assert admissions in split and others
+    children = hand_children(committee, REF)
+    own = hand_own_resolutions(REF) & set(children)
+    # The root's grassroots committees that have a resolution of their own (their links answered 404);
+    # coso's sub-units have none.
+    assert bool(own) == (username == "khoi")
+    followed, opened = 0, set()
+    for target in split:
+        page = tree(pages[target].content.decode())
+        rows = page.xpath('//table[@id="breakdown"]/tbody/tr[@id]')
+        for number, tr in enumerate(rows):
+            if target != admissions and number % len(others) != others.index(target):
+                continue
+            unit = int(tr.get("id").removeprefix("child-"))
+            links = tr.xpath(".//a/@href")
+            if unit not in children:  # a sub-unit of the year read, gone by the day read: not linked
+                assert not links and "không còn tồn tại" in text(tr)
+                continue
+            base = TARGET.format(target) + day_of(REF) + f"&unit={unit}"
+            assert links[0] == base and set(links) <= {base, base + "&records=1"}
+            for link in links:
+                response = client.get(link)
+                assert response.status_code == 200, link
+                followed += 1
+                shown = tree(response.content.decode())
+                assert text(shown.xpath("//h1")[0]).endswith(text(page.xpath("//h1")[0]))  # the same target
+                if link == base:
+                    assert text(shown.get_element_by_id("value")) == text(tr.xpath("./td")[1]), link
+                else:
+                    assert shown.xpath('//table[@id="records"]'), link
+                    assert children[unit] in text(shown.xpath('//p[@class="muted"]')[0]), link
+            opened.add(unit)
+        rest = {h for h in page.xpath('//main//a/@href') if h.startswith(LIST)} - set(page.xpath(
+            '//table[@id="breakdown"]//a/@href'))  # fmt: skip
+        for link in rest:
+            assert client.get(link).status_code == 200, link
+            followed += 1
+    assert opened == set(children) and opened >= own
+    assert followed < 400
+
+
 def value_form(**changes) -> dict:
     data = {"as_of": "15/10/2024", "value": "98,5", "note": "Báo cáo quý III năm 2024.",
             "evidence": SimpleUploadedFile("bao-cao.pdf", PDF, content_type="application/pdf")}  # fmt: skip

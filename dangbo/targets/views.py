@@ -21,14 +21,14 @@ from django.utils.html import format_html_join
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
-from dangbo.orgs.models import UnitKind, UnitVersion, latest_names
+from dangbo.orgs.models import Term, UnitKind, UnitVersion, latest_names, path_prefixes
 
 from . import actions
 from .chart import year_chart
 from .forms import ManualValueForm, RegistrationForm
 from .indicators import REGISTRY, Value
 from .models import Basis, Comparator, ManualValue, Method, ModelRegistration, Target
-from .progress import Evaluator, compared, governing_term, meets, term_years
+from .progress import Evaluator, compared, governing_term, meets, term_end, term_years
 
 RECORDS_PER_PAGE = 100
 
@@ -38,12 +38,17 @@ class SubUnit(NamedTuple):
     name: str
 
 
-def _unit_and_term(request, scope):
+def _unit_on(request, scope):
     on, date_error = date_from_request(request)
     asked = request.GET.get("unit")
     unit = scope.unit_on_or_404(asked, on) if asked else scope.root_on(on)
     if unit is None:
         raise Http404
+    return on, date_error, unit
+
+
+def _unit_and_term(request, scope):
+    on, date_error, unit = _unit_on(request, scope)
     term, owner = governing_term(unit.unit_id, on)
     return on, date_error, unit, term, owner
 
@@ -83,13 +88,25 @@ def targets_page(request):
     return render(request, "targets/targets.html", context)
 
 
-def _target_or_404(target_id, owner) -> Target:
-    """A target of the resolution governing the unit viewed (its own committee's or the nearest
-    one above that has a resolution)."""
+def _target_or_404(scope, target_id, unit: UnitVersion, on: datetime.date) -> tuple[Target, Term, UnitVersion]:
+    """(target, its term, its committee as it stood on `on`): a target of a resolution whose term runs
+    on `on`, read for the unit viewed. Its committee is the unit or one above it, and one the user reads
+    targets of: a committee of the scope's subtree, or the one governing the scope's own unit (its own
+    committee's resolution, or the nearest one above that has one). So the sub-units that make up a
+    committee's figure open on that committee's target, whichever resolution they have of their own."""
     target = Target.objects.select_related("resolution__term").filter(pk=id_param(target_id) or 0).first()
-    if target is None or owner is None or target.resolution.term.committee_id != owner.unit_id:
+    if target is None:
         raise Http404
-    return target
+    term = target.resolution.term
+    if not term.starts_on <= on < term_end(term):
+        raise Http404
+    owner = UnitVersion.objects.on(on).filter(unit_id=term.committee_id, path__in=path_prefixes(unit.path)).first()
+    if owner is None:
+        raise Http404
+    root = scope.root_on(on)
+    if not owner.path.startswith(root.path) and governing_term(root.unit_id, on)[0] != term:
+        raise Http404  # a resolution above the scope that does not govern it
+    return target, term, owner
 
 
 def _window(target: Target, term, on, evaluation):
@@ -115,10 +132,8 @@ def _worst_first(target: Target, rows):
 @login_required
 def target_page(request, target_id: int):
     scope = scope_for(request)
-    on, date_error, unit, term, owner = _unit_and_term(request, scope)
-    target = _target_or_404(target_id, owner)
-    if term is None or target.resolution.term_id != term.pk:
-        raise Http404
+    on, date_error, unit = _unit_on(request, scope)
+    target, term, owner = _target_or_404(scope, target_id, unit, on)
     evaluator = Evaluator(unit.unit_id, on)
     evaluation = evaluator.evaluate(target, term, compared(target, unit.unit_id, owner.unit_id))
     evaluation.chart = year_chart(evaluation.years, target.target_value, target.measure == "%", evaluation.decimals,
