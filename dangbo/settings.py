@@ -125,9 +125,17 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# Login throttling: this many failures for one username (or one address) within the window lock it.
+# Every way in (the login page, the admin's, authenticate() itself) goes through the throttle.
+AUTHENTICATION_BACKENDS = ["dangbo.accounts.throttle.ThrottledModelBackend"]
+# Login throttling (accounts.throttle): this many failures for one account name within the window
+# lock it for a window; one client address gets more, since many people may share it.
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Behind a reverse proxy, the header it writes the client's address in (X-Forwarded-For, X-Real-IP)
+# and how many proxies stand in front. Unset, the header is ignored: a client could write anything.
+TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER") or None
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
