@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
+# These commands run dangbo on this machine, where it may use its development secret key; a real
+# install sets SECRET_KEY instead (see "Settings" in the README).
+export DANGBO_ENV ?= development
 
 .PHONY: run test install install-dev lint bench clean
 

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -52,7 +54,25 @@ def database_from_url(url: str) -> dict:
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dangbo-development-key-change-me-in-production")
+# Where dangbo runs: "production" unless told otherwise, so an install that forgets a setting fails
+# safe. `make run`, `make test`, CI and the test settings (tests/settings.py) say "development".
+DANGBO_ENV = os.environ.get("DANGBO_ENV", "production")
+if DANGBO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"DANGBO_ENV phải là development hoặc production, không phải {DANGBO_ENV!r}.")
+DEVELOPMENT = DANGBO_ENV == "development"
+
+# Sessions, password reset links and CSRF tokens are signed with it: a public key lets anyone forge
+# them. Only development may fall back to a fixed one.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEVELOPMENT:
+        raise ImproperlyConfigured(
+            "Chưa đặt SECRET_KEY: dangbo không chạy khi thiếu khóa bí mật (SECRET_KEY is not set). "
+            "Đặt SECRET_KEY là một chuỗi ngẫu nhiên dài, ví dụ: python -c "
+            "'import secrets; print(secrets.token_urlsafe(50))'; hoặc, khi phát triển trên máy mình, "
+            "đặt DANGBO_ENV=development."
+        )
+    SECRET_KEY = "dangbo-development-key-not-secret"
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
@@ -81,6 +101,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, which answers static files itself: those may be cached, nothing else.
+    "dangbo.lib.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -122,12 +144,33 @@ LOGOUT_REDIRECT_URL = "/dang-nhap/"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# Login throttling: this many failures for one username (or one address) within the window lock it.
+# Served over HTTPS only (HTTPS=1): cookies sent over HTTPS only, plain HTTP redirected, and HSTS
+# telling browsers for a year never to use plain HTTP. Each can be set on its own as well. Behind a
+# proxy that terminates TLS, SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto names the header it sets to
+# "https", so that dangbo knows the request was secure (set it only when the proxy always sets it).
+HTTPS = envbool("HTTPS", False)
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Asking browsers to preload HSTS for the domain is hard to undo: only when the install says so.
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].upper().replace("-", "_"), "https")
+
+# Every way in (the login page, the admin's, authenticate() itself) goes through the throttle.
+AUTHENTICATION_BACKENDS = ["dangbo.accounts.throttle.ThrottledModelBackend"]
+# Login throttling (accounts.throttle): this many failures for one account name within the window
+# lock it for a window; one client address gets more, since many people may share it.
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Behind a reverse proxy, the header it writes the client's address in (X-Forwarded-For, X-Real-IP)
+# and how many proxies stand in front. Unset, the header is ignored: a client could write anything.
+TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER") or None
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

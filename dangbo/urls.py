@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dangbo.accounts.views import LoginView
+from dangbo.accounts.views import AdminLoginForm, LoginView
 from dangbo.admissions import views as admission_views
 from dangbo.meetings import views as meeting_views
 from dangbo.members import event_views, report_views
@@ -17,6 +17,8 @@ from dangbo.tasks import views as task_views
 admin.site.site_header = "dangbo — Quản trị"
 admin.site.site_title = "dangbo"
 admin.site.index_title = "Quản trị dữ liệu"
+# The admin's login goes through the same throttle; its form says why an attempt was refused.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", org_views.overview, name="overview"),

@@ -3,10 +3,11 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 
-from dangbo.audit.admin import AuditedAdmin
+from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 from dangbo.audit.log import record
 
-from .models import User
+from . import throttle
+from .models import LoginThrottle, User
 
 
 @admin.register(User)
@@ -16,6 +17,17 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     raw_id_fields = ["unit"]
     fieldsets = BaseUserAdmin.fieldsets + (("Phạm vi", {"fields": ("role", "unit")}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("Phạm vi", {"fields": ("role", "unit")}),)
+    actions = ["unlock_login"]
+
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("accounts.change_user")
+
+    @admin.action(description="Mở khóa đăng nhập cho các tài khoản đã chọn", permissions=["unlock"])
+    def unlock_login(self, request, queryset):
+        count = throttle.unlock_accounts(request.user, queryset)
+        self.message_user(
+            request, f"Đã mở khóa đăng nhập cho các tài khoản đã chọn ({count} tài khoản có lần sai được xóa)."
+        )
 
     def user_change_password(self, request, id, form_url=""):
         # Django's password page saves the form itself, outside save_model: audit it here.
@@ -25,3 +37,25 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
                 user = self.get_object(request, unquote(id))
                 record(request.user, "admin_password_change", user, note="Đổi mật khẩu trong trang quản trị")
         return response
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(ReadOnlyAdmin):
+    """Failed logins counted per account name and per address; staff unlock them here (audited)."""
+
+    list_display = ["kind", "value", "failures", "expires", "locked"]
+    list_filter = ["kind"]
+    search_fields = ["value"]
+    actions = ["unlock"]
+
+    @admin.display(boolean=True, description="đang khóa")
+    def locked(self, obj):
+        return throttle.is_locked(obj)
+
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("accounts.delete_loginthrottle")
+
+    @admin.action(description="Mở khóa đăng nhập (xóa số lần sai đã đếm)", permissions=["unlock"])
+    def unlock(self, request, queryset):
+        count = throttle.unlock(request.user, queryset)
+        self.message_user(request, f"Đã mở khóa đăng nhập: {count} mục.")

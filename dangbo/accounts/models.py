@@ -41,12 +41,28 @@ class User(AbstractUser):
         return " ".join(part for part in (self.last_name, self.first_name) if part)
 
 
-class LoginFailure(models.Model):
-    """A failed login, kept for throttling (see settings.LOGIN_FAILURE_LIMIT)."""
+class ThrottleKind(models.TextChoices):
+    ACCOUNT = "account", "Tài khoản"
+    ADDRESS = "address", "Địa chỉ IP"
 
-    username = models.CharField(max_length=150, db_index=True)
-    address = models.GenericIPAddressField(null=True, db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+class LoginThrottle(models.Model):
+    """The failed logins of one account name or one client address in the current window (see
+    dangbo.accounts.throttle). An attempt is counted before its password is checked, by one
+    conditional UPDATE of this row, so concurrent attempts can never exceed the limit."""
+
+    kind = models.CharField("loại", max_length=16, choices=ThrottleKind.choices)
+    # The account name as typed, in lower case (whether or not such an account exists), or the address.
+    value = models.CharField("tài khoản hoặc địa chỉ", max_length=150)
+    failures = models.PositiveIntegerField("số lần sai", default=0)
+    # The count is void from this moment; once the limit is reached, the lock lasts until then.
+    expires = models.DateTimeField("hiệu lực đến")
+
+    class Meta:
+        verbose_name = "khóa đăng nhập"
+        verbose_name_plural = "khóa đăng nhập"
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="login_throttle_unique_key")]
+        indexes = [models.Index(fields=["expires"])]
 
     def __str__(self):
-        return f"{self.username} {self.at:%d/%m/%Y %H:%M}"
+        return f"{self.get_kind_display()} {self.value}"

@@ -1,0 +1,119 @@
+"""Running outside development: no start without a secret key, `check --deploy` clean with the
+production settings, and personal pages and exports never kept in a cache (Cache-Control: no-store)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dangbo.meetings.models import Meeting
+from dangbo.members.models import Member
+
+ROOT = Path(__file__).resolve().parent.parent
+# The variables these tests set themselves; whatever the suite runs with is left out.
+OWN = {
+    "SECRET_KEY", "DANGBO_ENV", "DEBUG", "HTTPS", "SECURE_COOKIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "DJANGO_SETTINGS_MODULE",
+}  # fmt: skip
+PRODUCTION = {
+    "SECRET_KEY": "k7#qv2!mZp9@Lw4$Rt8^Yx1&Hn6*Bc3(Jd5)Fs0-Gu2+Ea7=Ni9_Ko4~Pl8",
+    "ALLOWED_HOSTS": "dangbo.example.vn",
+    "HTTPS": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key not in OWN} | env
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_refuses_to_start_without_a_secret_key():
+    result = manage("check")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "DANGBO_ENV=development" in result.stderr
+
+
+def test_refuses_an_unknown_environment():
+    result = manage("check", DANGBO_ENV="prod", SECRET_KEY=PRODUCTION["SECRET_KEY"])
+    assert result.returncode != 0
+    assert "DANGBO_ENV" in result.stderr
+
+
+def test_development_starts_without_a_secret_key():
+    result = manage("check", DANGBO_ENV="development")
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_is_clean_with_the_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS,"
+        " s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.DEBUG, s.SECURE_PROXY_SSL_HEADER, sep='|')"
+    )
+    result = manage("shell", "-v", "0", "-c", code, **PRODUCTION, SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True|True|True|31536000|True|False|('HTTP_X_FORWARDED_PROTO', 'https')"
+    # Without HTTPS=1 (an intranet served over plain HTTP), none of them: the cookies would not come back.
+    result = manage("shell", "-v", "0", "-c", code, SECRET_KEY=PRODUCTION["SECRET_KEY"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False|False|False|0|False|False|None"
+
+
+# --- Cache-Control ---------------------------------------------------------------------------------
+
+
+def assert_not_stored(response):
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.fixture
+def khoi(as_user):
+    return as_user("khoi")
+
+
+def test_a_member_page_is_not_stored(khoi):
+    member = Member.unscoped.order_by("pk").first()
+    assert_not_stored(khoi.get(f"/dang-vien/{member.pk}/"))
+
+
+def test_a_member_sheet_is_not_stored(khoi):
+    member = Member.unscoped.order_by("pk").first()
+    assert_not_stored(khoi.get(f"/dang-vien/{member.pk}/phieu/"))
+
+
+def test_the_register_export_is_not_stored(khoi):
+    response = khoi.get("/dang-vien/so-danh-sach/")
+    assert_not_stored(response)
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_a_word_download_is_not_stored(khoi, demo):
+    meeting = Meeting.unscoped.filter(cell_id=demo["chibo"], held_on__isnull=False).order_by("-held_on").first()
+    response = khoi.get(f"/sinh-hoat/{meeting.pk}/bien-ban.docx")
+    assert_not_stored(response)
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_the_overview_is_not_stored(khoi):
+    assert_not_stored(khoi.get("/"))
+
+
+def test_static_files_may_be_cached(client, db):
+    response = client.get("/static/dangbo/site.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
