@@ -39,6 +39,14 @@ def demo(db) -> dict:
 
 
 @pytest.fixture
+def client():
+    """pytest-django's client, posting forms with their one-time token (helpers.FormClient)."""
+    from tests.helpers import FormClient
+
+    return FormClient()
+
+
+@pytest.fixture
 def reference_day() -> datetime.date:
     return REFERENCE_DAY
 
