@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -22,6 +24,15 @@ from dangbo.demo.builder import REFERENCE_DAY, build_demo
 
 # Fast password hashing in tests; real hashing is Django's default.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# On SQLite the test database is a file, as in production: in the shared in-memory database that
+# Django uses otherwise, a writer that finds another one answers "database table is locked" at once
+# instead of waiting its turn, so simultaneous requests (test_concurrency.py) could not be tested.
+# One file per test process, removed when the session ends.
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        Path(tempfile.gettempdir()) / f"dangbo-test-{os.getpid()}.sqlite3"
+    )
 
 DEMO = {}
 
