@@ -131,6 +131,14 @@ def demo_live(transactional_db, live_server):
     return dict(DEMO), live_server.url
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Django removes the SQLite test database's file, not the write-ahead log beside it."""
+    test = settings.DATABASES["default"].get("TEST", {})
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and test.get("NAME"):
+        for suffix in ("-wal", "-shm"):
+            Path(test["NAME"] + suffix).unlink(missing_ok=True)
+
+
 def pytest_report_header(config):
     if CHROMIUM:
         return f"browser tests: Chromium at {CHROMIUM}"
