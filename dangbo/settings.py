@@ -35,8 +35,13 @@ def database_from_url(url: str) -> dict:
             # Read the file through memory mapping and a larger page cache: a city's database is
             # hundreds of megabytes, and reading it page by page through system calls cost more
             # than the queries themselves. WAL lets pages be read while an event is being written.
+            # Writers queue instead of failing with "database is locked": every transaction takes the
+            # write lock when it begins (a read that turns into a write could not wait for it), and
+            # waits up to SQLITE_TIMEOUT seconds for it (twenty simultaneous submissions take a few).
             "OPTIONS": {
-                "init_command": "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536; PRAGMA journal_mode=WAL;"
+                "init_command": "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536; PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": envint("SQLITE_TIMEOUT", 20),
             },
         }
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
@@ -84,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "dangbo.audit",
+    "dangbo.once",
     "dangbo.accounts",
     "dangbo.orgs",
     "dangbo.workdays",

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -34,6 +36,15 @@ CLOCK.start()
 # Fast password hashing in tests; real hashing is Django's default.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# On SQLite the test database is a file, as in production: in the shared in-memory database that
+# Django uses otherwise, a writer that finds another one answers "database table is locked" at once
+# instead of waiting its turn, so simultaneous requests (test_concurrency.py) could not be tested.
+# One file per test process, removed when the session ends.
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        Path(tempfile.gettempdir()) / f"dangbo-test-{os.getpid()}.sqlite3"
+    )
+
 DEMO = {}
 
 
@@ -47,6 +58,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def demo(db) -> dict:
     """Ids of the demo's root, coso's committee and chibo's cell."""
     return dict(DEMO)
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, posting forms with their one-time token (helpers.FormClient)."""
+    from tests.helpers import FormClient
+
+    return FormClient()
 
 
 @pytest.fixture
@@ -121,6 +140,14 @@ def demo_live(transactional_db, live_server):
     if not Unit.objects.exists():
         DEMO.update(build_demo())
     return dict(DEMO), live_server.url
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Django removes the SQLite test database's file, not the write-ahead log beside it."""
+    test = settings.DATABASES["default"].get("TEST", {})
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and test.get("NAME"):
+        for suffix in ("-wal", "-shm"):
+            Path(test["NAME"] + suffix).unlink(missing_ok=True)
 
 
 def pytest_report_header(config):

@@ -7,12 +7,28 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.forms import MultiWidget
+from django.test import Client
 
 from dangbo.audit.models import AuditEntry
 from dangbo.members.models import Member, Stint, UnitTally
+from dangbo.once.tokens import FIELD, new_key
 from dangbo.orgs.models import Unit, UnitVersion
 
 VIETNAMESE_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+
+
+class FormClient(Client):
+    """Posts as a browser that has just drawn the form: with a fresh one-time form token, unless the
+    test sends its own (to send the same form twice) or says `form_token=None` (to send none)."""
+
+    def post(self, path, data=None, *args, **kwargs):
+        data = {} if data is None else data
+        if isinstance(data, dict):
+            if FIELD not in data:
+                data = {**data, FIELD: new_key()}
+            elif data[FIELD] is None:
+                data = {k: v for k, v in data.items() if k != FIELD}
+        return super().post(path, data, *args, **kwargs)
 
 
 def is_vietnamese(message: str) -> bool:

@@ -168,6 +168,15 @@ def test_admit_refuses_a_duplicate_citizen_id(actor, units):
     refused_event(again, match="đã có trong hồ sơ một đảng viên khác")
 
 
+def test_a_citizen_id_written_by_another_admission_meanwhile_is_refused_in_vietnamese(actor, units, monkeypatch):
+    """Two admissions of one citizen ID at once: both checks pass before either writes (the check is
+    skipped here to stand for that moment); the second write is refused, not a 500 IntegrityError."""
+    new_member(actor, units["cell"], citizen_id="001234567890")
+    monkeypatch.setattr(Member, "validate_unique", lambda self, exclude=None: None)
+    refused_event(lambda: new_member(actor, units["cell2"], given_name="Lan", citizen_id="001234567890"),
+                  match="đã có trong hồ sơ một đảng viên khác")  # fmt: skip
+
+
 def test_admit_refuses_missing_required_fields(actor, units):
     fields = dict(family_name="Lê", given_name="", sex="M", birth_date=d(1990, 1, 1))
     with pytest.raises(ValidationError) as info:

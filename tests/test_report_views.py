@@ -32,7 +32,7 @@ from django.utils import timezone
 from dangbo.audit.models import AuditEntry
 from dangbo.reports import actions
 from dangbo.reports.models import AdHocRequest, Report, ReportType, Schedule, Status, Step
-from tests.helpers import is_vietnamese
+from tests.helpers import FormClient, is_vietnamese
 
 LIST = "/bao-cao/"
 OPEN = "/bao-cao/lap/"
@@ -233,7 +233,7 @@ def login(demo, outsider):
     """login("khoi") -> a client of its own, logged in as that persona (ngoai: the outsider)."""
 
     def make(username: str) -> Client:
-        client = Client()
+        client = FormClient()
         assert client.login(username=username, password="demo"), username
         return client
 

@@ -146,7 +146,7 @@ def kept_in_form(html: str) -> dict[str, str]:
     shown = {}
     for field in form.xpath(".//input[@name] | .//select[@name]"):
         name = field.get("name")
-        if name == "csrfmiddlewaretoken":
+        if name in ("csrfmiddlewaretoken", "form_token"):  # not typed: drawn with the form
             continue
         if field.tag == "select":
             selected = field.xpath("./option[@selected]")

@@ -29,7 +29,7 @@ from dangbo.audit.models import AuditEntry
 from dangbo.lib import vn
 from dangbo.notices.models import Notification
 from dangbo.tasks.models import Extension, Task, TaskUpdate
-from tests.helpers import is_vietnamese
+from tests.helpers import FormClient, is_vietnamese
 
 LIST = "/nhiem-vu/"
 NEW = "/nhiem-vu/moi/"
@@ -281,7 +281,7 @@ def login(demo, outsider):
     """login("khoi") -> a client of its own, logged in as that persona (ngoai: the outsider)."""
 
     def make(username: str) -> Client:
-        client = Client()
+        client = FormClient()
         assert client.login(username=username, password="demo"), username
         return client
 

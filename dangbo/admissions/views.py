@@ -10,6 +10,7 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
+from dangbo.once.tokens import require_token, submitted_once
 
 from . import actions
 from .deadlines import pipeline_deadlines
@@ -72,6 +73,7 @@ def pipeline(request):
 
 
 @login_required
+@submitted_once
 def candidate_edit(request, candidate_id: int | None = None):
     scope = scope_for(request, people=True)
     candidate = candidate_or_404(scope, candidate_id) if candidate_id else Candidate()
@@ -81,6 +83,7 @@ def candidate_edit(request, candidate_id: int | None = None):
     error = None
     if request.method == "POST" and form.is_valid():
         try:
+            require_token(request)
             candidate = actions.save_candidate(request.user, form.save(commit=False))
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
@@ -93,6 +96,7 @@ def candidate_edit(request, candidate_id: int | None = None):
 
 
 @login_required
+@submitted_once
 def candidate_admit(request, candidate_id: int):
     scope = scope_for(request, records=True)
     candidate = candidate_or_404(scope, candidate_id)
@@ -105,6 +109,7 @@ def candidate_admit(request, candidate_id: int):
         decision = admit_form.decision()
         decision.pop("decided_on", None)
         try:
+            require_token(request)
             member = actions.admit_candidate(
                 request.user, candidate, decided_on=data["decided_on"], cell_considered_on=data["cell_considered_on"],
                 ceremony_on=data.get("ceremony_on"), **decision,

@@ -1,6 +1,7 @@
 """Template filters for Vietnamese formatting, loaded in every template (settings: builtins)."""
 
 from django import template
+from django.utils.html import format_html
 
 from dangbo.lib import vn
 
@@ -25,3 +26,11 @@ def vn_date(value):
 @register.filter
 def vn_date_long(value):
     return vn.format_date_long(value) if value else ""
+
+
+@register.simple_tag
+def form_token():
+    """A creating form's one-time token (dangbo.once): the form writes once however often it is sent."""
+    from dangbo.once.tokens import FIELD, new_key
+
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())

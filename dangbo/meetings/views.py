@@ -25,6 +25,7 @@ from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
 from dangbo.members.models import Member
+from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import CELL_KINDS, Unit, latest_names
 
 from . import actions
@@ -89,6 +90,7 @@ def meeting_list(request):
 
 
 @login_required
+@submitted_once
 def meeting_plan(request, meeting_id: int | None = None):
     scope = scope_for(request, people=True)
     meeting = meeting_or_404(scope, meeting_id) if meeting_id else Meeting(kind=MeetingKind.REGULAR)
@@ -101,6 +103,7 @@ def meeting_plan(request, meeting_id: int | None = None):
         if not meeting.pk:
             meeting.cell = Unit.objects.get(pk=form.cleaned_data["cell"])
         try:
+            require_token(request)
             meeting = actions.plan_meeting(request.user, meeting)
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
@@ -226,13 +229,19 @@ def minutes_word(request, meeting_id: int):
 
 @login_required
 @require_POST
+@submitted_once
 def material_upload(request, meeting_id: int):
     scope = scope_for(request, people=True)
     meeting = meeting_or_404(scope, meeting_id)
     form = MaterialForm(request.POST, request.FILES)
     if form.is_valid():
-        material = actions.add_material(request.user, meeting, form.cleaned_data["file"])
-        messages.success(request, f"Đã tải lên tài liệu “{material.name}”.")
+        try:
+            require_token(request)
+        except ValidationError as refusal:
+            messages.error(request, " ".join(refusal.messages))
+        else:
+            material = actions.add_material(request.user, meeting, form.cleaned_data["file"])
+            messages.success(request, f"Đã tải lên tài liệu “{material.name}”.")
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("meeting", meeting_id=meeting.pk)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dangbo.audit.log import record, snapshot
@@ -136,7 +136,11 @@ def admit(actor, fields: dict, *, unit: Unit | None, effective_on, ceremony_on=N
         raise ValidationError("Ngày vào Đảng và ngày chính thức lấy từ các quyết định, không nhập trực tiếp.")
     member = Member(**fields, admitted_on=effective_on)
     member.full_clean()
-    member.save()
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:  # the citizen ID, written meanwhile by another request since full_clean looked
+        raise ValidationError(Member._meta.get_field("citizen_id").error_messages["unique"]) from None
     record(actor, "create_member", member, None, snapshot(member))
     extra["decided_on"] = extra.get("decided_on") or effective_on
     _record(actor, member, K.ADMISSION, effective_on, unit=unit, ceremony_on=ceremony_on, other_side=other_side,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
+from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from . import actions
@@ -59,6 +60,7 @@ def _kind_or_404(kind: str) -> str:
 
 
 @login_required
+@submitted_once
 def event_new(request, member_id: int, kind: str):
     scope = scope_for(request, records=True)
     member = scope.member_or_404(member_id)
@@ -76,6 +78,7 @@ def event_new(request, member_id: int, kind: str):
         if kwargs.get("unit"):
             kwargs["unit"] = Unit.objects.get(pk=kwargs["unit"])
         try:
+            require_token(request)
             event = actions.RECORDERS[kind](request.user, member, **kwargs)
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
@@ -115,6 +118,7 @@ def ceremony(request, member_id: int):
 
 @login_required
 @require_POST
+@submitted_once
 def cancel_latest(request, member_id: int):
     scope = scope_for(request, records=True)
     member = scope.member_or_404(member_id)
@@ -122,6 +126,7 @@ def cancel_latest(request, member_id: int):
     try:
         if not form.is_valid():
             raise ValidationError("Hãy nêu lý do hủy sự kiện.")
+        require_token(request)
         event = actions.cancel_latest_event(request.user, member, form.cleaned_data["reason"])
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))

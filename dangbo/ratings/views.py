@@ -23,6 +23,7 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param
 from dangbo.members.models import Stint
+from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion, latest_names
 
 from . import actions
@@ -374,6 +375,7 @@ def _progress(model, field, scope, periods) -> dict[int, dict]:
 
 
 @login_required
+@submitted_once
 def rounds(request):
     scope = scope_for(request, people=True)
     may_set = _sets_rounds(request.user)
@@ -389,9 +391,14 @@ def rounds(request):
             messages.success(request, _opened(period, counts))
             return redirect("rating_rounds")
         if form.is_valid():
-            period, counts = actions.create_round(request.user, form.save(commit=False))
-            messages.success(request, _opened(period, counts))
-            return redirect("rating_round", period.pk)
+            try:
+                require_token(request)
+                period, counts = actions.create_round(request.user, form.save(commit=False))
+            except ValidationError as refusal:
+                form.add_error(None, refusal)
+            else:
+                messages.success(request, _opened(period, counts))
+                return redirect("rating_round", period.pk)
     periods = list(RatingPeriod.objects.all())
     members = _progress(MemberRating.unscoped, "cell_id", scope, periods)
     units = _progress(UnitRating.objects, "unit_id", scope, periods)
@@ -435,6 +442,7 @@ def _led_by(scope, member, on) -> list[tuple[int, str]]:
 
 
 @login_required
+@submitted_once
 def disciplines(request):
     scope = scope_for(request, people=True)
     today = timezone.localdate()
@@ -463,6 +471,7 @@ def disciplines(request):
                 return redirect("disciplines")
         elif form.is_valid():
             try:
+                require_token(request)
                 discipline = record_discipline(request.user, form.discipline())
             except ValidationError as refusal:
                 form.add_error(None, refusal)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dangbo.audit.log import record, snapshot
@@ -167,7 +167,15 @@ def open_report(user, unit_id: int, report_type: ReportType, period_key: str, re
     report = Report(report_type=report_type, unit_id=unit_id, to_unit_id=to_unit, request=request, period=period_key,
                     starts_on=start, ends_on=end, due_on=due_on, created_by=_actor(user))  # fmt: skip
     report.texts = drafted_texts(report, statistics_of(report, today))
-    report.save()
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Opened meanwhile by another request (PostgreSQL made this insert wait for it): that one it is.
+        existing = Report.objects.filter(report_type=report_type, unit_id=unit_id, period=period_key).first()
+        if existing is None:
+            raise
+        return existing
     _step(report, Step.Kind.CREATED, user, at=now)
     record(user, "report_open", report, None, snapshot(report))
     return report

@@ -16,6 +16,7 @@ from django.urls import reverse
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import partydoc, vn, xlsx
 from dangbo.lib.http import id_param, today
+from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import UnitKind, UnitVersion, latest_names
 
 from . import actions, periods
@@ -97,6 +98,7 @@ def report_list(request):
 
 
 @login_required
+@submitted_once
 def report_open(request):
     """Open (create when missing) the unit's report of a type and period, or of an ad-hoc request."""
     scope = scope_for(request)
@@ -116,6 +118,7 @@ def report_open(request):
         messages.error(request, "Hãy chọn loại báo cáo.")
         return redirect(back)
     try:
+        require_token(request)
         report = actions.open_report(request.user, scope.unit_id, report_type, key, ask, today=today())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -261,6 +264,7 @@ def board_page(request):
 
 
 @login_required
+@submitted_once
 def request_new(request):
     """An ad-hoc request to the units below the scope's unit."""
     scope = scope_for(request)
@@ -280,6 +284,11 @@ def request_new(request):
         dates = {name: vn.parse_date(values[name]) for name in ("starts_on", "ends_on", "due_on")}
         errors = {name: "Ngày không hợp lệ (dd/mm/yyyy)." for name, value in dates.items() if value is None}
         kinds = [k for k in values["kinds"] if k in dict(REPORTER_KINDS)]
+        if not errors:
+            try:
+                require_token(request)
+            except ValidationError as error:
+                errors = {"form": " ".join(error.messages)}
         if not errors:
             try:
                 actions.request_reports(request.user, scope.unit_id, values["title"], values["questions"].splitlines(),

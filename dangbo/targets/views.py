@@ -21,6 +21,7 @@ from django.utils.html import format_html_join
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
+from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import Term, UnitKind, UnitVersion, latest_names, path_prefixes
 
 from . import actions
@@ -130,6 +131,7 @@ def _worst_first(target: Target, rows):
 
 
 @login_required
+@submitted_once
 def target_page(request, target_id: int):
     scope = scope_for(request)
     on, date_error, unit = _unit_on(request, scope)
@@ -152,6 +154,7 @@ def target_page(request, target_id: int):
                 raise PermissionDenied
             if form.is_valid():
                 try:
+                    require_token(request)
                     actions.enter_value(request.user, target, owner.unit_id, form.cleaned_data)
                 except ValidationError as refusal:
                     form.add_error(None, refusal)
@@ -202,6 +205,7 @@ def _child_met(target, value: Value):
 
 
 @login_required
+@submitted_once
 def registrations(request):
     scope = scope_for(request)
     today = datetime.date.today()
@@ -221,9 +225,14 @@ def registrations(request):
             messages.success(request, f"Đã xóa đăng ký mô hình “{registration.name}”.")
             return redirect("registrations")
         if form.is_valid():
-            registration = actions.add_registration(request.user, form.registration())
-            messages.success(request, f"Đã ghi nhận đăng ký mô hình “{registration.name}”.")
-            return redirect("registrations")
+            try:
+                require_token(request)
+                registration = actions.add_registration(request.user, form.registration())
+            except ValidationError as refusal:
+                form.add_error(None, refusal)
+            else:
+                messages.success(request, f"Đã ghi nhận đăng ký mô hình “{registration.name}”.")
+                return redirect("registrations")
     kept = scope.units_kept().values("unit_id")
     rows = ModelRegistration.objects.filter(unit_id__in=kept).order_by("-registered_on", "-pk")
     page = Paginator(rows, RECORDS_PER_PAGE).get_page(request.GET.get("page"))

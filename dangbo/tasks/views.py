@@ -20,6 +20,7 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.models import Member
+from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import UnitVersion, latest_names, path_prefixes
 from dangbo.targets.indicators import REGISTRY
 from dangbo.targets.indicators import choices as indicator_choices
@@ -199,6 +200,7 @@ def _link_fields(value: str) -> dict:
 
 
 @login_required
+@submitted_once
 def task_new(request):
     scope = scope_for(request, people=True)
     day = today()
@@ -223,6 +225,7 @@ def task_new(request):
         if data.get("recurrence"):
             fields["first_due_on"] = data["first_due_on"]
         try:
+            require_token(request)
             task = actions.assign(request.user, unit.unit_id, actions.Assignment(fields, data["coordinating"]), day)
         except ValidationError as refusal:
             form.add_error(None, refusal)
@@ -237,6 +240,7 @@ ACTIONS = ("progress", "extension", "decide", "complete", "grade", "split")
 
 
 @login_required
+@submitted_once
 def task_page(request, task_id: int):
     scope = scope_for(request, people=True)
     day = today()
@@ -272,6 +276,7 @@ def task_page(request, task_id: int):
         form = forms[action]
         if form.is_valid():
             try:
+                require_token(request)
                 message = _act(request, action, task, form.cleaned_data, day)
             except ValidationError as refusal:
                 form.add_error(None, refusal)
