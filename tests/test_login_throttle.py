@@ -66,12 +66,15 @@ def shared_memory_sqlite() -> bool:
     return connection.vendor == "sqlite" and connection.is_in_memory_db()
 
 
-def test_concurrent_wrong_passwords_cannot_exceed_the_limit(demo, monkeypatch):
+def test_concurrent_wrong_passwords_cannot_exceed_the_limit(transactional_db, monkeypatch):
     """Thirty wrong passwords at once: only LOGIN_FAILURE_LIMIT of them are even tried. The password
-    check is slowed down so that every request is inside it at the same time."""
+    check is slowed down so that every request is inside it at the same time. Committed, each request
+    in its own connection (on SQLite a test's own transaction would hold the write lock throughout)."""
     if shared_memory_sqlite():
         pytest.skip("writers in Django's shared in-memory SQLite database do not wait for each other "
                     "(“database table is locked”): this needs the test database in a file")  # fmt: skip
+    if not User.objects.filter(username="coso").exists():  # an earlier committed test emptied the database
+        User.objects.create_user("coso", password="demo")
     tried = []
     check = ModelBackend.authenticate
 
