@@ -334,3 +334,15 @@ def test_the_merged_committee_matrix(merged, client, persona, record):
         assert (page.status_code, sheet.status_code, posted.status_code) == (200, 200, 302)
         assert member.citizen_id is None or member.citizen_id in page.content.decode()
     assert Event.unscoped.filter(member=member).count() == events + (expected == "in")
+
+
+def test_the_list_of_a_day_before_the_move_shows_members_who_left_as_the_old_committee_knew_them(moved, client):
+    member = _stayed(moved["cell"], MOVED_ON)
+    client.force_login(User.objects.get(username=_staff(moved["old"], "cu")))
+    page = client.get("/dang-vien/", {"date": "2021-06-30", "unit": moved["cell"]})
+    [listed] = [s.member for s in page.context["page"] if s.member_id == member.pk]
+    assert listed.citizen_id is None and listed.theory_level == ""
+    client.force_login(User.objects.get(username=_staff(moved["new"], "moi")))
+    page = client.get("/dang-vien/", {"date": "2023-06-30", "unit": moved["cell"]})
+    [listed] = [s.member for s in page.context["page"] if s.member_id == member.pk]
+    assert listed.citizen_id == member.citizen_id

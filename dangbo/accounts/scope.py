@@ -29,10 +29,17 @@ class Scope:
 
     _roots: dict = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def _versions(self) -> list[UnitVersion]:
+        """Every version of the scope's own unit (a handful): one query for the scope's life."""
+        return list(UnitVersion.objects.filter(unit_id=self.unit_id).order_by("valid_from"))
+
     def root_on(self, on: datetime.date) -> UnitVersion | None:
-        """The scope's own unit as it stood on `on` (None if it did not exist then); one query per date."""
+        """The scope's own unit as it stood on `on` (None if it did not exist then)."""
         if on not in self._roots:
-            self._roots[on] = UnitVersion.objects.on(on).filter(unit_id=self.unit_id).first()
+            self._roots[on] = next(
+                (v for v in self._versions if v.valid_from <= on and (v.valid_to is None or on < v.valid_to)), None
+            )
         return self._roots[on]
 
     def units_on(self, on: datetime.date):
@@ -61,9 +68,8 @@ class Scope:
 
     @cached_property
     def _root_versions(self) -> list[tuple[str, datetime.date, datetime.date | None]]:
-        """(path, valid_from, valid_to) of every version of the scope's own unit: one query."""
-        rows = UnitVersion.objects.filter(unit_id=self.unit_id).order_by("valid_from")
-        return list(rows.values_list("path", "valid_from", "valid_to"))
+        """(path, valid_from, valid_to) of every version of the scope's own unit."""
+        return [(v.path, v.valid_from, v.valid_to) for v in self._versions]
 
     def holds(self, unit, day) -> Exists:
         """A condition on the rows of a query: the unit `unit` lay in the subtree on `day`, both

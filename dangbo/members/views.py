@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
-from dangbo.lib.http import date_from_request, id_param
+from dangbo.lib.http import date_from_request, id_param, today
 from dangbo.meetings.compliance import attendance_by_year
 from dangbo.orgs.models import UnitVersion, latest_names
 
@@ -55,6 +55,12 @@ def member_list(request):
         .order_by("member__sort_key", "member_id")
     )
     page = Paginator(stints, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A list of a past day names members who may have left the scope since: shown as it sees them
+    # (one query for the page; everyone counted today is the scope's).
+    seen = scope.seen_many([s.member for s in page]) if on < today() else {}
+    for stint in page:
+        if stint.member_id in seen and not seen[stint.member_id].current:
+            stint.member = seen[stint.member_id].shown_member()
     # The unit filter offers the direct sub-units; a city-size scope has thousands, which no one
     # picks from a list: there the unit pages of the overview lead to their member lists instead.
     sub_units = scope.units_on(on).filter(parent_id=root.unit_id).only("unit_id", "parent_id", "name")
