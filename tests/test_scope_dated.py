@@ -346,3 +346,19 @@ def test_the_list_of_a_day_before_the_move_shows_members_who_left_as_the_old_com
     page = client.get("/dang-vien/", {"date": "2023-06-30", "unit": moved["cell"]})
     [listed] = [s.member for s in page.context["page"] if s.member_id == member.pk]
     assert listed.citizen_id == member.citizen_id
+
+
+def test_member_writable_or_404_says_who_may_write_on_which_day(moved):
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    member = _stayed(moved["cell"], MOVED_ON)
+    newcomer = _joined_after([moved["cell"]], MOVED_ON)
+    old, new = Scope(unit_id=moved["old"], sees_people=True), Scope(unit_id=moved["new"], sees_people=True)
+    assert new.member_writable_or_404(member.pk, datetime.date(2023, 1, 2)).current
+    with pytest.raises(ValidationError):  # the cell was not theirs yet
+        new.member_writable_or_404(member.pk, datetime.date(2022, 3, 31))
+    with pytest.raises(ValidationError):  # read-only: the member left them with the cell
+        old.member_writable_or_404(member.pk, datetime.date(2022, 3, 31))
+    with pytest.raises(Http404):
+        old.member_writable_or_404(newcomer.pk, datetime.date(2024, 6, 1))

@@ -1,6 +1,19 @@
 """The one scoping mechanism. Every view that reads units or members starts with `scope_for`, and
 reads them through the scope; anything outside the subtree answers 404, never 403, so an outsider
-cannot learn that it exists."""
+cannot learn that it exists.
+
+The subtree is dated: units move (a cell between committees, a committee merged into another) and
+a record belongs to the scope only for the time its unit lay in the subtree.
+- `units_on(day)`, `unit_on_or_404(id, day)`: the subtree as it stood on a day.
+- `members_visible()`: the members whose records the scope may open — those who held a stint in a
+  unit while that unit lay in the subtree; `member_or_404(id)` checks one member the same way and
+  returns a `Seen`: the whole record if the member is the scope's today, else read-only as far as
+  the scope knew them. `seen_many(members)` does the same for a page of members in one query.
+- `member_writable_or_404(id, day)` / `Seen.check_writable`: a write about a member (an event, a
+  decision, an edit) only where the member is the scope's and lay in the subtree on the day it
+  takes effect; otherwise a Vietnamese ValidationError.
+- `holds(unit, day)`: the condition for records kept by a unit on their own day (meetings,
+  disciplines, reports): the unit lay in the subtree that day."""
 
 from __future__ import annotations
 
