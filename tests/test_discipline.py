@@ -134,15 +134,20 @@ def subtree_units(unit_id: int) -> tuple[str, list]:
 
 
 def hand_visible(unit_id: int) -> set[int]:
-    """The decisions the staff of `unit_id` see: against a unit of the subtree, or a member who ever
-    held activity in one."""
-    units, params = subtree_units(unit_id)
+    """The decisions the staff of `unit_id` see: against a unit that lay in the subtree on the day of
+    the decision, or against a member who held activity that day in a unit that lay in it."""
+    in_subtree_then = """EXISTS (SELECT 1 FROM orgs_unitversion v, orgs_unitversion r
+        WHERE v.unit_id = {unit} AND r.unit_id = %s AND v.path LIKE r.path || '%%'
+          AND v.valid_from <= x.decided_on AND (v.valid_to IS NULL OR v.valid_to > x.decided_on)
+          AND r.valid_from <= x.decided_on AND (r.valid_to IS NULL OR r.valid_to > x.decided_on))"""
     query = f"""
         SELECT x.id FROM ratings_discipline x
-        WHERE x.unit_id IN ({units})
-           OR x.member_id IN (SELECT s.member_id FROM members_stint s WHERE s.unit_id IN ({units}))
+        WHERE {in_subtree_then.format(unit="x.unit_id")}
+           OR EXISTS (SELECT 1 FROM members_stint s WHERE s.member_id = x.member_id
+                      AND s.start <= x.decided_on AND (s."end" IS NULL OR s."end" > x.decided_on)
+                      AND {in_subtree_then.format(unit="s.unit_id")})
     """
-    return {r[0] for r in sql(query, params * 2)}
+    return {r[0] for r in sql(query, [unit_id, unit_id])}
 
 
 def outside_discipline(unit_id: int) -> tuple[int, int]:
@@ -804,26 +809,34 @@ def test_the_page_reads_a_fixed_number_of_queries(as_user, demo, khoi_user, djan
 
 def test_a_decision_a_committee_records_is_listed_for_it_and_can_be_deleted(as_user, demo):
     """The demo moves a cell from one grassroots committee to another on 1 April 2022. The staff of the
-    committee it left may open the record of a member who held activity in that cell while it was
-    theirs, and record a decision against them; the page then says it was recorded, but does not
-    list it, and deleting it answers 404."""
+    committee it left may open, read-only, the record of a member who held activity in that cell
+    while it was theirs, and record nothing about them (issue 18: no decision recorded that they
+    could then neither list nor delete); the committee that holds the cell records the decision,
+    lists it and deletes it."""
     from dangbo.accounts.models import Role
 
-    moved, old_parent, moved_on = sql(
-        """SELECT v.unit_id, v.parent_id, v.valid_to FROM orgs_unitversion v WHERE v.valid_to IS NOT NULL
+    moved, old_parent, moved_on, new_parent = sql(
+        """SELECT v.unit_id, v.parent_id, v.valid_to, (SELECT w.parent_id FROM orgs_unitversion w
+           WHERE w.unit_id = v.unit_id AND w.valid_from = v.valid_to)
+           FROM orgs_unitversion v WHERE v.valid_to IS NOT NULL
            AND v.valid_to < '2025-01-01' AND EXISTS (SELECT 1 FROM orgs_unitversion w WHERE w.unit_id = v.unit_id
            AND w.valid_from = v.valid_to AND w.parent_id <> v.parent_id) ORDER BY v.unit_id"""
     )[0]
     member_id = one(
         """SELECT member_id FROM members_stint WHERE unit_id = %s AND kind = 'official' AND start < %s
-           ORDER BY member_id""",
+           AND "end" IS NULL ORDER BY member_id""",
         [moved, moved_on],
     )
-    staff = User(username="uyvien", role=Role.GRASSROOTS_STAFF, unit_id=old_parent)
-    staff.set_password("demo")
-    staff.save()
+    for username, unit_id in (("uyvien", old_parent), ("uyvienmoi", new_parent)):
+        staff = User(username=username, role=Role.GRASSROOTS_STAFF, unit_id=unit_id)
+        staff.set_password("demo")
+        staff.save()
     client = as_user("uyvien")
     assert client.get(MEMBER_PAGE.format(member_id)).status_code == 200
+    response = client.post(PAGE, record_data(**{"dang-vien": member_id, "decision": "188-QĐ/UBKT"}), follow=True)
+    assert response.status_code == 400 and "chỉ để xem" in response.content.decode()
+    assert not Discipline.unscoped.filter(decision="188-QĐ/UBKT").exists()
+    client = as_user("uyvienmoi")
     response = client.post(PAGE, record_data(**{"dang-vien": member_id, "decision": "188-QĐ/UBKT"}), follow=True)
     assert "Đã ghi nhận quyết định kỷ luật số 188-QĐ/UBKT." in response.content.decode()
     pk = Discipline.unscoped.get(decision="188-QĐ/UBKT").pk

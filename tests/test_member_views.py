@@ -436,11 +436,12 @@ def test_list_query_count_does_not_grow(as_user, demo):
     assert len(chibo.get(LIST, {"date": ON}).context["page"].object_list) < 50
     counts["chibo"] = count_queries(chibo)
     counts["chibo search"] = count_queries(chibo, q="nguyen thi huong")
-    # Choosing a sub-unit costs one lookup of that unit; nothing grows with the rows shown.
-    assert counts["khoi unit"] <= counts["chibo"] + 1 <= 8, counts
+    # Choosing a sub-unit costs one lookup of that unit; nothing grows with the rows shown. A list of
+    # a past day reads, in one query, which of the page's members have left the scope since.
+    assert counts["khoi unit"] <= counts["chibo"] + 1 <= 9, counts
     del counts["khoi unit"]
     assert len(set(counts.values())) == 1, counts
-    assert max(counts.values()) <= 8, counts
+    assert max(counts.values()) <= 9, counts
 
 
 def test_detail_query_count_is_bounded(as_user, demo):

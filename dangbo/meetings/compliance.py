@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Sum, When
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, Sum, When
 from django.db.models.functions import ExtractYear
 
 from dangbo.lib import vn
@@ -586,12 +586,15 @@ def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[d
     return grid
 
 
-def unexcused_members(cell_ids, first: datetime.date, period_end: datetime.date):
+def unexcused_members(cell_ids, first: datetime.date, period_end: datetime.date, scope=None):
     """(member id, year, absences without reason) with at least UNEXCUSED_LIMIT in one calendar
-    year, in meetings of these cells held within [first, period_end). Both sides are read from
-    partial indexes: the meetings that counted such an absence, and those absences."""
+    year, in meetings of these cells held within [first, period_end) — with `scope`, only those
+    held while their cell lay in its subtree (`Scope.holds`: these rows name people). Both sides
+    are read from partial indexes: the meetings that counted such an absence, and those absences."""
+    held = Q() if scope is None else Q(scope.holds(OuterRef("meeting__cell_id"), OuterRef("meeting__held_on")))
     rows = (
         Attendance.unscoped.filter(
+            held,
             presence=Presence.UNEXCUSED,
             meeting__unexcused_count__gt=0,
             meeting__cell_id__in=cell_ids,
@@ -616,11 +619,13 @@ def is_short(meeting: Meeting) -> bool:
     return meeting.duration_minutes is not None and meeting.duration_minutes < _shortest(meeting.kind)
 
 
-def attendance_by_year(member_id: int) -> list[dict]:
+def attendance_by_year(member_id: int, before: datetime.date | None = None) -> list[dict]:
     """A member's attendance at cell meetings, year by year (newest first): invited, expected
-    (not exempted nor away), present among the expected, absent with and without reason."""
+    (not exempted nor away), present among the expected, absent with and without reason; with
+    `before`, only the meetings held before that day (a scope the member has left)."""
+    held = Q(meeting__held_on__isnull=False) if before is None else Q(meeting__held_on__lt=before)
     rows = (
-        Attendance.unscoped.filter(member_id=member_id, meeting__held_on__isnull=False)
+        Attendance.unscoped.filter(held, member_id=member_id)
         .annotate(year=ExtractYear("meeting__held_on"))
         .values("year")
         .annotate(

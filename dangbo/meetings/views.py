@@ -14,7 +14,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html_join
@@ -26,7 +27,7 @@ from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
 from dangbo.members.models import Member
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import CELL_KINDS, Unit, latest_names
+from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion, latest_names
 
 from . import actions
 from .compliance import compliance, is_short, month_start, months_of, period_start, rules, unexcused_members
@@ -38,24 +39,39 @@ PAGE_SIZE = 50
 GRID_MONTHS = 24  # a longer period shows the missing months as a list, not a grid
 
 
-def _cells_kept(scope):
-    """Ids of the scope's cells: today's and those dissolved inside the subtree (whose meetings
-    stay readable); not those that moved out."""
-    return scope.units_kept().filter(kind__in=CELL_KINDS).values("unit_id")
+def meetings_of(scope):
+    """The scope's meetings: those of a cell that lay in the subtree on the meeting's day (held,
+    or planned when not yet held). A cell that moved between committees leaves its earlier
+    meetings with the committee it had then (`Scope.holds`)."""
+    day = Coalesce(OuterRef("held_on"), OuterRef("planned_on"))
+    cells = scope.units_ever().values("unit_id")  # narrows a small scope's meetings before the dated check
+    return Meeting.unscoped.filter(cell_id__in=cells).filter(scope.holds(OuterRef("cell_id"), day))
 
 
 def meeting_or_404(scope, meeting_id) -> Meeting:
-    meeting = Meeting.unscoped.filter(pk=id_param(meeting_id) or 0, cell_id__in=_cells_kept(scope)).first()
+    meeting = meetings_of(scope).filter(pk=id_param(meeting_id) or 0).first()
     if meeting is None:
         raise Http404
     return meeting
+
+
+def _check_held(scope, cell_id, day) -> None:
+    """A meeting is planned or recorded only on a day its cell lies in the subtree (a day the cell
+    did not exist is left to the plan's own check, which says so)."""
+    if day is None or scope.unit_held_on(cell_id, day):
+        return
+    if UnitVersion.objects.on(day).filter(unit_id=cell_id).exists():
+        raise ValidationError(
+            f"Ngày {vn.format_date(day)} chi bộ này không thuộc phạm vi quản lý của đơn vị: chỉ lập kế hoạch, "
+            "ghi biên bản các buổi sinh hoạt khi chi bộ thuộc đơn vị."
+        )
 
 
 @login_required
 def meeting_list(request):
     scope = scope_for(request, people=True)
     cells = cell_choices(scope)
-    meetings = Meeting.unscoped.filter(cell_id__in=_cells_kept(scope))
+    meetings = meetings_of(scope)
     cell = id_param(request.GET.get("cell"))
     if cell is not None:
         meetings = meetings.filter(cell_id=cell)
@@ -103,6 +119,7 @@ def meeting_plan(request, meeting_id: int | None = None):
         if not meeting.pk:
             meeting.cell = Unit.objects.get(pk=form.cleaned_data["cell"])
         try:
+            _check_held(scope, meeting.cell_id, meeting.day)
             require_token(request)
             meeting = actions.plan_meeting(request.user, meeting)
         except ValidationError as refusal:
@@ -168,6 +185,7 @@ def meeting_minutes(request, meeting_id: int):
         data_ = form.cleaned_data
         fields = {name: data_[name] for name in actions.MINUTES_FIELDS}
         try:
+            _check_held(scope, meeting.cell_id, data_["held_on"])
             meeting = actions.save_minutes(
                 request.user, meeting, attendance=attendance_from(request.POST, [p.member.pk for p in people]),
                 chair_id=data_["chair"], secretary_id=data_["secretary"], **fields,
@@ -332,12 +350,11 @@ def compliance_table(request):
         if show_grid:
             cell.grid = _grid_cells(table.months, grid[cell.unit_id], set(cell.missing_months))
     linkable = set()
-    if scope.sees_people:
-        kept = _cells_kept(scope).filter(unit_id__in=[c.unit_id for c in page])
-        linkable = set(kept.values_list("unit_id", flat=True))
+    if scope.sees_people:  # the table's cells lie in the subtree on its last day
+        linkable = {c.unit_id for c in page}
     flagged = []
     if scope.sees_people:
-        rows = unexcused_members(table.cell_ids, first, vn.add_months(last, 1))
+        rows = unexcused_members(table.cell_ids, first, vn.add_months(last, 1), scope)
         names = Member.unscoped.in_bulk([member_id for member_id, _, _ in rows])
         flagged = [(names[member_id], year, count) for member_id, year, count in rows if member_id in names]
         flagged.sort(key=lambda f: (f[1], f[0].sort_key))
@@ -363,12 +380,15 @@ def cell_attendance(request, unit_id: int):
     """Each member's attendance at the cell's meetings held in the period."""
     scope = scope_for(request, people=True)
     first, last, period_error = _period(request)
-    version = scope.units_kept().filter(unit_id=id_param(unit_id) or 0, kind__in=CELL_KINDS).first()
+    versions = scope.units_ever().filter(unit_id=id_param(unit_id) or 0, kind__in=CELL_KINDS)
+    version = versions.order_by("-valid_from").first()
     if version is None:
         raise Http404
-    rows = Attendance.unscoped.filter(
-        meeting__cell_id=version.unit_id, meeting__held_on__gte=first, meeting__held_on__lt=vn.add_months(last, 1)
-    ).values_list("member_id", "presence", "exempted", "away", "meeting_id", "meeting__held_on")
+    # The meetings held while the cell lay in the subtree.
+    held = meetings_of(scope).filter(cell_id=version.unit_id, held_on__gte=first, held_on__lt=vn.add_months(last, 1))
+    rows = Attendance.unscoped.filter(meeting__in=held).values_list(
+        "member_id", "presence", "exempted", "away", "meeting_id", "meeting__held_on"
+    )
     people: dict[int, Counter] = defaultdict(Counter)
     unexcused_years: dict[int, Counter] = defaultdict(Counter)
     meetings = set()

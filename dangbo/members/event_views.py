@@ -3,6 +3,8 @@ cancelling the latest event, and the scans of decisions (served only inside the 
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +24,8 @@ from .forms import KIND_FIELDS, CancelForm, CeremonyForm, EventForm
 from .models import Event, EventKind, MemberStatus
 
 K = EventKind
+# Events that bring a member who is in no unit into one (their `unit`): the receiving scope records them.
+ARRIVING = {K.TRANSFER_IN, K.TEMPORARY_HOSTED, K.READMISSION, K.RESTORATION}
 MAX_CELL_CHOICES = 2000
 
 
@@ -63,21 +67,31 @@ def _kind_or_404(kind: str) -> str:
 @submitted_once
 def event_new(request, member_id: int, kind: str):
     scope = scope_for(request, records=True)
-    member = scope.member_or_404(member_id)
+    seen = scope.member_or_404(member_id)
+    member = seen.member
     kind = _kind_or_404(kind)
-    timeline = actions.timeline_of(member)
+    timeline = actions.timeline_of(member) if seen.current or kind in ARRIVING else None
     cells = cell_choices(scope)
     posted = request.method == "POST"
     form = EventForm(kind, cells, request.POST if posted else None, request.FILES if posted else None)
     error = None
-    if request.method == "POST" and form.is_valid():
+    if kind not in ARRIVING:
+        try:
+            seen.check_writable(scope, None)  # a member who left the scope: read-only, said at once
+        except ValidationError as refusal:
+            error, posted = " ".join(refusal.messages), False
+    if posted and form.is_valid():
         data = form.cleaned_data
         kwargs = form.decision()
         for name in KIND_FIELDS[kind]:
             kwargs[name] = data.get(name) or ("" if name == "other_side" else None)
         if kwargs.get("unit"):
             kwargs["unit"] = Unit.objects.get(pk=kwargs["unit"])
+        # The day the event takes effect: a recognition's is the end of the probation.
+        effective_on = timeline.probation_ends or today() if kind == K.RECOGNITION else kwargs.get("effective_on")
+        arriving = kwargs.get("unit") if kind in ARRIVING else None
         try:
+            seen.check_writable(scope, effective_on, into=arriving)
             require_token(request)
             event = actions.RECORDERS[kind](request.user, member, **kwargs)
         except ValidationError as refusal:
@@ -94,7 +108,8 @@ def event_new(request, member_id: int, kind: str):
         "form": form,
         "error": error,
         "timeline": timeline,
-        "possible": kind in possible_kinds(timeline),
+        "possible": timeline is None or kind in possible_kinds(timeline),
+        "read_only": kind not in ARRIVING and not seen.current,
     }
     return render(request, "members/event_form.html", context, status=400 if error or form.errors else 200)
 
@@ -103,11 +118,13 @@ def event_new(request, member_id: int, kind: str):
 @require_POST
 def ceremony(request, member_id: int):
     scope = scope_for(request, records=True)
-    member = scope.member_or_404(member_id)
+    seen = scope.member_or_404(member_id)
+    member = seen.member
     form = CeremonyForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(" ".join(e for errors in form.errors.values() for e in errors))
+        seen.check_writable(scope, form.cleaned_data["ceremony_on"])
         event = actions.record_ceremony(request.user, member, form.cleaned_data["ceremony_on"])
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
@@ -121,11 +138,20 @@ def ceremony(request, member_id: int):
 @submitted_once
 def cancel_latest(request, member_id: int):
     scope = scope_for(request, records=True)
-    member = scope.member_or_404(member_id)
+    seen = scope.member_or_404(member_id)
+    member = seen.member
     form = CancelForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError("Hãy nêu lý do hủy sự kiện.")
+        latest = member.events.active().order_by("-effective_on", "-pk").first()
+        # The event undone took effect on its day: the member was the scope's then, or the day
+        # before (the scope that sent them away may undo the transfer).
+        day = latest.effective_on if latest else today()
+        try:
+            seen.check_writable(scope, day)
+        except ValidationError:
+            seen.check_writable(scope, day - datetime.timedelta(days=1))
         require_token(request)
         event = actions.cancel_latest_event(request.user, member, form.cleaned_data["reason"])
     except ValidationError as refusal:
@@ -143,7 +169,9 @@ def event_scan(request, event_id: int):
     event = Event.unscoped.filter(pk=id_param(event_id) or 0).first()
     if event is None or not event.scan:
         raise Http404
-    scope.member_or_404(event.member_id)
+    seen = scope.member_or_404(event.member_id)
+    if not seen.knew(event.effective_on) and event.effective_on != seen.until:
+        raise Http404  # decided after the member left the scope
     try:
         handle = event.scan.open("rb")
     except FileNotFoundError:

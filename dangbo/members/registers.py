@@ -97,7 +97,9 @@ def _row(number, member: Member, events: list[Event], subtree: set[int], names: 
     ]
 
 
-def register_workbook(root: UnitVersion, on: datetime.date) -> bytes:
+def register_workbook(root: UnitVersion, on: datetime.date, scope=None) -> bytes:
+    """The register of `root`'s subtree on `on`. With the reader's `scope`, a member who has left it
+    since (`Seen.current` false) is listed without the personal data hidden from such a scope."""
     subtree = set(UnitVersion.objects.filter(path__startswith=root.path).values_list("unit_id", flat=True))
     current = list(counted_stints(root, on).select_related("member").order_by("member__sort_key", "member_id"))
     counted = {s.member_id for s in current}
@@ -131,9 +133,16 @@ def register_workbook(root: UnitVersion, on: datetime.date) -> bytes:
         events[event.member_id].append(event)
     unit_ids = {u for es in events.values() for e in es for u in (e.unit_id, e.from_unit_id)}
     names = dict(UnitVersion.objects.filter(unit_id__in=unit_ids - {None}).values_list("unit_id", "name"))
-    rows = [_row(i, s.member, events[s.member_id], subtree, names, on, s.status) for i, s in enumerate(current, 1)]
+    shown = {}
+    if scope is not None:
+        seen = scope.seen_many([s.member for s in current] + [s.member for s in gone])
+        shown = {pk: member.shown_member() for pk, member in seen.items() if not member.current}
+    rows = [
+        _row(i, shown.get(s.member_id, s.member), events[s.member_id], subtree, names, on, s.status)
+        for i, s in enumerate(current, 1)
+    ]
     left_rows = [
-        _row(i, s.member, events[s.member_id], subtree, names, on, s.status, left_on=s.end)
+        _row(i, shown.get(s.member_id, s.member), events[s.member_id], subtree, names, on, s.status, left_on=s.end)
         for i, s in enumerate(gone, 1)
     ]
     heading = [

@@ -12,11 +12,12 @@ from django.shortcuts import render
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import date_from_request, id_param, today
-from dangbo.orgs.models import latest_names
 
-from .actions import timeline_of
+from .actions import ordered
 from .badges import badge_list, next_occasion, occasions_between, previous_occasion
+from .events import replay
 from .registers import register_workbook
+from .views import known_day, known_events, name_events
 
 
 def _unit(request, scope, on):
@@ -32,7 +33,7 @@ def register(request):
     unit = _unit(request, scope, on)
     if unit is None:
         return render(request, "404.html", status=404)
-    content = register_workbook(unit, on)
+    content = register_workbook(unit, on, scope)
     return xlsx.response(content, f"Sổ danh sách đảng viên {unit.name} {on:%d-%m-%Y}.xlsx")
 
 
@@ -77,16 +78,18 @@ def badges(request):
 def member_sheet(request, member_id: int):
     """The member sheet (Phiếu đảng viên, mẫu 2-HSĐV) laid out for printing."""
     scope = scope_for(request, people=True)
-    member = scope.member_or_404(member_id)
-    on = today()
-    timeline = timeline_of(member)
-    events = list(member.events.active().order_by("effective_on", "pk"))
-    names = latest_names({u for e in events for u in (e.unit_id, e.from_unit_id)} - {None})
-    for event in events:
-        event.unit_name, event.from_unit_name = names.get(event.unit_id), names.get(event.from_unit_id)
+    seen = scope.member_or_404(member_id)
+    member = seen.shown_member()
+    on = known_day(seen, today())
+    events = known_events(seen, member.events.active().order_by("effective_on", "pk"))
+    timeline = replay(ordered(e for e in events if seen.knew(e.effective_on)))
+    name_events(seen, events)
+    if not seen.current:  # the party dates as of the day they left
+        member.admitted_on, member.official_on = timeline.admitted_on or member.admitted_on, timeline.official_on
     context = {
         "member": member,
-        "on": on,
+        "seen": seen,
+        "on": today(),
         "timeline": timeline,
         "party_age": timeline.party_age_on(on),
         "events": events,

@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Q, Subquery
@@ -5,7 +7,7 @@ from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
-from dangbo.lib.http import date_from_request, id_param
+from dangbo.lib.http import date_from_request, id_param, today
 from dangbo.meetings.compliance import attendance_by_year
 from dangbo.orgs.models import UnitVersion, latest_names
 
@@ -53,6 +55,12 @@ def member_list(request):
         .order_by("member__sort_key", "member_id")
     )
     page = Paginator(stints, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A list of a past day names members who may have left the scope since: shown as it sees them
+    # (one query for the page; everyone counted today is the scope's).
+    seen = scope.seen_many([s.member for s in page]) if on < today() else {}
+    for stint in page:
+        if stint.member_id in seen and not seen[stint.member_id].current:
+            stint.member = seen[stint.member_id].shown_member()
     # The unit filter offers the direct sub-units; a city-size scope has thousands, which no one
     # picks from a list: there the unit pages of the overview lead to their member lists instead.
     sub_units = scope.units_on(on).filter(parent_id=root.unit_id).only("unit_id", "parent_id", "name")
@@ -66,20 +74,23 @@ def member_list(request):
 @login_required
 def member_detail(request, member_id: int):
     scope = scope_for(request, people=True)
-    member = scope.member_or_404(member_id)
+    seen = scope.member_or_404(member_id)
+    member = seen.shown_member()
     on, date_error = date_from_request(request)
+    on = known_day(seen, on)
     name_then = UnitVersion.objects.filter(unit_id=OuterRef("unit_id"), valid_from__lte=OuterRef("start"))
     name_then = name_then.order_by("-valid_from").values("name")[:1]
-    stints = member.stints.annotate(unit_name=Subquery(name_then)).order_by("start", "kind")
+    stints = clip_stints(seen, member.stints.annotate(unit_name=Subquery(name_then)).order_by("start", "kind"))
     in_scope_now = scope.units_on(on).filter(unit_id__in=[s.unit_id for s in stints]).values_list("unit_id", flat=True)
-    events = list(member.events.order_by("effective_on", "pk").select_related("cancelled_by"))
-    timeline = replay(ordered(e for e in events if e.cancelled_at is None))
-    unit_names = latest_names({e.unit_id for e in events} | {e.from_unit_id for e in events} - {None})
-    for event in events:
-        event.unit_name = unit_names.get(event.unit_id)
-        event.from_unit_name = unit_names.get(event.from_unit_id)
+    events = known_events(seen, member.events.order_by("effective_on", "pk").select_related("cancelled_by"))
+    timeline = replay(ordered(e for e in events if e.cancelled_at is None and seen.knew(e.effective_on)))
+    name_events(seen, events)
+    if not seen.current:  # the party dates as of the day they left
+        member.admitted_on, member.official_on = timeline.admitted_on or member.admitted_on, timeline.official_on
+    records = scope.records and seen.current
     context = {
         "member": member,
+        "seen": seen,
         "on": on,
         "date_error": date_error,
         "status": timeline.status_on(on),
@@ -91,14 +102,72 @@ def member_detail(request, member_id: int):
         "active_events": sum(1 for e in events if e.cancelled_at is None),
         "timeline": timeline,
         "party_age": timeline.party_age_on(on),
-        "records": scope.records,
-        "possible_kinds": [(k, EventKind(k).label) for k in possible_kinds(timeline)] if scope.records else [],
+        "records": records,
+        "possible_kinds": [(k, EventKind(k).label) for k in possible_kinds(timeline)] if records else [],
         "needs_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is None,
         "can_correct_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is not None,
-        "attendance": attendance_by_year(member.pk),
-        "disciplines": list(member.disciplines.order_by("-decided_on")),
+        "attendance": attendance_by_year(member.pk, before=seen.until),
+        "disciplines": [d for d in member.disciplines.order_by("-decided_on") if seen.knew(d.decided_on)],
     }
     return render(request, "members/detail.html", context)
+
+
+# --- a member as far as the scope knew them (accounts.scope.Seen) ------------------------------------
+
+
+def known_day(seen, on: datetime.date) -> datetime.date:
+    """`on`, or the last day the scope knew a member who has left it."""
+    if seen.until is not None and on >= seen.until:
+        return seen.until - datetime.timedelta(days=1)
+    return on
+
+
+def clip_stints(seen, stints) -> list:
+    """The member's stints as the scope knew them: for a member who left it, those begun before
+    they left, ended on that day at the latest."""
+    until = seen.until
+    if until is None:
+        return list(stints)
+    shown = []
+    for stint in stints:
+        if stint.start >= until:
+            continue
+        if stint.end is None or stint.end > until:
+            stint.end, stint.clipped = until, True
+        shown.append(stint)
+    return shown
+
+
+def known_events(seen, events) -> list:
+    """The member's events as the scope knew them: for a member who left it, those up to the day
+    they left (an event of that day is the leaving itself: shown without where they went)."""
+    events = [e for e in events if seen.until is None or e.effective_on <= seen.until]
+    for event in events:
+        event.leaving = seen.until is not None and event.effective_on == seen.until
+    return events
+
+
+def name_events(seen, events) -> None:
+    """Set each event's unit names: the latest names for a current member; for a member who left,
+    the names the units had on the event's day (a unit's later name belongs to its later place),
+    and no destination on the day they left."""
+    units = {e.unit_id for e in events} | {e.from_unit_id for e in events} - {None}
+    if seen.until is None:
+        names = latest_names(units)
+        for event in events:
+            event.unit_name, event.from_unit_name = names.get(event.unit_id), names.get(event.from_unit_id)
+        return
+    versions = list(UnitVersion.objects.filter(unit_id__in=units).order_by("valid_from"))
+
+    def name_on(unit_id, day):
+        return next((v.name for v in reversed(versions) if v.unit_id == unit_id and v.valid_from <= day), None)
+
+    for event in events:
+        day = min(event.effective_on, seen.until - datetime.timedelta(days=1))
+        event.unit_name = None if event.leaving else name_on(event.unit_id, day)
+        event.from_unit_name = name_on(event.from_unit_id, day)
+        if event.leaving:
+            event.other_side = ""
 
 
 def _holds_on(stint, on) -> bool:

@@ -421,11 +421,18 @@ DISCIPLINES_PER_PAGE = 50
 
 
 def _scoped_disciplines(scope):
-    """Decisions about the members whose records the scope may open and the organisations that ever
-    lay in it: the same rule as `Scope.member_or_404`, so what one records one can list and delete."""
-    ever = scope.units_ever().values("unit_id")
-    members = Stint.unscoped.filter(unit_id__in=ever).values("member_id")
-    return Discipline.unscoped.filter(Q(unit_id__in=ever) | Q(member_id__in=members))
+    """Decisions against an organisation that lay in the subtree on the day of the decision, or
+    against a member who held activity in it that day (`Scope.holds`): what one records one can
+    list and delete. A decision taken before a unit moved in, or after it moved out, is not the
+    scope's."""
+    decided_on = OuterRef("decided_on")
+    member_here = Stint.unscoped.filter(member_id=OuterRef("member_id"), start__lte=decided_on)
+    member_here = member_here.filter(Q(end__isnull=True) | Q(end__gt=decided_on))
+    member_here = member_here.filter(scope.holds(OuterRef("unit_id"), OuterRef(decided_on)))
+    unit_here = scope.holds(OuterRef("unit_id"), OuterRef("decided_on"))
+    return Discipline.unscoped.annotate(unit_here=unit_here, member_here=Exists(member_here)).filter(
+        Q(unit_id__isnull=False, unit_here=True) | Q(member_id__isnull=False, member_here=True)
+    )
 
 
 def _led_by(scope, member, on) -> list[tuple[int, str]]:
@@ -447,7 +454,8 @@ def disciplines(request):
     scope = scope_for(request, people=True)
     today = timezone.localdate()
     asked = request.POST.get("dang-vien") or request.GET.get("dang-vien")
-    member = scope.member_or_404(asked) if asked else None
+    seen = scope.member_or_404(asked) if asked else None
+    member = seen.member if seen else None
     posted = request.POST if request.method == "POST" and request.POST.get("action") == "record" else None
     if member:
         form = DisciplineEntryForm(posted, member=member, led=_led_by(scope, member, today))
@@ -471,8 +479,17 @@ def disciplines(request):
                 return redirect("disciplines")
         elif form.is_valid():
             try:
+                discipline = form.discipline()
+                # Recorded where the member (or the organisation) lay on the day of the decision.
+                if seen is not None:
+                    seen.check_writable(scope, discipline.decided_on)
+                elif not scope.unit_held_on(discipline.unit_id, discipline.decided_on):
+                    raise ValidationError(
+                        f"Ngày {vn.format_date(discipline.decided_on)} tổ chức đảng này không thuộc phạm vi quản lý "
+                        "của đơn vị."
+                    )
                 require_token(request)
-                discipline = record_discipline(request.user, form.discipline())
+                discipline = record_discipline(request.user, discipline)
             except ValidationError as refusal:
                 form.add_error(None, refusal)
             else:

@@ -5,7 +5,7 @@ and returning for the accounts of the committee it was sent to; viewers read onl
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.http import Http404
 
 from dangbo.accounts.models import Role
@@ -16,8 +16,13 @@ from .models import Report, Status
 
 
 def reports_of(scope: Scope):
+    """The unit's own reports, and those sent by a unit that lay in the subtree at the end of the
+    period reported (a unit that moved reports to its new committee, and its earlier reports stay
+    with the old one)."""
     below = scope.units_ever().values("unit_id")
-    return Report.objects.filter(Q(unit_id=scope.unit_id) | (Q(unit_id__in=below) & ~Q(first_sent_at=None)))
+    then = Q(scope.holds(OuterRef("unit_id"), OuterRef("ends_on")))
+    sent_from_below = Q(unit_id__in=below) & ~Q(first_sent_at=None) & then
+    return Report.objects.filter(Q(unit_id=scope.unit_id) | sent_from_below)
 
 
 def report_or_404(scope: Scope, report_id) -> Report:
