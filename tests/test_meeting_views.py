@@ -761,6 +761,9 @@ BAD_PLANS = {
         "Ngày gửi tài liệu phải trước ngày họp.",
     ),
     "no date": ({"kind": "regular", "planned_on": ""}, "Trường này là bắt buộc."),
+    "planned for 9999": ({"kind": "regular", "planned_on": "9999-12-31"}, "Ngày dự kiến họp không được sau"),
+    "planned for year 1": ({"kind": "regular", "planned_on": "0001-01-01"},
+                           "Ngày dự kiến họp không được trước 01/01/1930."),
 }
 
 
