@@ -183,6 +183,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dangbo <khong-tra-loi
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+STORAGES = {
+    # Uploads follow their transaction: a rolled-back write leaves no file (see lib/storage.py).
+    "default": {"BACKEND": "dangbo.lib.storage.TransactionalFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 LOGGING = {
     "version": 1,

@@ -1046,12 +1046,13 @@ def test_no_file_is_refused(login, demo, media):
     assert counts() == before
 
 
-def test_deleting_a_plan_removes_its_materials(login, demo, media):
+def test_deleting_a_plan_removes_its_materials(login, demo, media, django_capture_on_commit_callbacks):
     meeting = new_plan(demo["chibo"])
     client = login("chibo")
     client.post(f"/sinh-hoat/{meeting.pk}/tai-lieu/", {"file": SimpleUploadedFile("ke-hoach.pdf", PDF)}, follow=True)
     assert len(files_under(media)) == 1
-    response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", follow=True)
+    with django_capture_on_commit_callbacks(execute=True):  # the files go when the deletion commits
+        response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", follow=True)
     assert response.redirect_chain == [("/sinh-hoat/", 302)]
     assert statuses(response.content.decode()) == ["Đã xóa kế hoạch buổi sinh hoạt."]
     assert not Meeting.unscoped.filter(pk=meeting.pk).exists()
