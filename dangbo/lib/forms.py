@@ -1,5 +1,6 @@
-"""What users send, checked in one place: dates within a range that fits their meaning (a birth, a
-fact already decided, a plan ahead), for form fields and query parameters alike.
+"""What users send, checked in one place: text without control characters, for every query
+parameter and posted field (`CleanInputMiddleware`); dates within a range that fits their meaning (a
+birth, a fact already decided, a plan ahead), for form fields and query parameters alike.
 
 "Today" is `http.today()`, read when a value is checked (never at import), so tests can pin it.
 """
@@ -8,11 +9,49 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from . import http, vn
+
+# Control characters (C0, DEL, C1) but tab, line feed and carriage return, which text areas carry.
+# PostgreSQL refuses NUL in text; none of them is ever typed on purpose.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters (tab and line breaks kept)."""
+    return CONTROL.sub("", text)
+
+
+def clean_query(query: QueryDict) -> QueryDict:
+    """`query` with every key and value cleaned; the same object when nothing needed it."""
+    if not any(CONTROL.search(key) or any(CONTROL.search(v) for v in values) for key, values in query.lists()):
+        return query
+    cleaned = QueryDict(mutable=True, encoding=query.encoding)
+    for key, values in query.lists():
+        cleaned.setlist(clean_text(key), [clean_text(v) for v in values])
+    cleaned._mutable = False
+    return cleaned
+
+
+class CleanInputMiddleware:
+    """Every view reads the query string and the posted fields cleaned of control characters,
+    whether through a form or `request.GET.get`: one cleaner for all input, so a NUL typed in a
+    search box reaches no query (PostgreSQL would answer it with an error)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.GET = clean_query(request.GET)
+        if request.method == "POST":
+            request.POST = clean_query(request.POST)
+        return self.get_response(request)
+
 
 # The Party was founded in 1930: no decision, meeting or unit of it is older.
 EARLIEST = datetime.date(1930, 1, 1)
