@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, which answers static files itself: those may be cached, nothing else.
     "dangbo.lib.middleware.NoStoreMiddleware",
+    # Query strings and posted fields reach the views without control characters (lib/forms.py).
+    "dangbo.lib.forms.CleanInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -232,6 +234,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dangbo <khong-tra-loi
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+STORAGES = {
+    # Uploads follow their transaction: a rolled-back write leaves no file (see lib/storage.py).
+    "default": {"BACKEND": "dangbo.lib.storage.TransactionalFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 LOGGING = {
     "version": 1,

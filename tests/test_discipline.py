@@ -629,6 +629,8 @@ def test_khoi_records_a_unit_decision_with_an_iso_date(as_user, demo):
         ("unit", {"form": "dismissal"}, "form", "Hình thức kỷ luật này không áp dụng ở đây."),
         ("member", {"decided_on": "tomorrow"}, "decided_on", "Ngày quyết định kỷ luật không được sau hôm nay."),
         ("member", {"decided_on": "30/02/2025"}, "decided_on", "Ngày không hợp lệ"),
+        ("member", {"decided_on": "0001-01-01"}, "decided_on", "Ngày quyết định kỷ luật không được trước 01/01/1930."),
+        ("unit", {"decided_on": "9999-12-31"}, "decided_on", "Ngày quyết định kỷ luật không được sau hôm nay."),
         ("member", {"decision": "   "}, "decision", "Hãy nhập số quyết định kỷ luật."),
         ("member", {"body": ""}, "body", "Hãy nhập cấp ra quyết định kỷ luật."),
         ("member", {"leader_of": "sibling"}, "leader_of", "Tổ chức này không phải nơi đảng viên sinh hoạt."),

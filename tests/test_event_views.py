@@ -377,9 +377,9 @@ IMPOSSIBLE = {
         "định 01/03/2025 là quá sớm.", 'value="88-QĐ/ĐU"',
     ),
     "decision dated in the future": (
-        "official", "transfer_within", {"effective_on": "2025-06-02", "unit": "NEIGHBOUR", "decided_on": "2099-01-02"},
-        "Ngày quyết định (02/01/2099) chưa đến: chỉ ghi nhận quyết định đã ban hành, sự việc đã diễn ra.",
-        'value="2099-01-02"',
+        "official", "transfer_within", {"effective_on": "2025-06-02", "unit": "NEIGHBOUR", "decided_on": "2030-01-02"},
+        "Ngày quyết định (02/01/2030) chưa đến: chỉ ghi nhận quyết định đã ban hành, sự việc đã diễn ra.",
+        'value="2030-01-02"',
     ),
     "death before the admission": (
         "official", "death", {"effective_on": "2022-12-01", "note": "Ghi thử"},
@@ -524,8 +524,8 @@ def test_record_the_ceremony(login, probationary):
     [("probationary", {"ceremony_on": "2025-03-01"}, "Lễ kết nạp không thể trước ngày quyết định kết nạp."),
      ("probationary", {"ceremony_on": ""}, REQUIRED),
      ("probationary", {"ceremony_on": "32/03/2025"}, "Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm."),
-     ("probationary", {"ceremony_on": "2099-03-20"},
-      "Ngày lễ kết nạp (20/03/2099) chưa đến: chỉ ghi nhận quyết định đã ban hành, sự việc đã diễn ra."),
+     ("probationary", {"ceremony_on": "2030-03-20"},
+      "Ngày lễ kết nạp (20/03/2030) chưa đến: chỉ ghi nhận quyết định đã ban hành, sự việc đã diễn ra."),
      ("official", {"ceremony_on": "2023-03-20"},
       "Đã công nhận đảng viên chính thức theo ngày lễ kết nạp này; muốn sửa, hãy hủy sự kiện công nhận trước.")],
     ids=["before the decision", "missing", "not a date", "in the future", "recognition rests on it"],

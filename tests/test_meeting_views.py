@@ -761,6 +761,9 @@ BAD_PLANS = {
         "Ngày gửi tài liệu phải trước ngày họp.",
     ),
     "no date": ({"kind": "regular", "planned_on": ""}, "Trường này là bắt buộc."),
+    "planned for 9999": ({"kind": "regular", "planned_on": "9999-12-31"}, "Ngày dự kiến họp không được sau"),
+    "planned for year 1": ({"kind": "regular", "planned_on": "0001-01-01"},
+                           "Ngày dự kiến họp không được trước 01/01/1930."),
 }
 
 
@@ -1043,12 +1046,13 @@ def test_no_file_is_refused(login, demo, media):
     assert counts() == before
 
 
-def test_deleting_a_plan_removes_its_materials(login, demo, media):
+def test_deleting_a_plan_removes_its_materials(login, demo, media, django_capture_on_commit_callbacks):
     meeting = new_plan(demo["chibo"])
     client = login("chibo")
     client.post(f"/sinh-hoat/{meeting.pk}/tai-lieu/", {"file": SimpleUploadedFile("ke-hoach.pdf", PDF)}, follow=True)
     assert len(files_under(media)) == 1
-    response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", follow=True)
+    with django_capture_on_commit_callbacks(execute=True):  # the files go when the deletion commits
+        response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", follow=True)
     assert response.redirect_chain == [("/sinh-hoat/", 302)]
     assert statuses(response.content.decode()) == ["Đã xóa kế hoạch buổi sinh hoạt."]
     assert not Meeting.unscoped.filter(pk=meeting.pk).exists()

@@ -514,14 +514,18 @@ BAD_INPUT = {
     "no family name": ({"family_name": "  "}, REQUIRED, None),
     "no birth date": ({"birth_date": ""}, REQUIRED, None),
     "bad birth date": ({"birth_date": "31/02/1998"}, "Ngày không hợp lệ", "31/02/1998"),
+    "born in 9999": ({"birth_date": "31/12/9999"}, "Ngày sinh phải trước", "31/12/9999"),
+    "born in year 1": ({"birth_date": "01/01/0001"}, "Ngày sinh không được trước 01/01/1900.", "01/01/0001"),
+    "followed in 9999": ({"identified_on": "9999-12-31"}, "Ngày chi bộ phân công theo dõi không được sau hôm nay.",
+                         None),
     "no cell": ({"cell": ""}, REQUIRED, None),
     "followed before the cell existed": (
         {"identified_on": "01/01/1990"},
         "Chi bộ theo dõi phải là một chi bộ đang hoạt động vào ngày phân công theo dõi.",
         None,
     ),
-    "future certificate": ({"course_passed_on": "01/01/2099"}, "Ngày cấp giấy chứng nhận không thể sau ngày hôm nay.",
-                           None),
+    "future certificate": ({"course_passed_on": "01/01/2099"},
+                           "Ngày cấp giấy chứng nhận lớp nhận thức về Đảng không được sau hôm nay.", None),
 }  # fmt: skip
 
 

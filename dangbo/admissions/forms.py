@@ -1,14 +1,16 @@
 from django import forms
 
-from dangbo.members.forms import DecisionFields, date_field
+from dangbo.lib.forms import Meaning, date_field
+from dangbo.members.forms import DecisionFields
 
 from .models import DOSSIER_FORMS, Candidate
 
 
 class CandidateForm(forms.ModelForm):
-    identified_on = date_field("Ngày chi bộ phân công theo dõi")
-    course_passed_on = date_field("Ngày cấp giấy chứng nhận lớp nhận thức về Đảng", required=False)
-    birth_date = date_field("Ngày sinh")
+    identified_on = date_field("Ngày chi bộ phân công theo dõi", meaning=Meaning.FACT)
+    course_passed_on = date_field("Ngày cấp giấy chứng nhận lớp nhận thức về Đảng", required=False,
+                                  meaning=Meaning.FACT)
+    birth_date = date_field("Ngày sinh", meaning=Meaning.BIRTH)
     dossier = forms.MultipleChoiceField(
         label="Hồ sơ đã có", choices=[(c, f"{c}: {label}") for c, label in DOSSIER_FORMS if c != "9-KNĐ"],
         required=False, widget=forms.CheckboxSelectMultiple,
@@ -39,8 +41,9 @@ class CandidateForm(forms.ModelForm):
 
 
 class AdmitForm(DecisionFields):
-    cell_considered_on = date_field("Ngày chi bộ xét, đề nghị kết nạp")
-    ceremony_on = date_field("Ngày tổ chức lễ kết nạp (nếu đã tổ chức)", required=False)
+    cell_considered_on = date_field("Ngày chi bộ xét, đề nghị kết nạp", meaning=Meaning.FACT)
+    ceremony_on = date_field("Ngày tổ chức lễ kết nạp (nếu đã tổ chức)", required=False,
+                             name="Ngày tổ chức lễ kết nạp")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.db import models
+
+from dangbo.lib.forms import Meaning, Within
 
 from .log import record, snapshot
 from .models import AuditEntry
@@ -29,6 +32,14 @@ class AuditedAdmin(admin.ModelAdmin):
 
     The admin already wraps each change form in a transaction, so the entry and the change commit
     together."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Dates typed here are held to the same plausible ranges as the application's forms."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and type(db_field) is models.DateField:
+            meaning = Meaning.BIRTH if db_field.name == "birth_date" else Meaning.DAY
+            field.validators.append(Within(meaning, str(db_field.verbose_name).capitalize()))
+        return field
 
     def save_model(self, request, obj, form, change):
         before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None

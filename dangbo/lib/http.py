@@ -16,16 +16,22 @@ def today() -> datetime.date:
 def date_from_request(request) -> tuple[datetime.date, str | None]:
     """The `?date=` of the request (default today) and an error message when it is not a date.
 
-    A bad date never breaks the page: it falls back to today and says so."""
+    A bad date never breaks the page: it falls back to today and says so. So does a day outside
+    1930 … five years ahead (the pages count deadlines and ages from it)."""
+    from .forms import Meaning, out_of_range
+
     raw = request.GET.get("date", "").strip()
     if not raw:
         return today(), None
     parsed = vn.parse_date(raw)
-    if parsed is None or parsed.year < 1930:
+    if parsed is None:
         return today(), (
             f"Ngày “{raw}” không hợp lệ. Hãy nhập theo dạng ngày/tháng/năm (ví dụ 30/09/2024); "
             f"đang hiển thị số liệu ngày {vn.format_date(today())}."
         )
+    problem = out_of_range(parsed, Meaning.DAY, "Ngày xem số liệu")
+    if problem:
+        return today(), f"{problem} Đang hiển thị số liệu ngày {vn.format_date(today())}."
     return parsed, None
 
 

@@ -88,14 +88,14 @@ def parse_date(text: str) -> datetime.date | None:
 
 
 def parse_month(text: str | None) -> datetime.date | None:
-    """'2024-09' (an <input type=month>) or '09/2024' → the first day of that month; None otherwise."""
+    """'2024-09' (an <input type=month>) or '09/2024' → the first day of that month; None otherwise.
+    Whether a month is plausible is the caller's question (lib.forms.month_param)."""
     text = (text or "").strip()
     for fmt in ("%Y-%m", "%m/%Y"):
         try:
-            day = datetime.datetime.strptime(text, fmt).date()
+            return datetime.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        return day if day.year >= 1930 else None
     return None
 
 

@@ -3,6 +3,9 @@
 One plain layout for every list: the issuing unit and title on top, a header row that repeats on
 every printed page, real dates and numbers in the cells (formatted the Vietnamese way, so they sort
 and filter as such), wrapped text, landscape A4.
+
+Every cell is written through `_put`, which keeps typed text as text: a name that begins like a
+formula (`=HYPERLINK(…)`) must never become a live formula in a list a user opens.
 """
 
 from __future__ import annotations
@@ -25,6 +28,20 @@ _thin = Side(style="thin", color="999999")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 WRAP_TOP = Alignment(vertical="top", wrap_text=True)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Leading characters with which Excel or LibreOffice read a typed value as a formula (or DDE call).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _put(sheet, row: int, column: int, value):
+    """Write `value` into a cell. Text that begins like a formula stays text: the cell is typed as a
+    string (openpyxl would type it as a formula) and carries Excel's quote prefix, which both Excel
+    and LibreOffice honour, so even editing the cell does not turn it into a formula. The value
+    itself is unchanged (a leading apostrophe in it would show)."""
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 def workbook(
@@ -41,12 +58,12 @@ def workbook(
     sheet = book.active
     sheet.title = sheet_title[:31]
     for line, text in enumerate(heading, start=1):
-        sheet.cell(row=line, column=1, value=text).font = Font(bold=line <= 2, size=13 if line == 2 else 11)
+        _put(sheet, line, 1, text).font = Font(bold=line <= 2, size=13 if line == 2 else 11)
         sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=len(columns))
         sheet.cell(row=line, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
     header_row = len(heading) + 2
     for index, (title, width) in enumerate(columns, start=1):
-        cell = sheet.cell(row=header_row, column=index, value=title)
+        cell = _put(sheet, header_row, index, title)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BORDER
@@ -55,13 +72,13 @@ def workbook(
     line = header_row + 1
     for title, section_rows in [(None, rows), *sections]:
         if title:
-            cell = sheet.cell(row=line, column=1, value=title)
+            cell = _put(sheet, line, 1, title)
             cell.font = Font(bold=True)
             sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=len(columns))
             line += 1
         for values in section_rows:
             for index, value in enumerate(values, start=1):
-                cell = sheet.cell(row=line, column=index, value=value)
+                cell = _put(sheet, line, index, value)
                 cell.border = BORDER
                 cell.alignment = WRAP_TOP
                 if isinstance(value, datetime.date):

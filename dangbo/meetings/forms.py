@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from dangbo.lib.forms import date_field
 from dangbo.lib.uploads import checked_upload
-from dangbo.members.forms import date_field
 
 from .models import Meeting, MeetingKind
 

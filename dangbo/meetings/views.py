@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
+from dangbo.lib.forms import Meaning, bounds, date_param, month_param
 from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
 from dangbo.members.models import Member
@@ -75,7 +76,7 @@ def meeting_list(request):
     cell = id_param(request.GET.get("cell"))
     if cell is not None:
         meetings = meetings.filter(cell_id=cell)
-    month = vn.parse_month(request.GET.get("month"))
+    month = month_param(request.GET.get("month"))
     if month is not None:  # by the day shown: held, or planned when not yet held
         next_month = vn.add_months(month, 1)
         meetings = meetings.filter(
@@ -166,9 +167,9 @@ def meeting_minutes(request, meeting_id: int):
     data = request.POST if posted else None
     held_on = meeting.held_on or min(meeting.planned_on, today())
     if posted:
-        held_on = vn.parse_date(request.POST.get("held_on", "")) or held_on
+        held_on = date_param(request.POST.get("held_on"), Meaning.FACT) or held_on
     elif request.GET.get("ngay"):
-        held_on = vn.parse_date(request.GET["ngay"]) or held_on
+        held_on = date_param(request.GET["ngay"], Meaning.FACT) or held_on
     people = actions.invitees(meeting.cell_id, held_on)
     choices = [(p.member.pk, p.member.full_name) for p in people]
     initial = {
@@ -313,10 +314,15 @@ def _period(request) -> tuple[datetime.date, datetime.date, str | None]:
     now = today()
     default_last = vn.add_months(month_start(now), -1)
     default_first = default_last.replace(month=1)
-    first, last = vn.parse_month(request.GET.get("from")), vn.parse_month(request.GET.get("to"))
+    first, last = month_param(request.GET.get("from")), month_param(request.GET.get("to"))
     error = None
-    if (request.GET.get("from") and first is None) or (request.GET.get("to") and last is None):
+    raws = request.GET.get("from"), request.GET.get("to")
+    asked = [raw for raw, month in zip(raws, (first, last), strict=True) if raw and not month]
+    if asked:
         error = "Tháng không hợp lệ; hãy chọn tháng theo dạng tháng/năm. Đang hiển thị năm nay."
+        if all(vn.parse_month(raw) for raw in asked):  # real months, but too far
+            earliest, latest = bounds(Meaning.DAY)
+            error = f"Hãy chọn tháng từ {earliest:%m/%Y} đến {latest:%m/%Y}. Đang hiển thị năm nay."
         first, last = default_first, default_last
     first, last = first or default_first, last or default_last
     if first > last:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from dangbo.lib.forms import date_field
 from dangbo.lib.uploads import checked_upload
 
 from .models import EventKind
@@ -18,23 +19,6 @@ SCAN_SIGNATURES = {
     "png": [b"\x89PNG\r\n\x1a\n"],
 }
 SCAN_MAX_BYTES = 10 * 1024 * 1024
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def date_field(label: str, required: bool = True) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=required,
-        widget=DateInput(),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={"invalid": "Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm."},
-    )
 
 
 # The fields each kind of event asks for, besides the decision (number, date, body), note and scan.

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
+from dangbo.lib.forms import Meaning, Within
 
 from . import actions
 from .models import Term, Unit, UnitKind, UnitVersion
@@ -30,7 +31,7 @@ class FoundUnitForm(forms.ModelForm):
     name = forms.CharField(label="Tên", max_length=255)
     kind = forms.ChoiceField(label="Loại", choices=UnitKind.choices)
     parent = forms.ModelChoiceField(label="Tổ chức cấp trên", queryset=Unit.objects.all(), required=False)
-    valid_from = forms.DateField(label="Thành lập từ ngày")
+    valid_from = forms.DateField(label="Thành lập từ ngày", validators=[Within(Meaning.DAY, "Ngày thành lập")])
     decision = forms.CharField(label="Quyết định", max_length=128, required=False)
 
     class Meta:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dangbo.members.forms import date_field
+from dangbo.lib.forms import Meaning, date_field
 
 from .discipline import check
 from .models import MEMBER_FORMS, UNIT_FORMS, Discipline, DisciplineForm, PeriodKind, RatingPeriod
@@ -70,7 +70,7 @@ def _period_words(kind, year, starts, ends) -> str:
 
 
 class DisciplineEntryForm(forms.ModelForm):
-    decided_on = date_field("Ngày quyết định")
+    decided_on = date_field("Ngày quyết định", meaning=Meaning.FACT, name="Ngày quyết định kỷ luật")
     unit = forms.TypedChoiceField(label="Tổ chức đảng bị kỷ luật", coerce=int, empty_value=None, required=False)
     leader_of = forms.TypedChoiceField(label="Là người đứng đầu (bí thư) của", coerce=int, empty_value=None,
                                        required=False)  # fmt: skip

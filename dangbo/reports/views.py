@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import partydoc, vn, xlsx
+from dangbo.lib.forms import Meaning, out_of_range
 from dangbo.lib.http import id_param, today
 from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import UnitKind, UnitVersion, latest_names
@@ -283,6 +284,7 @@ def request_new(request):
         }
         dates = {name: vn.parse_date(values[name]) for name in ("starts_on", "ends_on", "due_on")}
         errors = {name: "Ngày không hợp lệ (dd/mm/yyyy)." for name, value in dates.items() if value is None}
+        errors |= {name: problem for name, day in dates.items() if day and (problem := out_of_range(day, Meaning.DAY))}
         kinds = [k for k in values["kinds"] if k in dict(REPORTER_KINDS)]
         if not errors:
             try:

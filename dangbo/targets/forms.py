@@ -4,10 +4,9 @@ registration. They parse and check what was typed; the writes are the actions'."
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 
+from dangbo.lib.forms import Meaning, date_field
 from dangbo.lib.uploads import checked_upload
-from dangbo.members.forms import date_field
 
 from .models import ModelRegistration
 
@@ -25,18 +24,12 @@ EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 
 
 class ManualValueForm(forms.Form):
-    as_of = date_field("Số liệu tính đến ngày")
+    as_of = date_field("Số liệu tính đến ngày", meaning=Meaning.FACT, name="Ngày số liệu")
     value = forms.DecimalField(label="Giá trị", max_digits=12, decimal_places=2, min_value=0, localize=True,
                                error_messages={"invalid": "Giá trị phải là một số, ví dụ 98,5."})  # fmt: skip
     note = forms.CharField(label="Căn cứ, ghi chú", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     evidence = forms.FileField(label="Tệp minh chứng (PDF, Word, Excel, JPG, PNG; tối đa 20 MB)",
                                error_messages={"required": "Hãy đính kèm tệp minh chứng."})  # fmt: skip
-
-    def clean_as_of(self):
-        day = self.cleaned_data["as_of"]
-        if day > timezone.localdate():
-            raise forms.ValidationError("Ngày số liệu không được sau hôm nay.")
-        return day
 
     def clean_evidence(self):
         return checked_upload(
@@ -48,7 +41,7 @@ class ManualValueForm(forms.Form):
 
 class RegistrationForm(forms.ModelForm):
     unit = forms.TypedChoiceField(label="Tổ chức đảng", coerce=int, empty_value=None)
-    registered_on = date_field("Ngày đăng ký")
+    registered_on = date_field("Ngày đăng ký", meaning=Meaning.FACT)
 
     class Meta:
         model = ModelRegistration
@@ -64,8 +57,6 @@ class RegistrationForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         day, year = data.get("registered_on"), data.get("year")
-        if day and day > timezone.localdate():
-            self.add_error("registered_on", "Ngày đăng ký không được sau hôm nay.")
         if day and year and abs(day.year - year) > 1:
             self.add_error("year", "Năm thực hiện mô hình phải gần với ngày đăng ký.")
         return data

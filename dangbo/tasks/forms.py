@@ -4,10 +4,9 @@ tree (scope of the responsible unit, the head's unit, sub-task deadlines) are th
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 
+from dangbo.lib.forms import Meaning, date_field
 from dangbo.lib.uploads import checked_upload
-from dangbo.members.forms import date_field
 from dangbo.targets.forms import EVIDENCE_MAX_BYTES, EVIDENCE_SIGNATURES
 
 from .models import Grade, Priority, Recurrence, ResultKind, Source
@@ -28,7 +27,7 @@ class TaskForm(forms.Form):
     description = forms.CharField(label="Nội dung, yêu cầu", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     source = forms.ChoiceField(label="Nguồn giao", choices=Source.choices, initial=Source.CONCLUSION)
     source_number = forms.CharField(label="Số văn bản (ví dụ 125-TB/ĐUK)", max_length=64, required=False)
-    source_date = date_field("Ngày văn bản", required=False)
+    source_date = date_field("Ngày văn bản", required=False, meaning=Meaning.FACT)
     link = forms.ChoiceField(label="Gắn với chỉ tiêu, khâu đột phá", required=False)
     responsible_unit = forms.TypedChoiceField(label="Đơn vị chủ trì", coerce=int, empty_value=None)
     head = forms.TypedChoiceField(label="Người đứng đầu chịu trách nhiệm", coerce=int, empty_value=None)
@@ -112,16 +111,10 @@ class DecisionForm(forms.Form):
 
 
 class CompletionForm(forms.Form):
-    completed_on = date_field("Ngày hoàn thành")
+    completed_on = date_field("Ngày hoàn thành", meaning=Meaning.FACT)
     report = forms.CharField(label="Kết quả, sản phẩm đã đạt", widget=forms.Textarea(attrs={"rows": 3}),
                              error_messages={"required": "Hãy nêu kết quả, sản phẩm đã đạt."})  # fmt: skip
     attachment = forms.FileField(label="Tệp đính kèm (PDF, Word, Excel, JPG, PNG; tối đa 20 MB)", required=False)
-
-    def clean_completed_on(self):
-        day = self.cleaned_data["completed_on"]
-        if day > timezone.localdate():
-            raise forms.ValidationError("Ngày hoàn thành không được sau hôm nay.")
-        return day
 
     def clean_attachment(self):
         return _attachment(self.cleaned_data.get("attachment"))

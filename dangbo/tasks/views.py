@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
+from dangbo.lib.forms import Meaning, bounds, date_param, month_param
 from dangbo.lib.http import id_param, today
 from dangbo.members.models import Member
 from dangbo.once.tokens import require_token, submitted_once
@@ -72,7 +73,7 @@ def task_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         tasks = tasks.filter(search_title__contains=vn.fold(query))
-    deadline = vn.parse_date(request.GET.get("han", ""))
+    deadline = date_param(request.GET.get("han"))
     if deadline is not None:
         tasks = tasks.filter(due_on=deadline)
     tasks = tasks.select_related("head").order_by("due_on", "pk")
@@ -118,7 +119,7 @@ def task_calendar(request):
     """The deadlines of the scope's open and finished tasks in one month, as a calendar."""
     scope = scope_for(request, people=True)
     day = today()
-    month = vn.parse_month(request.GET.get("thang")) or day.replace(day=1)
+    month = month_param(request.GET.get("thang")) or day.replace(day=1)
     after = vn.add_months(month, 1)
     tasks = (
         tasks_of(scope).work().with_status(day).filter(due_on__gte=month, due_on__lt=after)
@@ -143,9 +144,14 @@ def statistics(request):
     (for the roles that see people) each responsible head."""
     scope = scope_for(request)
     day = today()
-    start = vn.parse_date(request.GET.get("from", "")) or datetime.date(day.year, 1, 1)
-    end = vn.parse_date(request.GET.get("to", "")) or datetime.date(day.year, 12, 31)
+    start = date_param(request.GET.get("from")) or datetime.date(day.year, 1, 1)
+    end = date_param(request.GET.get("to")) or datetime.date(day.year, 12, 31)
     error = None
+    if any(request.GET.get(name) and date_param(request.GET.get(name)) is None for name in ("from", "to")):
+        earliest, latest = bounds(Meaning.DAY)
+        error = (f"Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, từ {vn.format_date(earliest)} đến "
+                 f"{vn.format_date(latest)}. Đang hiển thị cả năm nay.")  # fmt: skip
+        start, end = datetime.date(day.year, 1, 1), datetime.date(day.year, 12, 31)
     if end < start:
         error = "Ngày kết thúc không được trước ngày bắt đầu; đang hiển thị cả năm nay."
         start, end = datetime.date(day.year, 1, 1), datetime.date(day.year, 12, 31)
