@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OWN = {
     "SECRET_KEY", "DANGBO_ENV", "DEBUG", "HTTPS", "SECURE_COOKIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests of the same session
 }  # fmt: skip
 PRODUCTION = {
     "SECRET_KEY": "k7#qv2!mZp9@Lw4$Rt8^Yx1&Hn6*Bc3(Jd5)Fs0-Gu2+Ea7=Ni9_Ko4~Pl8",

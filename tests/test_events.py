@@ -518,7 +518,7 @@ def test_temporary_activity_away_keeps_the_home_count(actor, tree):
         assert counts(tree.x, day) == counts(tree.a, day) == counts(tree.root, day) == (0, 1)
         assert counts(tree.z, day) == counts(tree.b, day) == (0, 0)
     # The host's scope sees the member while the temporary stint lasts (and after, for the record).
-    assert Scope(unit_id=tree.z.pk, sees_people=True).member_or_404(member.pk) == member
+    assert Scope(unit_id=tree.z.pk, sees_people=True).member_or_404(member.pk).member == member
 
 
 def test_temporary_activity_outside_our_tree_writes_no_stint(actor, tree):
@@ -535,7 +535,7 @@ def test_a_member_hosted_from_outside_is_not_counted(actor, tree):
                      other_side=ELSEWHERE)  # fmt: skip
     assert_stints(member, temporary(tree.x, PROB, d(2020, 6, 1), d(2021, 6, 1)))
     assert counts(tree.x, d(2020, 7, 1)) == counts(tree.root, d(2020, 7, 1)) == (0, 0)
-    assert Scope(unit_id=tree.x.pk, sees_people=True).member_or_404(member.pk) == member
+    assert Scope(unit_id=tree.x.pk, sees_people=True).member_or_404(member.pk).member == member
 
 
 def test_transfer_in_to_the_host_ends_the_temporary_stint(actor, tree):

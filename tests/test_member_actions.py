@@ -306,19 +306,19 @@ def test_member_or_404_finds_members_of_the_subtree_only(actor, units):
     outsider = new_member(actor, units["cell_b"], given_name="Lan")
 
     scope_a = Scope(unit_id=units["a"].pk, sees_people=True)
-    assert scope_a.member_or_404(member.pk) == member
+    assert scope_a.member_or_404(member.pk).member == member
     with pytest.raises(Http404):
         scope_a.member_or_404(outsider.pk)
 
     # The cell's own scope sees its member; the sibling cell does not.
-    assert Scope(unit_id=units["cell"].pk, sees_people=True).member_or_404(member.pk) == member
+    assert Scope(unit_id=units["cell"].pk, sees_people=True).member_or_404(member.pk).member == member
     with pytest.raises(Http404):
         Scope(unit_id=units["cell2"].pk, sees_people=True).member_or_404(member.pk)
 
     # The root sees both.
     scope_root = Scope(unit_id=units["root"].pk, sees_people=True)
-    assert scope_root.member_or_404(member.pk) == member
-    assert scope_root.member_or_404(outsider.pk) == outsider
+    assert scope_root.member_or_404(member.pk).member == member
+    assert scope_root.member_or_404(outsider.pk).member == outsider
 
     # A member admitted outside our tree has no stint and is seen by nobody; an unknown id is 404.
     loner = new_member(actor, None, given_name="Minh")
@@ -340,8 +340,10 @@ def test_member_or_404_sees_past_members(actor, units):
     """A member who held activity in the subtree at some time, then moved elsewhere, stays visible."""
     member = new_member(actor, units["cell"])
     transfer_within(actor, member, unit=units["cell_b"], effective_on=d(2021, 1, 1))
-    assert Scope(unit_id=units["a"].pk, sees_people=True).member_or_404(member.pk) == member
-    assert Scope(unit_id=units["b"].pk, sees_people=True).member_or_404(member.pk) == member
+    before = Scope(unit_id=units["a"].pk, sees_people=True).member_or_404(member.pk)
+    assert before.member == member and not before.current  # read-only where they were
+    now = Scope(unit_id=units["b"].pk, sees_people=True).member_or_404(member.pk)
+    assert now.member == member and now.current
     with pytest.raises(Http404):
         Scope(unit_id=units["gcell"].pk, sees_people=True).member_or_404(member.pk)
 
@@ -349,17 +351,17 @@ def test_member_or_404_sees_past_members(actor, units):
 def test_member_or_404_sees_members_transferred_out_of_the_tree(actor, units):
     member = new_member(actor, units["cell"])
     transfer_out(actor, member, effective_on=d(2021, 1, 1), other_side=ELSEWHERE)
-    assert Scope(unit_id=units["cell"].pk, sees_people=True).member_or_404(member.pk) == member
+    assert Scope(unit_id=units["cell"].pk, sees_people=True).member_or_404(member.pk).member == member
 
 
 def test_member_or_404_sees_temporary_members_in_the_host_only(actor, units):
     hosted = new_member(actor, None)
     host_temporarily(actor, hosted, unit=units["gcell"], effective_on=d(2020, 6, 1), ends_on=d(2021, 6, 1))
-    assert Scope(unit_id=units["gcell"].pk, sees_people=True).member_or_404(hosted.pk) == hosted
+    assert Scope(unit_id=units["gcell"].pk, sees_people=True).member_or_404(hosted.pk).member == hosted
     with pytest.raises(Http404):
         Scope(unit_id=units["a"].pk, sees_people=True).member_or_404(hosted.pk)
 
     away = new_member(actor, units["cell"], given_name="Lan")
     send_temporarily(actor, away, unit=units["cell_b"], effective_on=d(2020, 6, 1), ends_on=d(2021, 6, 1))
-    assert Scope(unit_id=units["b"].pk, sees_people=True).member_or_404(away.pk) == away
-    assert Scope(unit_id=units["a"].pk, sees_people=True).member_or_404(away.pk) == away
+    assert Scope(unit_id=units["b"].pk, sees_people=True).member_or_404(away.pk).member == away
+    assert Scope(unit_id=units["a"].pk, sees_people=True).member_or_404(away.pk).member == away
