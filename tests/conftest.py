@@ -27,6 +27,7 @@ from django.conf import settings
 
 from dangbo.demo.builder import REFERENCE_DAY, build_demo
 from dangbo.demo.days import HORIZON
+from tests.snapshot import Snapshot
 
 # Started when this file is imported, before any test module is: module-level dates read it too.
 HANOI = datetime.timezone(datetime.timedelta(hours=7))
@@ -46,12 +47,37 @@ if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEMO = {}
+SNAPSHOT = Snapshot()
+
+
+def _commits(item) -> bool:
+    return bool({"transactional_db", "live_server", "demo_live", "committed_demo"} & set(item.fixturenames))
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         DEMO.update(build_demo())
+        # Only a session with committed tests needs the copy (tests.snapshot).
+        if any(_commits(item) for item in request.session.items):
+            SNAPSHOT.take()
+    yield
+    with django_db_blocker.unblock():
+        SNAPSHOT.drop()
+
+
+def committed_demo_back() -> dict:
+    """The session's demo, committed: a transactional test empties the database when it ends, so
+    the next one gets the demo back from the copy taken when it was built (or builds it again, if
+    no copy was taken)."""
+    from dangbo.orgs.models import Unit
+
+    if not Unit.objects.exists():
+        if SNAPSHOT.taken:
+            SNAPSHOT.restore()
+        else:
+            DEMO.update(build_demo())
+    return dict(DEMO)
 
 
 @pytest.fixture
@@ -133,13 +159,8 @@ def browser_page():
 
 @pytest.fixture
 def demo_live(transactional_db, live_server):
-    """The session's demo committee is committed, so the live server sees it; a transactional test
-    flushes the database when it ends, so rebuild it if an earlier one already did."""
-    from dangbo.orgs.models import Unit
-
-    if not Unit.objects.exists():
-        DEMO.update(build_demo())
-    return dict(DEMO), live_server.url
+    """The session's demo committee is committed, so the live server sees it (`committed_demo_back`)."""
+    return committed_demo_back(), live_server.url
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -18,15 +18,13 @@ from django.test import Client
 
 from dangbo.accounts.models import User
 from dangbo.admissions.models import Candidate
-from dangbo.demo.builder import build_demo
 from dangbo.members.models import Member
 from dangbo.once.tokens import FIELD, new_key
-from dangbo.orgs.models import Unit
 from dangbo.ratings.models import Discipline
 from dangbo.reports.models import Report
 from dangbo.targets.models import ModelRegistration
 from dangbo.tasks.models import Task, TaskUpdate
-from tests.conftest import DEMO
+from tests.conftest import committed_demo_back
 from tests.test_discipline import member_of_cell, record_data
 from tests.test_pipeline import admit_url, decision, ready
 from tests.test_target_pages import registration_form
@@ -37,9 +35,7 @@ WRITERS = 20
 
 @pytest.fixture
 def committed_demo(transactional_db) -> dict:
-    if not Unit.objects.exists():
-        DEMO.update(build_demo())
-    return dict(DEMO)
+    return committed_demo_back()
 
 
 def at_once(username: str, url: str, forms: list[dict]) -> list[int]:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from dangbo.accounts.models import Role, User
 from dangbo.notices.models import Notification
-from dangbo.orgs.models import Unit, UnitVersion
+from dangbo.orgs.models import UnitVersion
 from dangbo.reports.models import Reminder, Report, Schedule
 from dangbo.tasks import actions, reminders
 from dangbo.tasks.models import Recurrence, Task, UpdateKind
@@ -458,13 +458,10 @@ def test_a_claim_succeeds_once(people, mailoutbox):
 
 
 def ensure_demo() -> dict:
-    """A transactional test flushes the database when it ends; rebuild the demo if one already did."""
-    from dangbo.demo.builder import build_demo
-    from tests.conftest import DEMO
+    """A transactional test flushes the database when it ends; get the demo back if one already did."""
+    from tests.conftest import committed_demo_back
 
-    if not Unit.objects.exists():
-        DEMO.update(build_demo())
-    return dict(DEMO)
+    return committed_demo_back()
 
 
 def race(work, count: int = 2) -> list:
