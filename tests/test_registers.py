@@ -173,19 +173,20 @@ STARTS = {"admission", "readmission", "restoration"}
 ENDS = {"death", "removal", "expulsion", "resignation", "non_recognition"}
 
 
-def hand_party_starts(member_ids) -> dict[int, datetime.date]:
-    """First admission decision + every day spent out of the Party, from the active events (raw SQL)."""
+def hand_party_starts(member_ids, on: datetime.date) -> dict[int, datetime.date]:
+    """First admission decision + every day spent out of the Party by `on`, from the active events
+    (raw SQL): what the member does later does not change their party age on that day."""
     events: dict[int, list] = {}
     ids = list(member_ids)
     for chunk in range(0, len(ids), 500):
         part = ids[chunk : chunk + 500]
         sql = f"""
             SELECT member_id, kind, effective_on FROM members_event
-            WHERE cancelled_at IS NULL AND member_id IN ({", ".join(["%s"] * len(part))})
+            WHERE cancelled_at IS NULL AND effective_on <= %s AND member_id IN ({", ".join(["%s"] * len(part))})
             ORDER BY effective_on, id
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, part)
+            cursor.execute(sql, [on, *part])
             for member_id, kind, effective_on in cursor.fetchall():
                 events.setdefault(member_id, []).append((kind, _as_date(effective_on)))
     starts = {}
@@ -208,7 +209,7 @@ def hand_badges(unit_id: int, occasion: datetime.date) -> set[tuple[int, int, da
     """(member, years, day reached) of the official members counted under `unit_id` on `occasion` whose
     party age reaches a badge year after the previous occasion and by this one."""
     since = hand_previous(occasion)
-    starts = hand_party_starts(hand_counted(unit_id, occasion, status="official"))
+    starts = hand_party_starts(hand_counted(unit_id, occasion, status="official"), occasion)
     due = set()
     for member_id, start in starts.items():
         for years in BADGE_YEARS:
@@ -548,6 +549,45 @@ def test_a_readmitted_member_on_probation_again_is_not_listed(actor, cell):
     assert m.pk not in due(cell.pk, occasion)
     recognise(actor, m)  # recognised on 15/04/2026
     assert due(cell.pk, occasion)[m.pk].reached_on == hand_add_years(start, 30) == d(2030, 4, 1)
+
+
+def readmitted_on_probation(actor, cell) -> Member:
+    """30 years of party age on 01/03/2021, removed on 07/04/2022, readmitted on 02/12/2025 (36 months
+    and more after) and on probation again until 10/12/2026, after today."""
+    m = veteran(actor, cell, "Đỗ Văn Trở", d(1991, 3, 1))
+    remove(actor, m, effective_on=d(2022, 4, 7))
+    readmit(actor, m, unit=cell, effective_on=d(2025, 12, 2), ceremony_on=d(2025, 12, 10))
+    return m
+
+
+def test_a_member_readmitted_since_is_listed_at_an_occasion_when_official(actor, cell):
+    """The list of an occasion reads the party age on that day, not after the latest event."""
+    m = readmitted_on_probation(actor, cell)
+    row = due(cell.pk, d(2021, 5, 19))[m.pk]
+    assert (row.years, row.reached_on, row.party_start) == (30, d(2021, 3, 1), d(1991, 3, 1))
+    assert m.pk not in due(cell.pk, d(2026, 9, 2))  # on probation again: not counted
+    recognise(actor, m)  # effective 10/12/2026; 3 years, 7 months and 25 days out of the Party
+    row = due(cell.pk, d(2034, 11, 7))[m.pk]
+    assert (row.years, row.reached_on, row.party_start) == (40, d(2034, 10, 26), d(1994, 10, 26))
+
+
+def test_a_member_removed_since_is_listed_at_an_occasion_when_official(actor, cell):
+    m = veteran(actor, cell, "Đỗ Văn Xóa", d(1991, 3, 1))
+    remove(actor, m, effective_on=d(2022, 4, 7))
+    assert due(cell.pk, d(2021, 5, 19))[m.pk].years == 30
+
+
+def test_the_member_page_explains_the_party_age_of_a_readmitted_member_on_probation(as_user, actor, cell):
+    m = readmitted_on_probation(actor, cell)
+    page = as_user("coso").get(f"/dang-vien/{m.pk}/")
+    assert page.context["party_age"] is None
+    note = ("— (dự bị sau khi kết nạp lại ngày 02/12/2025: được công nhận chính thức thì tuổi đảng tính từ "
+            "ngày kết nạp lần đầu 01/03/1991, trừ thời gian ra khỏi Đảng, theo Quy định 294-QĐ/TW, điểm 4.5.2)")
+    assert note in page.content.decode()
+    assert note in as_user("coso").get(f"/dang-vien/{m.pk}/phieu/").content.decode()
+    # On a day when they were official, the page shows the party age of that day.
+    before = as_user("coso").get(f"/dang-vien/{m.pk}/", {"date": "2021-05-19"}).content.decode()
+    assert "30 năm (tại ngày 19/05/2021)" in before and "dự bị sau khi kết nạp lại" not in before
 
 
 @pytest.mark.parametrize("leaving", ["death", "transfer_out", "removal", "resignation"])

@@ -26,7 +26,12 @@ The rules (DOMAIN §3; Quy định 24-QĐ/TW 2021):
   party activity, left of their own will without a family hardship, caused serious disunity, or were
   convicted of corruption or a serious crime) turn on reasons the leaving events do not record: the
   committee checks them on the file.
-- Party age counts from the admission decision, less the time out of the Party.
+- Party age counts from the admission decision, less the time out of the Party, for official
+  members (Điều lệ Đảng, Điều 5, khoản 4). A readmitted member's party age counts again once they are
+  recognised official: from the first admission decision, less the time out of the Party, the
+  probation of the readmission included (Quy định 294-QĐ/TW, điểm 4.5.2, as 24-QĐ/TW before it).
+  Until then it is not counted, as for any probationary member; the days before they left keep the
+  party age they had then.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class Timeline:
     exemptions: list[tuple[datetime.date, datetime.date | None]] = field(default_factory=list)
     away: list[list] = field(default_factory=list)  # [start, end): temporary transfers away from home
     readmitted: bool = False
+    readmitted_on: datetime.date | None = None  # the readmission decision
     status_before_leaving: str | None = None
     probation_decided_on: datetime.date | None = None  # the decision that began the current probation
 
@@ -132,6 +138,14 @@ class Timeline:
         if self.status != MemberStatus.OFFICIAL or not self.statuses:
             return None
         return self.party_start_on(self.statuses[-1][0])
+
+    def readmission_probation_on(self, on: datetime.date) -> bool:
+        """On probation after the readmission on `on`: the party age waits for the recognition."""
+        return (
+            self.readmitted_on is not None
+            and on >= self.readmitted_on
+            and self.status_on(on) == MemberStatus.PROBATIONARY
+        )
 
     def party_age_on(self, on: datetime.date) -> int | None:
         """Whole years in the Party on `on`, from the admission decision less the time out; counted
@@ -212,7 +226,7 @@ def replay(events, born_on: datetime.date | None = None) -> Timeline:
                 if t.readmitted:
                     raise SequenceError("Mỗi người chỉ được kết nạp lại một lần (Quy định 294-QĐ/TW, điểm 3.5).")
                 _check_readmission(t, on, born_on)
-                t.readmitted = True
+                t.readmitted, t.readmitted_on = True, on
             if event.unit_id is None and not event.other_side:
                 raise SequenceError("Hãy chọn chi bộ kết nạp, hoặc ghi tên tổ chức đảng kết nạp bên ngoài.")
             if event.ceremony_on is not None and event.ceremony_on < on:
