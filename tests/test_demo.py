@@ -156,3 +156,30 @@ def test_demo_has_every_kind_of_event_and_live_deadlines(demo):
     root = UnitVersion.objects.on(HORIZON).get(unit_id=demo["root"])
     counts = pipeline_deadlines(root, HORIZON, names=False).counts()
     assert all(counts[key] > 0 for key in ("ceremonies", "probations", "overdue_recognitions", "certificates")), counts
+
+
+def test_demo_readmissions_keep_the_rule(demo):
+    """Quy định 294-QĐ/TW, điểm 3.5: each readmission comes at least 36 months after the person left
+    the Party, at most once, aged 60 or less counted in months; read by hand-written SQL."""
+    readmissions = rows(
+        """SELECT r.member_id, r.effective_on, m.birth_date,
+                  (SELECT MAX(o.effective_on) FROM members_event o
+                   WHERE o.member_id = r.member_id AND o.cancelled_at IS NULL AND o.effective_on <= r.effective_on
+                   AND o.kind IN ('removal', 'expulsion', 'resignation', 'non_recognition')),
+                  (SELECT COUNT(*) FROM members_event a WHERE a.member_id = r.member_id AND a.kind = 'readmission'
+                   AND a.cancelled_at IS NULL)
+           FROM members_event r JOIN members_member m ON m.id = r.member_id
+           WHERE r.kind = 'readmission' AND r.cancelled_at IS NULL ORDER BY r.member_id"""
+    )
+    assert len(readmissions) >= 2  # the demo shows the case
+
+    def as_date(value):
+        return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+    for member_id, back, birth, left, times in readmissions:
+        back, birth, left = as_date(back), as_date(birth), as_date(left)
+        waited = (back.year - left.year) * 12 + back.month - left.month - (back.day < left.day)
+        age = (back.year - birth.year) * 12 + back.month - birth.month - (back.day < birth.day)
+        assert waited >= 36, (member_id, left, back)
+        assert age <= 720, (member_id, birth, back)
+        assert times == 1, member_id

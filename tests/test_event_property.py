@@ -86,6 +86,7 @@ class State:
     ceremony: datetime.date | None = None  # of the latest (re)admission
     left_on_probation: bool = False  # left while probationary since the latest (re)admission
     left: str | None = None
+    left_on: datetime.date | None = None
     before_leaving: str | None = None
     readmitted: bool = False
     dead: bool = False
@@ -115,6 +116,9 @@ class State:
         end = self.probation_end()
         return end is not None and end < self.last and not self.left_on_probation
 
+    def readmittable_from(self) -> datetime.date:
+        return vn.add_months(self.left_on, 36)
+
     def apply(self, step: Step) -> None:
         kind, on = step.kind, step.on
         if self.last is None or on >= self.last:  # not a late recognition
@@ -134,6 +138,7 @@ class State:
         elif kind in LEAVING:
             self.left_on_probation = self.left_on_probation or self.status == PROBATIONARY
             self.before_leaving, self.status, self.left, self.home = self.status, None, kind, None
+            self.left_on = on
             self.temp_until = self.temp_cell = None
             if self.exempt_end is None or self.exempt_end > on:
                 self.exempt_end = on
@@ -255,6 +260,8 @@ def draw_member(draw, max_steps: int) -> tuple[list[Step], State]:
         if not kinds:
             break
         kind = "recognition" if s.can_recognise_late() and draw(st.booleans()) else draw(st.sampled_from(kinds))
+        if kind == "readmission":  # not before 36 months out of the Party (Quy định 294-QĐ/TW, 3.5.1)
+            day = max(day, s.readmittable_from())
         step = Step(kind, s.probation_end()) if kind == "recognition" else draw_step(draw, s, kind, day)
         steps.append(step)
         s.apply(step)
@@ -574,6 +581,8 @@ def invalid_steps(s: State, day: datetime.date) -> list[tuple[str, Step]]:
         cases.append(("a ceremony dated after leaving", Step("ceremony", day + DAY)))
         if s.readmitted:
             cases.append(("a second readmission", Step("readmission", day, unit="A1")))
+        elif s.left in READMITTABLE and day < s.readmittable_from():
+            cases.append(("a readmission sooner than 36 months after leaving", Step("readmission", day, unit="A1")))
         if s.left not in RESTORABLE:
             cases.append((f"restoration after {s.left}", Step("restoration", day, unit="A1")))
         else:

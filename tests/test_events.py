@@ -160,8 +160,13 @@ def refused_event(tree):
     return check
 
 
+READY_REMOVED = d(2021, 6, 1)  # ready_for's removal before a readmission or a restoration
+READY_READMITTED = d(2024, 6, 1)  # 36 months later, the earliest readmission (Quy định 294-QĐ/TW, 3.5.1)
+
+
 def event_args(kind, tree, on=LATER) -> dict:
-    """Plausible arguments of the recorder of `kind` (actions.RECORDERS) for an event on `on`."""
+    """Plausible arguments of the recorder of `kind` (actions.RECORDERS) for an event on `on` (a
+    readmission on READY_READMITTED, 36 months after ready_for's removal)."""
     ends_on = vn.add_months(on, 6)
     return {
         K.RECOGNITION: {},
@@ -170,7 +175,7 @@ def event_args(kind, tree, on=LATER) -> dict:
         K.TRANSFER_WITHIN: dict(unit=tree.y, effective_on=on),
         K.TEMPORARY_AWAY: dict(unit=tree.z, effective_on=on, ends_on=ends_on),
         K.TEMPORARY_HOSTED: dict(unit=tree.y, effective_on=on, ends_on=ends_on),
-        K.READMISSION: dict(unit=tree.x, effective_on=on, ceremony_on=on),
+        K.READMISSION: dict(unit=tree.x, effective_on=READY_READMITTED, ceremony_on=READY_READMITTED),
         K.RESTORATION: dict(unit=tree.x, effective_on=on),
     }.get(kind, dict(effective_on=on))
 
@@ -181,7 +186,7 @@ def ready_for(kind, actor, tree) -> Member:
         return member_in(actor, None)
     member = member_in(actor, tree.x)
     if kind in (K.READMISSION, K.RESTORATION):
-        remove(actor, member, effective_on=d(2021, 6, 1))
+        remove(actor, member, effective_on=READY_REMOVED)
     return member
 
 
@@ -287,11 +292,11 @@ def test_a_ceremony_date_is_corrected_until_a_recognition_rests_on_it(actor, tre
 def test_record_ceremony_after_readmission_is_that_of_the_readmission(actor, tree):
     member = member_in(actor, tree.x)
     remove(actor, member, effective_on=d(2020, 9, 1))
-    readmit(actor, member, unit=tree.y, effective_on=LATER)
-    event = record_ceremony(actor, member, d(2021, 9, 10))
+    readmit(actor, member, unit=tree.y, effective_on=d(2023, 9, 1))
+    event = record_ceremony(actor, member, d(2023, 9, 10))
     assert event.kind == K.READMISSION
     assert Event.unscoped.get(member=member, kind=K.ADMISSION).ceremony_on == CEREMONY
-    assert timeline_of(member).probation_ends == d(2022, 9, 10)
+    assert timeline_of(member).probation_ends == d(2024, 9, 10)
 
 
 def test_a_ceremony_after_death_is_refused(actor, tree, refused_event):
@@ -718,7 +723,7 @@ def test_nothing_follows_death(actor, tree, refused_event, kind):
 # --- readmission and restoration ------------------------------------------------------------------
 
 LEFT = d(2020, 9, 1)
-BACK = d(2021, 9, 1)
+BACK = d(2023, 9, 1)  # 36 months after LEFT, the earliest a readmission may be decided
 LEAVERS = {
     K.REMOVAL: remove,
     K.EXPULSION: expel,
@@ -734,7 +739,7 @@ LEAVERS = {
 def test_readmission_starts_a_new_probation(actor, tree, kind):
     member = member_in(actor, tree.x)
     LEAVERS[kind](actor, member, effective_on=LEFT)
-    readmit(actor, member, unit=tree.y, effective_on=BACK, ceremony_on=d(2021, 9, 15))
+    readmit(actor, member, unit=tree.y, effective_on=BACK, ceremony_on=d(2023, 9, 15))
     assert_stints(member, official(tree.x, PROB, ADMITTED, LEFT), official(tree.y, PROB, BACK))
     # The date of entry into the Party stays the first admission.
     assert dates_of(member) == (ADMITTED, None)
@@ -742,35 +747,77 @@ def test_readmission_starts_a_new_probation(actor, tree, kind):
     assert (timeline.status, timeline.readmitted, timeline.left) == (PROB, True, None)
     assert counts(tree.a, d(2021, 1, 1)) == (0, 0)
     assert counts(tree.y, BACK) == counts(tree.a, BACK) == (0, 1)
-    assert recognise(actor, member).effective_on == d(2022, 9, 15)
-    assert dates_of(member) == (ADMITTED, d(2022, 9, 15))
+    assert recognise(actor, member).effective_on == d(2024, 9, 15)
+    assert dates_of(member) == (ADMITTED, d(2024, 9, 15))
 
 
 def test_readmission_of_a_non_recognised_member_is_accepted(actor, tree):
     member = member_in(actor, tree.x)
     refuse_recognition(actor, member, effective_on=PROBATION_ENDS)
-    event = readmit(actor, member, unit=tree.y, effective_on=d(2022, 3, 1))
+    event = readmit(actor, member, unit=tree.y, effective_on=d(2024, 3, 1))
     assert event.kind == K.READMISSION
     assert timeline_of(member).status == PROB
-    assert counts(tree.y, d(2022, 3, 1)) == (0, 1)
+    assert counts(tree.y, d(2024, 3, 1)) == (0, 1)
 
 
 def test_readmission_only_once(actor, tree, refused_event):
     member = member_in(actor, tree.x)
     remove(actor, member, effective_on=LEFT)
     readmit(actor, member, unit=tree.x, effective_on=BACK)
-    remove(actor, member, effective_on=d(2022, 1, 1))
+    remove(actor, member, effective_on=d(2024, 1, 1))
     refused_event(
-        lambda: readmit(actor, member, unit=tree.x, effective_on=d(2022, 6, 1)),
-        match="Mỗi người chỉ được kết nạp lại một lần.",
+        lambda: readmit(actor, member, unit=tree.x, effective_on=d(2026, 6, 1)),
+        match="Mỗi người chỉ được kết nạp lại một lần (Quy định 294-QĐ/TW, điểm 3.5).",
     )
+
+
+def test_readmission_sooner_than_36_months_after_leaving_is_refused(actor, tree, refused_event):
+    """Quy định 294-QĐ/TW, điểm 3.5.1: at least 36 months out of the Party before readmission."""
+    member = member_in(actor, tree.x)
+    accept_resignation(actor, member, effective_on=LEFT)
+    refused_event(
+        lambda: readmit(actor, member, unit=tree.x, effective_on=BACK - datetime.timedelta(days=1)),
+        match="ít nhất 36 tháng (Quy định 294-QĐ/TW, điểm 3.5.1): xin ra khỏi Đảng ngày 01/09/2020, "
+        "nên sớm nhất từ ngày 01/09/2023",
+    )
+    assert readmit(actor, member, unit=tree.x, effective_on=BACK).kind == K.READMISSION
+
+
+@pytest.mark.parametrize("kind", [K.REMOVAL, K.EXPULSION, K.NON_RECOGNITION])
+def test_the_wait_runs_from_any_way_out(actor, tree, refused_event, kind):
+    member = member_in(actor, tree.x)
+    out = PROBATION_ENDS if kind == K.NON_RECOGNITION else LEFT
+    LEAVERS[kind](actor, member, effective_on=out)
+    refused_event(
+        lambda: readmit(actor, member, unit=tree.x, effective_on=vn.add_months(out, 36) - datetime.timedelta(days=1)),
+        match="ít nhất 36 tháng",
+    )
+    readmit(actor, member, unit=tree.x, effective_on=vn.add_months(out, 36))
+    assert timeline_of(member).status == PROB
+
+
+def test_readmission_past_60_is_refused(actor, tree, refused_event):
+    """The person must meet the conditions of a first admission: 18 to 60, counted in months."""
+    old = admit(actor, dict(PERSON, birth_date=d(1963, 8, 20)), unit=tree.x, effective_on=ADMITTED,
+                ceremony_on=CEREMONY)  # fmt: skip
+    remove(actor, old, effective_on=LEFT)
+    # 60 years and one month on 20/09/2023.
+    refused_event(
+        lambda: readmit(actor, old, unit=tree.x, effective_on=d(2023, 9, 20)),
+        match="từ đủ 18 đến đủ 60 tuổi tính theo tháng (Quy định 294-QĐ/TW, điểm 1.1 và 3.5.1); "
+        "ngày 20/09/2023 người này đã 60 tuổi 1 tháng",
+    )
+    assert not Event.unscoped.filter(member=old, kind=K.READMISSION).exists()
+    # 60 years and 0 months on 19/09/2023: still within the age.
+    readmit(actor, old, unit=tree.x, effective_on=d(2023, 9, 19))
+    assert timeline_of(old).status == PROB
 
 
 @pytest.mark.parametrize(
     "unit, other_side, ceremony_on, match",
     [
         (None, "", None, "Hãy chọn chi bộ kết nạp, hoặc ghi tên tổ chức đảng kết nạp bên ngoài."),
-        ("x", "", d(2021, 8, 31), "Lễ kết nạp không thể trước ngày quyết định kết nạp."),
+        ("x", "", d(2023, 8, 31), "Lễ kết nạp không thể trước ngày quyết định kết nạp."),
     ],
     ids=["nowhere", "ceremony-before-decision"],
 )
@@ -872,12 +919,13 @@ def life(actor, tree) -> list[tuple[str, object]]:
         (K.TRANSFER_IN, lambda m: transfer_in(actor, m, unit=x, effective_on=d(2022, 1, 1), other_side=ELSEWHERE)),
         (K.REMOVAL, lambda m: remove(actor, m, effective_on=d(2022, 6, 1))),
         (K.RESTORATION, lambda m: restore(actor, m, unit=x, effective_on=d(2022, 9, 1))),
-        (K.RESIGNATION, lambda m: accept_resignation(actor, m, effective_on=d(2023, 1, 1))),
-        (K.READMISSION, lambda m: readmit(actor, m, unit=z, effective_on=d(2023, 3, 1), ceremony_on=d(2023, 3, 15))),
-        (K.RECOGNITION, lambda m: recognise(actor, m)),  # 2024-03-15
-        (K.EXPULSION, lambda m: expel(actor, m, effective_on=d(2024, 6, 1))),
-        (K.RESTORATION, lambda m: restore(actor, m, unit=y, effective_on=d(2024, 9, 1))),
-        (K.DEATH, lambda m: record_death(actor, m, effective_on=d(2025, 3, 1))),
+        (K.RESIGNATION, lambda m: accept_resignation(actor, m, effective_on=d(2022, 10, 1))),
+        # Readmitted 36 months after leaving, the shortest wait (Quy định 294-QĐ/TW, điểm 3.5.1).
+        (K.READMISSION, lambda m: readmit(actor, m, unit=z, effective_on=d(2025, 10, 1), ceremony_on=d(2025, 10, 15))),
+        (K.RECOGNITION, lambda m: recognise(actor, m)),  # 2026-10-15
+        (K.EXPULSION, lambda m: expel(actor, m, effective_on=d(2026, 10, 20))),
+        (K.RESTORATION, lambda m: restore(actor, m, unit=y, effective_on=d(2026, 10, 25))),
+        (K.DEATH, lambda m: record_death(actor, m, effective_on=d(2026, 11, 1))),
     ]  # fmt: skip
 
 
@@ -889,12 +937,13 @@ LIFE_COUNTS = {
     d(2021, 11, 1): [(0, 0), (0, 0), (0, 0), (0, 0), (0, 0)],
     d(2022, 1, 1): [(1, 0), (0, 0), (0, 0), (1, 0), (0, 0)],
     d(2022, 7, 1): [(0, 0), (0, 0), (0, 0), (0, 0), (0, 0)],
-    d(2022, 10, 1): [(1, 0), (0, 0), (0, 0), (1, 0), (0, 0)],
-    d(2023, 3, 1): [(0, 0), (0, 0), (0, 1), (0, 0), (0, 1)],
-    d(2024, 3, 15): [(0, 0), (0, 0), (1, 0), (0, 0), (1, 0)],
-    d(2024, 7, 1): [(0, 0), (0, 0), (0, 0), (0, 0), (0, 0)],
-    d(2024, 9, 1): [(0, 0), (1, 0), (0, 0), (1, 0), (0, 0)],
-    d(2025, 3, 1): [(0, 0), (0, 0), (0, 0), (0, 0), (0, 0)],
+    d(2022, 9, 15): [(1, 0), (0, 0), (0, 0), (1, 0), (0, 0)],
+    d(2024, 1, 1): [(0, 0), (0, 0), (0, 0), (0, 0), (0, 0)],
+    d(2025, 10, 1): [(0, 0), (0, 0), (0, 1), (0, 0), (0, 1)],
+    d(2026, 10, 15): [(0, 0), (0, 0), (1, 0), (0, 0), (1, 0)],
+    d(2026, 10, 22): [(0, 0), (0, 0), (0, 0), (0, 0), (0, 0)],
+    d(2026, 10, 25): [(0, 0), (1, 0), (0, 0), (1, 0), (0, 0)],
+    d(2026, 11, 1): [(0, 0), (0, 0), (0, 0), (0, 0), (0, 0)],
 }
 
 
@@ -911,12 +960,12 @@ def test_a_life_through_every_kind_of_event(actor, tree):
         official(y, OFFL, d(2021, 6, 1), d(2021, 9, 1)),
         temporary(x, OFFL, d(2021, 10, 1), d(2022, 1, 1)),
         official(x, OFFL, d(2022, 1, 1), d(2022, 6, 1)),
-        official(x, OFFL, d(2022, 9, 1), d(2023, 1, 1)),
-        official(z, PROB, d(2023, 3, 1), d(2024, 3, 15)),
-        official(z, OFFL, d(2024, 3, 15), d(2024, 6, 1)),
-        official(y, OFFL, d(2024, 9, 1), d(2025, 3, 1)),
+        official(x, OFFL, d(2022, 9, 1), d(2022, 10, 1)),
+        official(z, PROB, d(2025, 10, 1), d(2026, 10, 15)),
+        official(z, OFFL, d(2026, 10, 15), d(2026, 10, 20)),
+        official(y, OFFL, d(2026, 10, 25), d(2026, 11, 1)),
     )
-    assert dates_of(member) == (ADMITTED, d(2024, 3, 15))
+    assert dates_of(member) == (ADMITTED, d(2026, 10, 15))
     for day, expected in LIFE_COUNTS.items():
         assert [counts(unit, day) for unit in (x, y, z, tree.a, tree.b)] == expected, day
     # Never two official stints on one day.
@@ -1116,12 +1165,12 @@ def test_party_age_leaves_out_the_time_out_of_the_party(actor, tree):
     member = member_in(actor, tree.x)
     recognise(actor, member)
     remove(actor, member, effective_on=d(2022, 2, 1))  # 2 years in
-    readmit(actor, member, unit=tree.x, effective_on=d(2023, 2, 1), ceremony_on=d(2023, 2, 1))
-    recognise(actor, member)  # 2024-02-01
+    readmit(actor, member, unit=tree.x, effective_on=d(2025, 2, 1), ceremony_on=d(2025, 2, 1))
+    recognise(actor, member)  # 2026-02-01
     timeline = timeline_of(member)
-    assert timeline.party_age_on(d(2024, 8, 1)) == 3  # 2 years, then 1 year and a half
-    assert timeline.party_age_on(d(2026, 8, 1)) == 5  # not 6: the year out does not count
-    assert dates_of(member) == (ADMITTED, d(2024, 2, 1))
+    assert timeline.party_age_on(d(2026, 2, 1)) == 3  # 2 years, then the year of the new probation
+    assert timeline.party_age_on(d(2026, 8, 1)) == 3  # not 6: the three years out do not count
+    assert dates_of(member) == (ADMITTED, d(2026, 2, 1))
 
 
 def _life_with_a_gap(first: datetime.date, out: datetime.date, back: datetime.date) -> list[Event]:
@@ -1137,8 +1186,8 @@ def _life_with_a_gap(first: datetime.date, out: datetime.date, back: datetime.da
 @pytest.mark.parametrize(
     "first, out, back, on, expected",
     [
-        (d(2010, 1, 1), d(2015, 1, 1), d(2017, 1, 1), d(2020, 1, 1), 8),
-        (d(2020, 2, 1), d(2022, 2, 1), d(2023, 2, 1), d(2025, 1, 31), 3),
+        (d(2010, 1, 1), d(2015, 1, 1), d(2018, 1, 1), d(2021, 1, 1), 8),
+        (d(2020, 2, 1), d(2022, 2, 1), d(2025, 2, 1), d(2027, 1, 31), 3),
     ],
     ids=["one-day-short", "one-day-early"],
 )
@@ -1150,17 +1199,17 @@ def test_party_age_is_not_counted_during_the_probation_after_readmission(actor, 
     member = member_in(actor, tree.x)
     recognise(actor, member)
     remove(actor, member, effective_on=d(2022, 2, 1))
-    readmit(actor, member, unit=tree.x, effective_on=d(2023, 2, 1), ceremony_on=d(2023, 2, 1))
-    assert timeline_of(member).party_age_on(d(2023, 6, 1)) is None
+    readmit(actor, member, unit=tree.x, effective_on=d(2025, 2, 1), ceremony_on=d(2025, 2, 1))
+    assert timeline_of(member).party_age_on(d(2025, 6, 1)) is None
 
 
 def test_party_age_on_a_day_before_a_second_recognition(actor, tree):
     member = member_in(actor, tree.x)
     recognise(actor, member)
     remove(actor, member, effective_on=d(2022, 2, 1))
-    readmit(actor, member, unit=tree.x, effective_on=d(2023, 2, 1), ceremony_on=d(2023, 2, 1))
+    readmit(actor, member, unit=tree.x, effective_on=d(2025, 2, 1), ceremony_on=d(2025, 2, 1))
     assert timeline_of(member).party_age_on(d(2021, 6, 1)) == 1
-    recognise(actor, member)  # 2024-02-01
+    recognise(actor, member)  # 2026-02-01
     assert timeline_of(member).party_age_on(d(2021, 6, 1)) == 1
 
 

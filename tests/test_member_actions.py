@@ -210,14 +210,17 @@ def _enter(kind, actor, units, target, on, *, months=6):
         if kind == K.TRANSFER_IN:
             return lambda: transfer_in(actor, member, unit=target, effective_on=on, other_side=ELSEWHERE)
         return lambda: host_temporarily(actor, member, unit=target, effective_on=on, ends_on=ends_on)
+    if kind == K.READMISSION:
+        # Out of the Party at least 36 months before (Quy định 294-QĐ/TW, điểm 3.5.1): admitted and
+        # removed outside our tree, years before it was founded.
+        member = new_member(actor, None, on=d(2010, 2, 1))
+        remove(actor, member, effective_on=d(2016, 3, 1))
+        return lambda: readmit(actor, member, unit=target, effective_on=on)
     member = new_member(actor, units["cell"])
     if kind == K.TRANSFER_WITHIN:
         return lambda: transfer_within(actor, member, unit=target, effective_on=on)
     if kind == K.TEMPORARY_AWAY:
         return lambda: send_temporarily(actor, member, unit=target, effective_on=on, ends_on=ends_on)
-    if kind == K.READMISSION:
-        remove(actor, member, effective_on=d(2020, 3, 1))
-        return lambda: readmit(actor, member, unit=target, effective_on=on)
     assert kind == K.RESTORATION
     expel(actor, member, effective_on=d(2020, 3, 1))
     return lambda: restore(actor, member, unit=target, effective_on=on)

@@ -173,19 +173,20 @@ STARTS = {"admission", "readmission", "restoration"}
 ENDS = {"death", "removal", "expulsion", "resignation", "non_recognition"}
 
 
-def hand_party_starts(member_ids) -> dict[int, datetime.date]:
-    """First admission decision + every day spent out of the Party, from the active events (raw SQL)."""
+def hand_party_starts(member_ids, on: datetime.date) -> dict[int, datetime.date]:
+    """First admission decision + every day spent out of the Party by `on`, from the active events
+    (raw SQL): what the member does later does not change their party age on that day."""
     events: dict[int, list] = {}
     ids = list(member_ids)
     for chunk in range(0, len(ids), 500):
         part = ids[chunk : chunk + 500]
         sql = f"""
             SELECT member_id, kind, effective_on FROM members_event
-            WHERE cancelled_at IS NULL AND member_id IN ({", ".join(["%s"] * len(part))})
+            WHERE cancelled_at IS NULL AND effective_on <= %s AND member_id IN ({", ".join(["%s"] * len(part))})
             ORDER BY effective_on, id
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, part)
+            cursor.execute(sql, [on, *part])
             for member_id, kind, effective_on in cursor.fetchall():
                 events.setdefault(member_id, []).append((kind, _as_date(effective_on)))
     starts = {}
@@ -208,7 +209,7 @@ def hand_badges(unit_id: int, occasion: datetime.date) -> set[tuple[int, int, da
     """(member, years, day reached) of the official members counted under `unit_id` on `occasion` whose
     party age reaches a badge year after the previous occasion and by this one."""
     since = hand_previous(occasion)
-    starts = hand_party_starts(hand_counted(unit_id, occasion, status="official"))
+    starts = hand_party_starts(hand_counted(unit_id, occasion, status="official"), occasion)
     due = set()
     for member_id, start in starts.items():
         for years in BADGE_YEARS:
@@ -347,17 +348,16 @@ def test_party_age_while_still_probationary_is_none(actor, cell):
 
 
 def test_party_age_after_removal_and_readmission(actor, cell):
-    admitted, removed, back = d(1998, 1, 10), d(2005, 1, 10), d(2006, 4, 20)
+    admitted, removed, back = d(1998, 1, 10), d(2005, 1, 10), d(2008, 4, 20)
     m = member(actor, cell, "Phạm Văn Lại", admitted)
     remove(actor, m, effective_on=removed)
     assert timeline(m).party_start is None  # out of the Party
     readmit(actor, m, unit=cell, effective_on=back, ceremony_on=back + 15 * DAY)
     recognise(actor, m)
     t = timeline(m)
-    days_out = (back - removed).days
-    assert days_out == 465
-    start = admitted + datetime.timedelta(days=days_out)
-    assert start == d(1999, 4, 20)
+    # 3 years, 3 months and 10 days out (at least 36 months before a readmission): the start moves
+    # by as much, and the probation of the readmission counts (Quy định 294-QĐ/TW, điểm 4.5.2).
+    start = d(2001, 4, 20)
     assert t.party_start == start
     assert t.admitted_on == admitted  # the first admission stays the date of joining
     for day in [hand_add_years(back + 15 * DAY, 1), d(2024, 9, 30), hand_add_years(start, 30) - DAY,
@@ -373,7 +373,7 @@ def test_party_age_after_removal_and_readmission(actor, cell):
 
 def test_party_age_during_the_first_period_of_a_readmitted_member(actor, cell):
     """The latest recognition does not hide the party age of the first official period."""
-    admitted, removed, back = d(1998, 1, 10), d(2003, 3, 1), d(2004, 6, 15)
+    admitted, removed, back = d(1998, 1, 10), d(2003, 3, 1), d(2006, 6, 15)
     m = member(actor, cell, "Phạm Văn Trước", admitted)
     remove(actor, m, effective_on=removed)
     readmit(actor, m, unit=cell, effective_on=back, ceremony_on=back + 15 * DAY)
@@ -410,9 +410,9 @@ def test_the_sheet_shows_the_party_age_of_today(as_user, actor, cell):
     admitted = d(1998, 1, 10)
     m = member(actor, cell, "Đinh Văn Phiếu", admitted)
     remove(actor, m, effective_on=d(2005, 1, 10))
-    readmit(actor, m, unit=cell, effective_on=d(2006, 4, 20), ceremony_on=d(2006, 4, 30))
+    readmit(actor, m, unit=cell, effective_on=d(2008, 4, 20), ceremony_on=d(2008, 4, 30))
     recognise(actor, m)
-    start = admitted + (d(2006, 4, 20) - d(2005, 1, 10))
+    start = d(2001, 4, 20)  # 3 years, 3 months and 10 days out
     response = as_user("coso").get(f"/dang-vien/{m.pk}/phieu/")
     assert response.context["party_age"] == hand_whole_years(start, today())
     assert f"tuổi đảng: {hand_whole_years(start, today())} năm" in response.content.decode()
@@ -520,19 +520,16 @@ def test_time_out_of_the_party_delays_the_badge_by_exactly_that_time(actor, cell
     admitted = d(1997, 6, 1)  # 30 years on 01/06/2027: due at 02/09/2027 without time out
     steady = member(actor, cell, "Trần Văn Đều", admitted)
     away = member(actor, cell, "Trần Văn Gián", admitted)
-    removed, back = d(2005, 6, 1), d(2005, 9, 9)
+    removed, back = d(2005, 6, 1), d(2008, 9, 9)  # 3 years, 3 months and 8 days out
     remove(actor, away, effective_on=removed)
     readmit(actor, away, unit=cell, effective_on=back, ceremony_on=back + 10 * DAY)
     recognise(actor, away)
-    days_out = (back - removed).days
-    assert days_out == 100
     listed = due(cell.pk, OCCASION)
     assert listed[steady.pk].reached_on == d(2027, 6, 1)
     assert away.pk not in listed
-    later = due(cell.pk, AFTER)
-    row = later[away.pk]
-    assert row.reached_on - listed[steady.pk].reached_on == datetime.timedelta(days=days_out)
-    assert row.party_start == admitted + datetime.timedelta(days=days_out)
+    assert away.pk not in due(cell.pk, d(2030, 9, 2))  # 30 years on 09/09/2030
+    row = due(cell.pk, d(2030, 11, 7))[away.pk]
+    assert (row.reached_on, row.party_start) == (d(2030, 9, 9), d(2000, 9, 9))
     assert row.years == 30 and row.admitted_on == admitted
 
 
@@ -545,14 +542,52 @@ def test_a_probationary_member_is_not_listed(actor, cell):
 
 def test_a_readmitted_member_on_probation_again_is_not_listed(actor, cell):
     m = member(actor, cell, "Đỗ Văn Lần", d(1997, 1, 5))
-    remove(actor, m, effective_on=d(2026, 1, 5))
-    readmit(actor, m, unit=cell, effective_on=d(2026, 3, 1), ceremony_on=d(2026, 3, 15))
-    start = d(1997, 1, 5) + (d(2026, 3, 1) - d(2026, 1, 5))
-    assert start == d(1997, 3, 1)
-    occasion = BEFORE  # 19/05/2027: 30 years reached on 01/03/2027, after 03/02/2027
+    remove(actor, m, effective_on=d(2022, 1, 5))
+    readmit(actor, m, unit=cell, effective_on=d(2025, 4, 1), ceremony_on=d(2025, 4, 15))
+    start = d(2000, 4, 1)  # 3 years, 2 months and 27 days out
+    occasion = d(2030, 5, 19)  # 30 years reached on 01/04/2030, after 03/02/2030
     assert m.pk not in due(cell.pk, occasion)
-    recognise(actor, m)  # recognised on 15/03/2027, before the occasion
-    assert due(cell.pk, occasion)[m.pk].reached_on == hand_add_years(start, 30) == d(2027, 3, 1)
+    recognise(actor, m)  # recognised on 15/04/2026
+    assert due(cell.pk, occasion)[m.pk].reached_on == hand_add_years(start, 30) == d(2030, 4, 1)
+
+
+def readmitted_on_probation(actor, cell) -> Member:
+    """30 years of party age on 01/03/2021, removed on 07/04/2022, readmitted on 02/12/2025 (36 months
+    and more after) and on probation again until 10/12/2026, after today."""
+    m = veteran(actor, cell, "Đỗ Văn Trở", d(1991, 3, 1))
+    remove(actor, m, effective_on=d(2022, 4, 7))
+    readmit(actor, m, unit=cell, effective_on=d(2025, 12, 2), ceremony_on=d(2025, 12, 10))
+    return m
+
+
+def test_a_member_readmitted_since_is_listed_at_an_occasion_when_official(actor, cell):
+    """The list of an occasion reads the party age on that day, not after the latest event."""
+    m = readmitted_on_probation(actor, cell)
+    row = due(cell.pk, d(2021, 5, 19))[m.pk]
+    assert (row.years, row.reached_on, row.party_start) == (30, d(2021, 3, 1), d(1991, 3, 1))
+    assert m.pk not in due(cell.pk, d(2026, 9, 2))  # on probation again: not counted
+    recognise(actor, m)  # effective 10/12/2026; 3 years, 7 months and 25 days out of the Party
+    row = due(cell.pk, d(2034, 11, 7))[m.pk]
+    assert (row.years, row.reached_on, row.party_start) == (40, d(2034, 10, 26), d(1994, 10, 26))
+
+
+def test_a_member_removed_since_is_listed_at_an_occasion_when_official(actor, cell):
+    m = veteran(actor, cell, "Đỗ Văn Xóa", d(1991, 3, 1))
+    remove(actor, m, effective_on=d(2022, 4, 7))
+    assert due(cell.pk, d(2021, 5, 19))[m.pk].years == 30
+
+
+def test_the_member_page_explains_the_party_age_of_a_readmitted_member_on_probation(as_user, actor, cell):
+    m = readmitted_on_probation(actor, cell)
+    page = as_user("coso").get(f"/dang-vien/{m.pk}/")
+    assert page.context["party_age"] is None
+    note = ("— (dự bị sau khi kết nạp lại ngày 02/12/2025: được công nhận chính thức thì tuổi đảng tính từ "
+            "ngày kết nạp lần đầu 01/03/1991, trừ thời gian ra khỏi Đảng, theo Quy định 294-QĐ/TW, điểm 4.5.2)")
+    assert note in page.content.decode()
+    assert note in as_user("coso").get(f"/dang-vien/{m.pk}/phieu/").content.decode()
+    # On a day when they were official, the page shows the party age of that day.
+    before = as_user("coso").get(f"/dang-vien/{m.pk}/", {"date": "2021-05-19"}).content.decode()
+    assert "30 năm (tại ngày 19/05/2021)" in before and "dự bị sau khi kết nạp lại" not in before
 
 
 @pytest.mark.parametrize("leaving", ["death", "transfer_out", "removal", "resignation"])

@@ -25,7 +25,7 @@ from dangbo.admissions.models import Candidate
 from dangbo.audit.log import record
 from dangbo.lib import vn
 from dangbo.meetings.cell_years import refresh as refresh_cell_years
-from dangbo.members.events import replay
+from dangbo.members.events import ADMISSION_MAX_AGE_MONTHS, READMISSION_WAIT_MONTHS, replay
 from dangbo.members.models import Event, EventKind, Member, Stint, TheoryLevel
 from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
@@ -401,13 +401,26 @@ class DemoBuilder:
                 self.not_recognised.add(index)
 
     def _returning_members(self) -> None:
-        """A few who left before the reference day come back after it: readmitted or restored."""
+        """A few who left before the reference day come back after it: readmitted or restored.
+
+        Readmission follows Quy định 294-QĐ/TW, điểm 3.5 (see `events`): the first comes back by a
+        restoration, the others are readmitted at least 36 months after they left and aged 60 at
+        most, so they are chosen among those who left in one stint early enough and young enough."""
         rng = self.rng
         later_cells = [c for c in self.counted_cells if c.dissolved is None]
-        former = sorted({i for i, _, _, end in self.stints if end and end <= REFERENCE_DAY}
-                        - {i for i, _, _, end in self.stints if end is None or end > REFERENCE_DAY})  # fmt: skip
+        earliest, latest = date(2025, 1, 6), date(2026, 6, 1)
+        stints_of: dict[int, list] = {}
+        for i, _, _, end in self.stints:
+            stints_of.setdefault(i, []).append(end)
+        former = sorted(
+            i for i, ends in stints_of.items()
+            if len(ends) == 1 and ends[0] is not None and ends[0] <= REFERENCE_DAY
+            and vn.add_months(ends[0], READMISSION_WAIT_MONTHS) <= latest
+            and vn.months_between(self.members[i].birth_date, latest) <= ADMISSION_MAX_AGE_MONTHS
+        )  # fmt: skip
         for n, index in enumerate(rng.sample(former, min(4, len(former)))):
-            start = _random_day(rng, date(2025, 1, 6), date(2026, 6, 1))
+            back = earliest if n == 0 else max(earliest, vn.add_months(stints_of[index][0], READMISSION_WAIT_MONTHS))
+            start = _random_day(rng, back, latest)
             self.stints.append((index, rng.choice(later_cells), start, None))
             self.returns[index] = EventKind.RESTORATION if n == 0 else EventKind.READMISSION
 
@@ -567,7 +580,7 @@ class DemoBuilder:
         # The stints are the replay of the events, as for any member recorded through the actions.
         rows, self.timelines = [], []
         for member, events in zip(self.members, histories):
-            timeline = replay(events)
+            timeline = replay(events, born_on=member.birth_date)
             self.timelines.append(timeline)
             member.official_on = timeline.official_on
             rows.extend(Stint.of(member=member, unit_id=s.unit_id, kind=s.kind, status=s.status, start=s.start,

@@ -62,7 +62,7 @@ def _apply(member: Member, events: list[Event]) -> Timeline:
     """Replay `events` and make the member's stints, dates and the tallies follow; ValidationError
     (nothing written yet by this function) when the sequence is impossible."""
     try:
-        timeline = replay(ordered(events))
+        timeline = replay(ordered(events), born_on=member.birth_date)
     except SequenceError as error:
         raise ValidationError(error.message) from None
     error = _unit_span_errors(timeline.stints)

@@ -1,6 +1,8 @@
 """Party age and Party badges (Huy hiệu Đảng).
 
-Party age counts from the admission decision, less the time out of the Party (`Timeline`). Badges
+Party age counts from the admission decision, less the time out of the Party (`Timeline`), for
+members official on the day; a readmitted member's from their recognition after the readmission,
+still from the first admission less the time out (Quy định 294-QĐ/TW, điểm 4.5.2). Badges
 honour 30, 40, 45 … 90 years of party age and are presented on fixed occasions each year (3/2, 19/5,
 2/9, 7/11; settings.BADGE_YEARS and BADGE_OCCASIONS). The list for an occasion holds the official
 members counted in the scope on that day whose party age reaches one of those years after the
@@ -87,7 +89,9 @@ def badge_list(root: UnitVersion, occasion: datetime.date) -> list[BadgeRow]:
     )
     rows = []
     for member_id, (_, unit_id, family, middle, given, sort_key, sex, birth, admitted, official) in people.items():
-        start = replay(ordered(events[member_id])).party_start
+        # The party age on the occasion, not after the member's latest event: a member removed or
+        # readmitted since was official then and is due what they had reached.
+        start = replay(ordered(events[member_id])).party_start_on(occasion)
         if start is None:
             continue
         for years in settings.BADGE_YEARS:

@@ -18,7 +18,20 @@ The rules (DOMAIN §3; Quy định 24-QĐ/TW 2021):
 - Death, removal, expulsion, resignation and non-recognition end membership; nothing follows death.
   Readmission (once, after removal, expulsion, resignation or non-recognition) starts a new
   probation; restoration (after expulsion or removal) gives back the status held before.
-- Party age counts from the admission decision, less the time out of the Party.
+- Readmission (Quy định 294-QĐ/TW, điểm 3.5, as 24-QĐ/TW before it): at least 36 months after
+  leaving, only once, and the person must meet the conditions of a first admission, among them the
+  age of 18 to 60 counted in months (điểm 1.1; above 60 only by a committee directly under the
+  Central Committee, which is not ours to record). The age is checked at the decision, the one date
+  recorded (the cell's vote comes a little before it). The cases 3.5.2 bars (those who abandoned
+  party activity, left of their own will without a family hardship, caused serious disunity, or were
+  convicted of corruption or a serious crime) turn on reasons the leaving events do not record: the
+  committee checks them on the file.
+- Party age counts from the admission decision, less the time out of the Party, for official
+  members (Điều lệ Đảng, Điều 5, khoản 4). A readmitted member's party age counts again once they are
+  recognised official: from the first admission decision, less the time out of the Party, the
+  probation of the readmission included (Quy định 294-QĐ/TW, điểm 4.5.2, as 24-QĐ/TW before it).
+  Until then it is not counted, as for any probationary member; the days before they left keep the
+  party age they had then.
 """
 
 from __future__ import annotations
@@ -36,6 +49,8 @@ READMITTABLE = {K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION}
 RESTORABLE = {K.EXPULSION, K.REMOVAL}
 TEMPORARY_MIN_MONTHS = 3
 TEMPORARY_MAX_YEARS = 2
+READMISSION_WAIT_MONTHS = 36  # Quy định 294-QĐ/TW, điểm 3.5.1
+ADMISSION_MAX_AGE_MONTHS = 60 * 12  # "đủ 18 tuổi đến đủ 60 tuổi (tính theo tháng)", điểm 1.1.1
 # The kinds that bring the member into one of our cells, and those that need the cell they leave.
 INTO_UNIT = {K.TRANSFER_IN, K.TRANSFER_WITHIN, K.TEMPORARY_HOSTED}
 FROM_UNIT = {K.TRANSFER_OUT, K.TRANSFER_WITHIN}
@@ -75,6 +90,7 @@ class Timeline:
     exemptions: list[tuple[datetime.date, datetime.date | None]] = field(default_factory=list)
     away: list[list] = field(default_factory=list)  # [start, end): temporary transfers away from home
     readmitted: bool = False
+    readmitted_on: datetime.date | None = None  # the readmission decision
     status_before_leaving: str | None = None
     probation_decided_on: datetime.date | None = None  # the decision that began the current probation
 
@@ -123,6 +139,14 @@ class Timeline:
             return None
         return self.party_start_on(self.statuses[-1][0])
 
+    def readmission_probation_on(self, on: datetime.date) -> bool:
+        """On probation after the readmission on `on`: the party age waits for the recognition."""
+        return (
+            self.readmitted_on is not None
+            and on >= self.readmitted_on
+            and self.status_on(on) == MemberStatus.PROBATIONARY
+        )
+
     def party_age_on(self, on: datetime.date) -> int | None:
         """Whole years in the Party on `on`, from the admission decision less the time out; counted
         for official members only (None while probationary or out of the Party)."""
@@ -134,9 +158,10 @@ def _d(day: datetime.date | None) -> str:
     return vn.format_date(day)
 
 
-def replay(events) -> Timeline:
+def replay(events, born_on: datetime.date | None = None) -> Timeline:
     """The timeline of a member from their active events, in order of `effective_on` (ties in the
-    order recorded). Each event needs the attributes of `models.Event` read below."""
+    order recorded). Each event needs the attributes of `models.Event` read below. With `born_on`,
+    the member's birth date, the age at a readmission is checked too."""
     t = Timeline()
     temporary: Span | None = None  # the open temporary stint, in one of our cells
     temporary_until: datetime.date | None = None  # end of a temporary transfer (ours or away)
@@ -199,8 +224,9 @@ def replay(events) -> Timeline:
             if kind == K.READMISSION:
                 _require_out(t, READMITTABLE, "kết nạp lại")
                 if t.readmitted:
-                    raise SequenceError("Mỗi người chỉ được kết nạp lại một lần.")
-                t.readmitted = True
+                    raise SequenceError("Mỗi người chỉ được kết nạp lại một lần (Quy định 294-QĐ/TW, điểm 3.5).")
+                _check_readmission(t, on, born_on)
+                t.readmitted, t.readmitted_on = True, on
             if event.unit_id is None and not event.other_side:
                 raise SequenceError("Hãy chọn chi bộ kết nạp, hoặc ghi tên tổ chức đảng kết nạp bên ngoài.")
             if event.ceremony_on is not None and event.ceremony_on < on:
@@ -333,6 +359,29 @@ def _require_out(t: Timeline, allowed: set, what: str) -> None:
     if t.left is None or t.left[0] not in allowed:
         reasons = ", ".join(EventKind(k).label.lower() for k in sorted(allowed))
         raise SequenceError(f"Chỉ {what} cho người đã ra khỏi Đảng do {reasons}.")
+
+
+def _check_readmission(t: Timeline, on: datetime.date, born_on: datetime.date | None) -> None:
+    how, left_on = t.left
+    earliest = vn.add_months(left_on, READMISSION_WAIT_MONTHS)
+    if on < earliest:
+        raise SequenceError(
+            f"Chỉ xét kết nạp lại người đã ra khỏi Đảng ít nhất 36 tháng (Quy định 294-QĐ/TW, điểm 3.5.1): "
+            f"{_lower_first(EventKind(how).label)} ngày {_d(left_on)}, nên sớm nhất từ ngày {_d(earliest)}."
+        )
+    months = vn.months_between(born_on, on) if born_on is not None else 0
+    if months > ADMISSION_MAX_AGE_MONTHS:
+        age = f"{months // 12} tuổi" + (f" {months % 12} tháng" if months % 12 else "")
+        raise SequenceError(
+            f"Người được kết nạp lại phải đủ điều kiện của người vào Đảng, trong đó tuổi đời từ đủ 18 đến đủ "
+            f"60 tuổi tính theo tháng (Quy định 294-QĐ/TW, điểm 1.1 và 3.5.1); ngày {_d(on)} người này đã {age}. "
+            "Kết nạp người trên 60 tuổi do cấp ủy trực thuộc Trung ương quyết định."
+        )
+
+
+def _lower_first(label: str) -> str:
+    """"Xin ra khỏi Đảng" → "xin ra khỏi Đảng": the Party keeps its capital."""
+    return label[:1].lower() + label[1:]
 
 
 def _leave(t: Timeline, kind: str, on: datetime.date) -> None:

@@ -92,6 +92,7 @@ def member_sheet(request, member_id: int):
         "on": today(),
         "timeline": timeline,
         "party_age": timeline.party_age_on(on),
+        "readmission_probation": timeline.readmission_probation_on(on),
         "events": events,
         "printed_by": request.user,
     }

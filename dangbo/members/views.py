@@ -102,6 +102,7 @@ def member_detail(request, member_id: int):
         "active_events": sum(1 for e in events if e.cancelled_at is None),
         "timeline": timeline,
         "party_age": timeline.party_age_on(on),
+        "readmission_probation": timeline.readmission_probation_on(on),
         "records": records,
         "possible_kinds": [(k, EventKind(k).label) for k in possible_kinds(timeline)] if records else [],
         "needs_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is None,
