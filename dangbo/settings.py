@@ -132,6 +132,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dangbo.notices.context.unread_notifications",
             ],
             "builtins": ["dangbo.lib.templatetags"],
         },
@@ -231,7 +232,10 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dangbo <khong-tra-loi@dangbo.local>")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The site's address, before the paths in emails; left at the default outside development, the
+# check dangbo.W001 warns (`manage.py check`, and at start-up).
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+SITE_URL = os.environ.get("SITE_URL", DEFAULT_SITE_URL)
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {

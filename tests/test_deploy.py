@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OWN = {
     "SECRET_KEY", "DANGBO_ENV", "DEBUG", "HTTPS", "SECURE_COOKIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "DJANGO_SETTINGS_MODULE",
+    "SITE_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests of the same session
 }  # fmt: skip
 PRODUCTION = {
@@ -25,6 +26,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "dangbo.example.vn",
     "HTTPS": "1",
     "SECURE_HSTS_PRELOAD": "1",
+    "SITE_URL": "https://dangbo.example.vn",
 }
 
 
@@ -51,6 +53,16 @@ def test_refuses_an_unknown_environment():
 def test_development_starts_without_a_secret_key():
     result = manage("check", DANGBO_ENV="development")
     assert result.returncode == 0, result.stderr
+
+
+def test_site_url_left_at_its_default_is_warned_of_in_production():
+    """The reminder emails would link to 127.0.0.1: every check warns, --deploy or not."""
+    unset = {key: value for key, value in PRODUCTION.items() if key != "SITE_URL"}
+    for args in (("check",), ("check", "--deploy")):
+        result = manage(*args, **unset)
+        assert "dangbo.W001" in result.stderr and "SITE_URL" in result.stderr, result.stderr
+    assert "dangbo.W001" not in manage("check", "--deploy", **PRODUCTION).stderr
+    assert "dangbo.W001" not in manage("check", DANGBO_ENV="development").stderr
 
 
 def test_check_deploy_is_clean_with_the_production_settings():

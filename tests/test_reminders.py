@@ -162,7 +162,13 @@ def last_notification() -> int:
 
 
 def link(task: Task) -> str:
+    """The task's address in an email: after SITE_URL."""
     return f"{SITE}/nhiem-vu/{task.pk}/"
+
+
+def path(task: Task) -> str:
+    """The task's address in a notification: the path, relative, shown as a link."""
+    return f"/nhiem-vu/{task.pk}/"
 
 
 @dataclass
@@ -211,22 +217,24 @@ def test_each_person_gets_one_digest_of_every_item_and_one_email(people, mailout
     # The responsible unit's accounts (with or without an address) and the assigning unit's; nobody else.
     assert sorted(notified) == ["chibo", "chibo_giay", "coso"]
     assert all(len(notices) == 1 for notices in notified.values())
-    cell_lines = [
-        f"- [Quá hạn] Báo cáo sơ kết quý I — {name}, hạn 07/03/2026, quá hạn 2 ngày.\n  {link(tasks.overdue)}",
-        f"- [Sắp đến hạn] Rà soát hồ sơ chuyển sinh hoạt — {name}, hạn 12/03/2026.\n  {link(tasks.due_soon)}",
-        f"- [Chưa cập nhật tiến độ] Xây dựng mô hình dân vận khéo — {name}, hạn 08/04/2026, tiến độ 30%, "
-        f"chưa cập nhật từ 17/02/2026.\n  {link(tasks.stalled)}",
-    ]
+    def cell_lines(address):
+        return [
+            f"- [Quá hạn] Báo cáo sơ kết quý I — {name}, hạn 07/03/2026, quá hạn 2 ngày.\n  {address(tasks.overdue)}",
+            f"- [Sắp đến hạn] Rà soát hồ sơ chuyển sinh hoạt — {name}, hạn 12/03/2026.\n  {address(tasks.due_soon)}",
+            f"- [Chưa cập nhật tiến độ] Xây dựng mô hình dân vận khéo — {name}, hạn 08/04/2026, tiến độ 30%, "
+            f"chưa cập nhật từ 17/02/2026.\n  {address(tasks.stalled)}",
+        ]
+
     cell_title = "Nhắc việc ngày 09/03/2026: 1 quá hạn, 1 sắp đến hạn, 1 chưa cập nhật tiến độ"
     for username in ("chibo", "chibo_giay"):
         (notice,) = notified[username]
         assert notice.title == cell_title
-        assert notice.text == "\n".join(cell_lines)
+        assert notice.text == "\n".join(cell_lines(path))
         assert notice.link == "/nhiem-vu/"
         assert notice.read_at is None
     (notice,) = notified["coso"]
     assert notice.title == "Nhắc việc ngày 09/03/2026: 1 quá hạn"
-    assert notice.text == cell_lines[0]
+    assert notice.text == cell_lines(path)[0]
 
     # One email to each account with an address, the same digest.
     assert sorted(m.to[0] for m in mailoutbox) == ["chibo@dangbo.local", "coso@dangbo.local"]
@@ -235,12 +243,12 @@ def test_each_person_gets_one_digest_of_every_item_and_one_email(people, mailout
     assert chibo_mail.to == ["chibo@dangbo.local"]
     assert chibo_mail.subject == f"[dangbo] {cell_title}"
     assert chibo_mail.from_email == "dangbo <khong-tra-loi@dangbo.local>"
-    assert chibo_mail.body == "Kính gửi Phạm Thị Lan,\n\n" + "\n".join(cell_lines) + "\n"
+    assert chibo_mail.body == "Kính gửi Phạm Thị Lan,\n\n" + "\n".join(cell_lines(link)) + "\n"
     for task in (tasks.overdue, tasks.due_soon, tasks.stalled):
         assert task.title in chibo_mail.body
         assert link(task) in chibo_mail.body
     assert coso_mail.subject == "[dangbo] Nhắc việc ngày 09/03/2026: 1 quá hạn"
-    assert coso_mail.body == f"Kính gửi Lê Văn Minh,\n\n{cell_lines[0]}\n"
+    assert coso_mail.body == f"Kính gửi Lê Văn Minh,\n\n{cell_lines(link)[0]}\n"
     assert tasks.due_soon.title not in coso_mail.body
     for task in tasks.quiet:
         assert task.title not in chibo_mail.body
@@ -308,7 +316,7 @@ def test_the_stalled_line_gives_the_day_of_the_last_follow_up_in_vietnam(people,
     mark = last_notification()
     reminders.send(D, morning(D))
     (notice,) = notified_since(mark)["chibo"]
-    assert f"hạn 08/04/2026, tiến độ 0%, chưa cập nhật từ 17/02/2026.\n  {link(task)}" in notice.text
+    assert f"hạn 08/04/2026, tiến độ 0%, chưa cập nhật từ 17/02/2026.\n  {path(task)}" in notice.text
     assert "chưa cập nhật từ 17/02/2026" in mailoutbox[0].body
 
 

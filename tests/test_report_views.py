@@ -1205,3 +1205,18 @@ def test_the_roots_report_costs_the_same_with_60_reports_received_as_with_three(
     few, response = count_queries(khoi, REPORT.format(july))
     assert received.format("07/08/2025", 3) in page_text(response)
     assert many == few <= MAX_QUERIES
+
+
+def test_a_number_given_within_the_year_says_so(login, ids):
+    """A unit with no term recorded numbers its documents within the calendar year, not within a
+    term as Hướng dẫn 36 asks: its report's page says so beside the number; a term's number does not."""
+    khoi = login("khoi")
+    yearly = Report.objects.filter(unit__versions__parent_id=ids["root"], term__isnull=True, number__isnull=False,
+                                   period="2024-09", report_type__code="thang").first()  # fmt: skip
+    in_term = Report.objects.filter(unit_id=ids["root"], period="2024-09", report_type__code="thang").get()
+    assert yearly is not None and in_term.term_id is not None
+    note = by_id(khoi.get(REPORT.format(yearly.pk)), "number-note")
+    assert "chưa có nhiệm kỳ cấp ủy" in note and "trong năm 2024" in note
+    page = khoi.get(REPORT.format(in_term.pk))
+    assert by_id(page, "number-symbol") == in_term.number_symbol
+    assert not tree(page).xpath('//*[@id="number-note"]')

@@ -743,6 +743,22 @@ def test_no_two_reports_share_a_number_in_a_sequence(demo):
         assert sorted(numbers) == list(range(1, len(numbers) + 1)), key
 
 
+def test_the_demos_numbers_follow_the_order_of_issue(demo):
+    """Hướng dẫn 36: a committee numbers its documents of a kind in the order it issues them, whatever
+    the report type: unit 2's ad-hoc report sent on 18/09/2024 was Số 25 and its monthly report sent on
+    02/10/2024 Số 17, the history having been numbered type by type."""
+    by_sequence = {}
+    for _, unit, symbol, term, issued_on, number in hand_numbered():
+        key = (unit, symbol, term, None if term else as_date(issued_on).year)
+        by_sequence.setdefault(key, []).append((number, as_date(issued_on)))
+    for key, rows in by_sequence.items():
+        days = [day for _, day in sorted(rows)]
+        assert days == sorted(days), (key, sorted(rows))
+    ad_hoc = Report.objects.get(unit_id=2, report_type__code="dot-xuat")
+    september = Report.objects.get(unit_id=2, report_type__code="thang", period="2024-09")
+    assert ad_hoc.issued_on < september.issued_on and ad_hoc.number < september.number
+
+
 def test_the_root_numbers_across_a_term_it_is_given(demo):
     khoi, root = user("khoi"), demo["root"]
     term_id, _, _ = hand_term(root, D(2030, 8, 7))

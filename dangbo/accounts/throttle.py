@@ -168,6 +168,18 @@ class ThrottledModelBackend(ModelBackend):
             attempt.succeeded()
         return user
 
+    def get_user(self, user_id):
+        """The session's user, with the count of its unread notifications read in the same query
+        (the header shows it on every page: `notices.context`)."""
+        from dangbo.notices.models import unread_count
+
+        model = get_user_model()
+        try:
+            user = model._default_manager.annotate(unread_notifications=unread_count()).get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
 
 class RefusalMessage:
     """For authentication forms: say why a throttled attempt was refused, not "wrong password"."""

@@ -72,18 +72,29 @@ def _at(day: date, hour: int = 9):
 
 
 class History:
-    """The grassroots organisations' reports written in bulk, numbered as `actions` numbers them."""
+    """The grassroots organisations' reports written in bulk, numbered as `actions` numbers them: in the
+    order they were sent."""
 
     def __init__(self, rng: random.Random, khoi: User | None, people: dict[int, User]):
         self.rng, self.khoi, self.people = rng, khoi, people
         self.reports, self.steps = [], []
         self.numbers: dict[tuple, int] = {}
 
-    def number(self, unit_id: int, day: date) -> tuple:
-        term = actions.term_on(unit_id, day)
-        key = (unit_id, term.pk if term else None, None if term else day.year)
-        self.numbers[key] = self.numbers.get(key, 0) + 1
-        return self.numbers[key], term
+    def number(self) -> None:
+        """Numbers in the order of issue, as `actions` gives them when each is sent: by the first
+        sending across all types (a unit's reports are added type by type, so the ad-hoc report sent
+        on 18/09/2024 would otherwise come after the monthly reports of the whole year)."""
+        terms: dict[tuple, object] = {}
+        issued = sorted((r for r in self.reports if r.first_sent_at is not None),
+                        key=lambda r: (r.first_sent_at, r.report_type.order, r.report_type_id))  # fmt: skip
+        for report in issued:
+            day = report.issued_on
+            if (report.unit_id, day) not in terms:
+                terms[report.unit_id, day] = actions.term_on(report.unit_id, day)
+            term = terms[report.unit_id, day]
+            key = (report.unit_id, report.symbol, term.pk if term else None, None if term else day.year)
+            self.numbers[key] = self.numbers.get(key, 0) + 1
+            report.number, report.term = self.numbers[key], term
 
     def add(self, report_type, unit: UnitVersion, key, start, end, due, sent: date | None, texts, to_unit, fate,
             request=None):  # fmt: skip
@@ -94,8 +105,7 @@ class History:
         opened = min(sent or due, due) - datetime.timedelta(days=2)
         steps = [(Step.Kind.CREATED, author, _at(opened), "")]
         if sent is not None:
-            number, term = self.number(unit.unit_id, sent)
-            report.number, report.symbol, report.term, report.issued_on = number, report_type.symbol, term, sent
+            report.symbol, report.issued_on = report_type.symbol, sent  # numbered in `write`, in order of issue
             report.issuer_symbol = "CB" if unit.kind == UnitKind.GRASSROOTS_CELL else "ĐU"
             report.first_sent_at = report.sent_at = _at(sent)
             steps.append((Step.Kind.SENT, author, _at(sent), ""))
@@ -117,6 +127,7 @@ class History:
         self.steps.append(steps)
 
     def write(self) -> int:
+        self.number()
         Report.objects.bulk_create(self.reports, batch_size=1000)
         Step.objects.bulk_create(
             [Step(report=report, kind=kind, by=by, at=at, comment=comment)

@@ -62,6 +62,7 @@ def format_date(value: datetime.date | None) -> str:
 
 def format_date_long(value: datetime.date) -> str:
     """Dates in running text and documents: 'ngày 16 tháng 10 năm 2024', 'ngày 05 tháng 02 năm 2025'.
+    The word "ngày" is part of it: write "Sinh {date}", never "Sinh ngày {date}".
 
     As in administrative documents, days below 10 and the months 1 and 2 take a leading zero."""
     month = f"{value.month:02d}" if value.month < 3 else str(value.month)

@@ -21,7 +21,8 @@ from .models import Attendance, Material, Meeting, MeetingKind, Presence, Standi
 
 MAX_MINUTES = 12 * 60
 PLAN_FIELDS = ("kind", "topic", "planned_on", "planned_time", "place", "agenda", "materials_sent_on")
-MINUTES_FIELDS = ("held_on", "started_at", "duration_minutes", "place", "opinions", "conclusions", "resolution")
+MINUTES_FIELDS = ("held_on", "started_at", "duration_minutes", "place", "opinions", "conclusions", "resolution",
+                  "approved_count")
 
 
 @dataclass
@@ -188,6 +189,9 @@ def save_minutes(actor, meeting: Meeting, *, attendance: dict[int, tuple[str, st
     meeting.chair_id, meeting.secretary_id = chair_id, secretary_id
     for name, value in totals_of(rows).items():
         setattr(meeting, name, value)
+    if meeting.approved_count is not None and meeting.approved_count > meeting.present_count:
+        raise ValidationError(f"Số đảng viên tán thành biên bản ({meeting.approved_count}) không thể nhiều hơn số "
+                              f"đảng viên có mặt ({meeting.present_count}).")  # fmt: skip
     Attendance.unscoped.filter(meeting=meeting).delete()
     Attendance.unscoped.bulk_create(rows)
     meeting.save()

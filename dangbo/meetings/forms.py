@@ -83,6 +83,12 @@ class MinutesForm(forms.Form):
         label="Kết luận của chủ trì", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     resolution = forms.CharField(label="Nghị quyết", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    approved_count = forms.IntegerField(
+        label="Số đảng viên tán thành biên bản", required=False, min_value=0,
+        help_text="Biểu quyết thông qua biên bản cuối buổi sinh hoạt; để trống nếu chưa biểu quyết.",
+        error_messages={"min_value": "Số đảng viên tán thành không được âm.",
+                        "invalid": "Số đảng viên tán thành là một số, ví dụ 12."},
+    )  # fmt: skip
 
     def __init__(self, people: list[tuple[int, str]], *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 
 from dangbo.lib import vn
 from dangbo.lib.partydoc import a4_document, cell_lines, paragraph, to_bytes
 from dangbo.orgs.models import UnitVersion
+from dangbo.reports.letterheads import locality_of
 
 from .models import Attendance, Meeting, MeetingKind, Presence
+
+ATTENDANCE_WIDTHS = [Cm(1.2), Cm(6.3), Cm(4.5), Cm(4.0)]  # STT, name, standing, presence
 
 
 @dataclass
@@ -24,6 +27,29 @@ class Minutes:
     title: str
     heading: str
     rows: list[Attendance]
+    locality: str = ""  # the place name of the place-date line; the meeting room is the "Địa điểm"
+
+    @property
+    def dated(self) -> str:
+        """ "Hải Phòng, ngày 05 tháng 11 năm 2026" (Hướng dẫn 36: the locality, not the room)."""
+        return f"{self.locality or '……'}, {vn.format_date_long(self.meeting.held_on)}"
+
+    def closing(self) -> list[str]:
+        """The adoption of the minutes and the end of the meeting, as the minutes close."""
+        m = self.meeting
+        present = vn.format_number(m.present_count)
+        if m.approved_count is not None and m.present_count:
+            share = vn.format_percent(m.approved_count * 100 / m.present_count)
+            vote = f"{vn.format_number(m.approved_count)}/{present} đồng chí có mặt tán thành ({share})"
+        else:  # not recorded: left blank to be written by hand
+            vote = f"……/{present} đồng chí có mặt tán thành (……%)"
+        if m.started_at and m.duration_minutes:
+            end = m.started_at.hour * 60 + m.started_at.minute + m.duration_minutes
+            ended = f"{end // 60 % 24} giờ {end % 60:02d}"
+        else:
+            ended = "…… giờ ……"
+        return [f"Biên bản đã được thông qua trước chi bộ, {vote}.",
+                f"Cuộc họp kết thúc vào lúc {ended} cùng ngày."]  # fmt: skip
 
     @property
     def absent_excused(self) -> list[Attendance]:
@@ -70,7 +96,8 @@ class Minutes:
 
 
 def minutes_of(meeting: Meeting) -> Minutes:
-    """Three queries: the cell and its parent as named on the day, and the attendance."""
+    """Four queries and one per level climbed to a letterhead's place: the cell and its parent as
+    named on the day, the attendance, the locality (`letterheads.locality_of`)."""
     version = UnitVersion.objects.on(meeting.held_on).filter(unit_id=meeting.cell_id).first()
     parent = UnitVersion.objects.on(meeting.held_on).filter(unit_id=version.parent_id).first() if version else None
     rows = list(Attendance.unscoped.filter(meeting=meeting).select_related("member"))
@@ -89,6 +116,7 @@ def minutes_of(meeting: Meeting) -> Minutes:
         "BIÊN BẢN",
         heading,
         rows,
+        locality_of(meeting.cell_id, day),
     )
 
 
@@ -103,10 +131,9 @@ def minutes_docx(minutes: Minutes) -> bytes:
     left.text = ""
     cell_lines(left, [(minutes.parent_name.upper(), False), (minutes.cell_name.upper(), True), ("*", False)])
     cell_lines(right, [("ĐẢNG CỘNG SẢN VIỆT NAM", True)])
-    place = minutes.meeting.place or ""
     right.add_paragraph()
     dated = right.add_paragraph()
-    run = dated.add_run(f"{place + ', ' if place else ''}{vn.format_date_long(minutes.meeting.held_on)}")
+    run = dated.add_run(minutes.dated)
     run.italic = True
     dated.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
@@ -125,6 +152,7 @@ def minutes_docx(minutes: Minutes) -> bytes:
     paragraph(document, "DANH SÁCH ĐIỂM DANH", bold=True, space_after=2)
     table = document.add_table(rows=1, cols=4)
     table.style = "Table Grid"
+    table.autofit = False
     for cell, text in zip(table.rows[0].cells, ["STT", "Họ và tên", "Tư cách", "Tham dự"]):
         cell.text = ""
         cell.paragraphs[0].add_run(text).bold = True
@@ -137,15 +165,16 @@ def minutes_docx(minutes: Minutes) -> bytes:
         presence = row.get_presence_display() + (f" ({row.reason})" if row.reason else "")
         for cell, text in zip(table.add_row().cells, [str(number), row.member.full_name, standing, presence]):
             cell.text = text
+    # Equal columns wrapped the names: the widths, 16 cm in all (the A4 text width), on the grid (read
+    # by LibreOffice) and on every cell (read by Word).
+    for column, width in zip(table.columns, ATTENDANCE_WIDTHS):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
 
     m = minutes.meeting
-    if m.started_at and m.duration_minutes:
-        end_minutes = m.started_at.hour * 60 + m.started_at.minute + m.duration_minutes
-        paragraph(
-            document,
-            f"Buổi sinh hoạt kết thúc lúc {end_minutes // 60 % 24} giờ {end_minutes % 60:02d} cùng ngày.",
-            italic=True,
-        )
+    for line in minutes.closing():
+        paragraph(document, line, space_after=2)
     signatures = document.add_table(rows=2, cols=2)
     for cell, text in zip(signatures.rows[0].cells, ["THƯ KÝ", "CHỦ TRÌ"]):
         cell_lines(cell, [(text, True)])

@@ -82,6 +82,8 @@ class Meeting(models.Model):
     opinions = models.TextField("ý kiến phát biểu", blank=True)
     conclusions = models.TextField("kết luận", blank=True)
     resolution = models.TextField("nghị quyết", blank=True)
+    # The vote adopting the minutes at the end of the meeting: how many of those present approved.
+    approved_count = models.PositiveIntegerField("số đảng viên tán thành biên bản", null=True, blank=True)
     # Counted from the attendance rows by actions.save_minutes; never typed.
     official_count = models.PositiveIntegerField(default=0, editable=False)
     probationary_count = models.PositiveIntegerField(default=0, editable=False)

@@ -176,7 +176,7 @@ def meeting_minutes(request, meeting_id: int):
         "held_on": held_on, "started_at": meeting.started_at or meeting.planned_time,
         "duration_minutes": meeting.duration_minutes, "place": meeting.place, "chair": meeting.chair_id,
         "secretary": meeting.secretary_id, "opinions": meeting.opinions, "conclusions": meeting.conclusions,
-        "resolution": meeting.resolution,
+        "resolution": meeting.resolution, "approved_count": meeting.approved_count,
     }  # fmt: skip
     form = MinutesForm(choices, data, initial=initial)
     recorded = dict(Attendance.unscoped.filter(meeting=meeting).values_list("member_id", "presence"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 
 class Notification(models.Model):
@@ -27,3 +28,9 @@ class Notification(models.Model):
 
 
 UNREAD = Q(read_at__isnull=True)
+
+
+def unread_count():
+    """A user's unread notifications, as a subquery to annotate users with."""
+    mine = Notification.objects.filter(UNREAD, user=OuterRef("pk")).order_by()
+    return Coalesce(Subquery(mine.values("user").annotate(n=Count("pk")).values("n")[:1]), 0)

@@ -1,10 +1,11 @@
 """Quality ratings (đánh giá, xếp loại chất lượng) of members and party organisations.
 
-A rating period (a year, a term, a quarter or ad hoc) carries its scheme: levels only (Quy định
-124-QĐ/TW, before 2025) or a 100-point score with level thresholds (Quy định 366-QĐ/TW), and the
-quota on excellent results. Each member and each organisation rated in a period has one row, which
-the workflow fills step by step: self-assessment, proposal, decision. The statistics read the
-decided level only.
+A rating period (a year, a term, a quarter or ad hoc) carries its scheme: levels only, or a
+100-point score with level thresholds, and the quota on excellent results. The rule a year was rated
+under (`legal_basis`) follows its year: Quy định 132-QĐ/TW (2018) for 2018–2022, Quy định 124-QĐ/TW
+(10/2023) for 2023–2024, Quy định 366-QĐ/TW (2025) from 2025. Each member and each organisation
+rated in a period has one row, which the workflow fills step by step: self-assessment, proposal,
+decision. The statistics read the decided level only.
 
 Ratings are personal data: no plain `.objects` on member ratings.
 """
@@ -37,8 +38,21 @@ class PeriodKind(models.TextChoices):
 
 
 class Scheme(models.TextChoices):
-    LEVELS = "levels", "Xếp loại theo mức (Quy định 124-QĐ/TW)"
-    SCORE = "score", "Chấm điểm 100 (Quy định 366-QĐ/TW)"
+    LEVELS = "levels", "Xếp loại theo mức"
+    SCORE = "score", "Chấm điểm theo thang 100 điểm"
+
+
+# (first year rated under it, the rule): the rounds of a year name the rule in force for that year.
+LEGAL_BASES = [
+    (2025, "Quy định 366-QĐ/TW"),
+    (2023, "Quy định 124-QĐ/TW"),
+    (2018, "Quy định 132-QĐ/TW"),
+]
+
+
+def legal_basis(year: int) -> str:
+    """The Central Committee's rule a year's ratings were made under ("" before 2018)."""
+    return next((rule for first, rule in LEGAL_BASES if year >= first), "")
 
 
 class Rounding(models.TextChoices):
@@ -78,6 +92,16 @@ class RatingPeriod(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def legal_basis(self) -> str:
+        return legal_basis(self.year or self.ends_on.year)
+
+    @property
+    def scheme_label(self) -> str:
+        """ "Xếp loại theo mức (Quy định 132-QĐ/TW)": the scheme and the rule of the round's year."""
+        basis = self.legal_basis
+        return f"{self.get_scheme_display()} ({basis})" if basis else self.get_scheme_display()
 
 
 class MemberRating(models.Model):

@@ -237,7 +237,12 @@ def term_on(unit_id: int, day: datetime.date) -> Term | None:
 
 def _number(report: Report, day: datetime.date) -> None:
     """The next number of the unit's documents of this kind within its term on `day` (within the
-    year when no term is recorded). The unit's row is locked while the number is taken."""
+    year when no term is recorded). The unit's row is locked while the number is taken.
+
+    Hướng dẫn 36-HD/VPTW (2018), II.1: a committee's documents are numbered "liên tục từ số 01 cho mỗi
+    loại văn bản trong một nhiệm kỳ cấp ủy". The kind is the document category (the symbol, BC for all
+    reports), so every report type draws from one sequence; and the number is taken here, when the
+    report is issued, so the sequence follows the order of issue."""
     Unit.objects.select_for_update().filter(pk=report.unit_id).first()
     heading = letterhead_of(report.unit_id, day)
     term = term_on(report.unit_id, day)

@@ -30,8 +30,21 @@ def _issuer(name: str) -> str:
     return name
 
 
+def locality_of(unit_id: int, day: datetime.date) -> str:
+    """The place name (địa danh) of a unit's documents on `day`: its letterhead's, else the nearest
+    committee's above it that sets one ("" when none does). One query, then one per level climbed."""
+    places = dict(Letterhead.objects.exclude(place="").values_list("unit_id", "place"))
+    seen = set()
+    while unit_id is not None and unit_id not in seen:
+        if unit_id in places:
+            return places[unit_id]
+        seen.add(unit_id)
+        unit_id = UnitVersion.objects.on(day).filter(unit_id=unit_id).values_list("parent_id", flat=True).first()
+    return ""
+
+
 def letterhead_of(unit_id: int, day: datetime.date) -> Heading:
-    """Three queries."""
+    """Three queries, and `locality_of`'s when the unit sets no place of its own."""
     version = UnitVersion.objects.on(day).filter(unit_id=unit_id).first()
     parent = None
     if version is not None and version.parent_id:
@@ -45,7 +58,8 @@ def letterhead_of(unit_id: int, day: datetime.date) -> Heading:
         superior_name=(own.superior_name or above).upper(),
         issuer_name=(own.issuer_name or _issuer(name)).upper(),
         symbol=own.symbol or ("CB" if is_cell else "ĐU"),
-        place=own.place,
+        # The place-date line names a locality: the letterhead's, else the nearest committee's above.
+        place=own.place or (locality_of(version.parent_id, day) if version is not None and version.parent_id else ""),
         authority=own.authority or ("T/M CHI BỘ" if is_cell else ("T/M BAN THƯỜNG VỤ" if top else "T/M ĐẢNG ỦY")),
         signer_title=own.signer_title or "BÍ THƯ",
         signer_name=own.signer_name,

@@ -8,9 +8,12 @@ kinds of units below a committee report of a type, and by which day of the follo
 `Report` is one unit's report of one period; the statistics are computed live while it is a draft
 and frozen when it is sent, so the document says what was sent whatever is recorded later.
 
-A sent report gets its number (số và ký hiệu, Hướng dẫn 36-HD/VPTW): numbers run from 1 for each
-kind of document (its symbol, "BC" for reports) of the issuing committee within its congress term;
-a unit with no term recorded numbers within the calendar year."""
+A sent report gets its number (số và ký hiệu, Hướng dẫn 36-HD/VPTW, II.1): "số của văn bản … được
+ghi liên tục từ số 01 cho mỗi loại văn bản trong một nhiệm kỳ cấp ủy". The kind of document is the
+party document category (its symbol: "BC" for every báo cáo), not our report types: monthly,
+quarterly, opinion and ad-hoc reports share one sequence, numbered in the order they are issued
+(sent, or completed at the top). A unit with no term recorded numbers within the calendar year, and
+its report's page says so (`numbered_in_year`)."""
 
 from __future__ import annotations
 
@@ -211,6 +214,13 @@ class Report(models.Model):
     def number_symbol(self) -> str:
         """ "Số 15-BC/ĐUK" once numbered (the drafts' documents leave the number blank)."""
         return f"Số {self.number:02d}-{self.symbol}/{self.issuer_symbol}" if self.number else ""
+
+    @property
+    def numbered_in_year(self) -> int | None:
+        """The calendar year a numbered report's number runs in when its unit has no term recorded
+        (Hướng dẫn 36 numbers within a committee's term; without one the count restarts each year,
+        which the report's page says); None when numbered within a term or not numbered yet."""
+        return self.issued_on.year if self.number and self.term_id is None and self.issued_on else None
 
     @property
     def is_sent(self) -> bool:

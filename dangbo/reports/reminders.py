@@ -56,7 +56,7 @@ def claim_due(day: datetime.date) -> tuple[dict[int, list[str]], int]:
     """({user id: lines}, how many reminders were claimed) for `day`; call inside a transaction."""
     lines_by_unit = defaultdict(list)
     soon = datetime.timedelta(days=settings.REPORT_DUE_SOON_DAYS)
-    link = settings.SITE_URL + reverse("reports")
+    link = reverse("reports")  # a path: linked in the notification, after SITE_URL in the email
     for superior_id, report_type, key, ends_on, due_on, request, label in _rounds(day):
         if not (due_on - soon <= day <= due_on + datetime.timedelta(days=OVERDUE_FOR_DAYS)):
             continue
@@ -71,7 +71,7 @@ def claim_due(day: datetime.date) -> tuple[dict[int, list[str]], int]:
         if overdue and unsent and _claim(report_type, superior_id, key, "missing", day):
             lines_by_unit[superior_id].append(
                 f"- [Báo cáo] {vn.format_number(len(unsent))}/{vn.format_number(len(lines))} đơn vị chưa gửi {label} "
-                f"(hạn {vn.format_date(due_on)}).\n  {settings.SITE_URL}{reverse('report_board')}"
+                f"(hạn {vn.format_date(due_on)}).\n  {reverse('report_board')}"
             )
     people = User.objects.filter(unit_id__in=list(lines_by_unit), is_active=True).exclude(role=Role.VIEWER)
     by_user = {user_id: lines_by_unit[unit_id] for user_id, unit_id in people.values_list("pk", "unit_id")}

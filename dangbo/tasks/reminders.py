@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from dangbo.accounts.models import Role, User
 from dangbo.lib import vn
+from dangbo.notices import links
 from dangbo.notices.models import Notification
 from dangbo.orgs.models import latest_names
 from dangbo.reports.reminders import claim_due as report_reminders
@@ -126,8 +127,8 @@ def _line(item: Item, names: dict, day: datetime.date) -> str:
         quiet = timezone.localtime(task.last_update_at or task.created_at).date()
         when += f", tiến độ {task.progress}%, chưa cập nhật từ {vn.format_date(quiet)}"
     unit = names.get(task.responsible_unit_id, "")
-    link = settings.SITE_URL + reverse("task", args=[task.pk])
-    return f"- [{KIND_LABELS[item.kind]}] {task.title} — {unit}, {when}.\n  {link}"
+    # The page's path: a link in the notification, after SITE_URL in the email (`notices.links`).
+    return f"- [{KIND_LABELS[item.kind]}] {task.title} — {unit}, {when}.\n  {reverse('task', args=[task.pk])}"
 
 
 def send(day: datetime.date, now: datetime.datetime, connection=None) -> dict[str, int]:
@@ -158,8 +159,8 @@ def send(day: datetime.date, now: datetime.datetime, connection=None) -> dict[st
         if not user.email:
             continue
         try:
-            send_mail(f"[dangbo] {title}", f"Kính gửi {user.get_full_name() or user.username},\n\n{text}\n",
-                      settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection)  # fmt: skip
+            body = f"Kính gửi {user.get_full_name() or user.username},\n\n{links.absolute(text)}\n"
+            send_mail(f"[dangbo] {title}", body, settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection)
             sent += 1
         except OSError:
             log.exception("reminder email to %s failed", user.email)
