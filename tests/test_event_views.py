@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -176,7 +177,9 @@ def stints_of(member) -> list[tuple]:
 
 
 def death_data(**changes) -> dict:
-    data = {"effective_on": "2025-05-05", "decision_number": "", "decided_on": "", "issuing_body": "", "note": ""}
+    """A death, confirmed (grave events are first shown back for a confirmation)."""
+    data = {"effective_on": "2025-05-05", "decision_number": "", "decided_on": "", "issuing_body": "", "note": "",
+            "confirmed": "1"}  # fmt: skip
     return data | changes
 
 
@@ -741,3 +744,77 @@ def test_detail_query_count_does_not_grow_with_the_events(login, actor, demo, of
             seen[member.pk] = len(queries)
         assert seen[official.pk] == seen[busy.pk], (who, seen)
         assert max(seen.values()) <= 12, (who, seen)
+
+
+# --- grave events: never dated after today, and confirmed before they are written -------------------
+
+GRAVE_KINDS = ["death", "removal", "expulsion", "resignation"]
+
+
+@pytest.mark.parametrize("kind", GRAVE_KINDS)
+def test_a_grave_event_is_shown_back_for_confirmation_and_written_only_once_confirmed(login, official, kind):
+    client = login("coso")
+    data = death_data(effective_on="2025-05-05", decision_number="12-QĐ/ĐU", decided_on="2025-05-05",
+                      issuing_body="Đảng ủy Sở Tài chính")  # fmt: skip
+    before = counts()
+    unconfirmed = {k: v for k, v in data.items() if k != "confirmed"}
+    response = client.post(event_url(official, kind), unconfirmed)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="confirm-form"' in html and 'id="event-form"' not in html
+    table = html[html.index('id="confirmation"'):html.index("</table>")]
+    for text in (official.full_name, "09/07/1990", Event(kind=kind).get_kind_display(), "05/05/2025", "12-QĐ/ĐU"):
+        assert text in table
+    assert 'name="confirmed" value="1"' in html and 'type="hidden" name="effective_on" value="2025-05-05"' in html
+    assert counts() == before  # nothing written, not even an audit entry
+
+    response = client.post(event_url(official, kind), unconfirmed | {"edit": "1"})
+    assert response.status_code == 200 and 'id="event-form"' in response.content.decode()
+    assert 'value="12-QĐ/ĐU"' in response.content.decode() and counts() == before
+
+    response = client.post(event_url(official, kind), data)
+    assert response.status_code == 302
+    assert Event.unscoped.filter(member=official, kind=kind, effective_on=d(2025, 5, 5)).count() == 1
+
+
+def test_a_grave_event_that_would_be_refused_says_why_instead_of_asking_to_confirm(login, official):
+    before = counts()
+    data = {k: v for k, v in death_data(effective_on="2022-12-01").items() if k != "confirmed"}
+    response = login("coso").post(event_url(official, "death"), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Sự kiện đầu tiên của đảng viên phải là kết nạp vào Đảng" in html and 'id="confirm-form"' not in html
+    assert counts() == before
+
+
+@pytest.mark.parametrize("kind", [*GRAVE_KINDS, "non_recognition"])
+def test_a_completed_fact_dated_after_today_is_refused_by_the_form(login, official, on_probation, kind):
+    member = on_probation if kind == "non_recognition" else official
+    tomorrow = today() + datetime.timedelta(days=1)
+    before = counts()
+    response = login("coso").post(event_url(member, kind), death_data(effective_on=tomorrow.isoformat()))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Ngày hiệu lực không được sau hôm nay." in html
+    assert f'value="{tomorrow.isoformat()}"' in html
+    assert counts() == before
+
+
+@pytest.mark.parametrize("recorder", [record_death, "remove", "expel", "accept_resignation"])
+def test_a_completed_fact_dated_after_today_is_refused_by_the_action(actor, official, recorder):
+    from dangbo.members import actions
+
+    recorder = getattr(actions, recorder) if isinstance(recorder, str) else recorder
+    day = d(2027, 1, 15)
+    with pytest.raises(ValidationError, match="chưa đến") as refusal:
+        recorder(actor, official, effective_on=day)
+    assert "15/01/2027" in refusal.value.messages[0] and is_vietnamese(refusal.value.messages[0])
+    assert not Event.unscoped.filter(member=official, effective_on=day).exists()
+    member = Member.unscoped.get(pk=official.pk)
+    assert Stint.unscoped.filter(member=member, end=None).exists()  # still a member
+
+
+def test_a_transfer_may_still_take_effect_on_a_day_ahead(actor, official, neighbour):
+    ahead = today() + datetime.timedelta(days=5)
+    event = transfer_within(actor, official, effective_on=ahead, unit=Unit.objects.get(pk=neighbour))
+    assert event.effective_on == ahead

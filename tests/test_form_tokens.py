@@ -96,7 +96,8 @@ def official(demo) -> Member:
 
 def test_an_event_is_recorded_once(as_user, official):
     url = f"/dang-vien/{official.pk}/su-kien/death/"
-    data = {"effective_on": "2025-05-05", "decision_number": "", "decided_on": "", "issuing_body": "", "note": ""}
+    data = {"effective_on": "2025-05-05", "decision_number": "", "decided_on": "", "issuing_body": "", "note": "",
+            "confirmed": "1"}  # fmt: skip
     sent_twice(as_user("coso"), url, by_id("event-form"), url, lambda: data, Event.unscoped.count)
 
 

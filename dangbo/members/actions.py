@@ -105,9 +105,20 @@ def _check_not_future(**days) -> None:
             )
 
 
+# Events that record something already done: a death, a decision to remove, expel, accept a
+# resignation, not recognise, readmit or restore takes effect on the day it was made, so it cannot be
+# dated after today (a transfer or an exemption may be decided today for a day ahead).
+COMPLETED_FACTS = {K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION, K.READMISSION, K.RESTORATION}
+
+
 def _record(actor, member: Member, kind: str, effective_on: datetime.date, **fields) -> Event:
     if effective_on is None:
         raise ValidationError("Hãy nhập ngày hiệu lực.")
+    if kind in COMPLETED_FACTS and effective_on > today():
+        raise ValidationError(
+            f"Ngày hiệu lực ({vn.format_date(effective_on)}) chưa đến: “{K(kind).label}” là sự việc đã diễn "
+            f"ra, chỉ ghi nhận từ ngày đó trở đi (hôm nay là {vn.format_date(today())})."
+        )
     _check_not_future(decided_on=fields.get("decided_on"), ceremony_on=fields.get("ceremony_on"))
     events = _lock(member)
     if kind in (K.TRANSFER_OUT, K.TRANSFER_WITHIN) and fields.get("from_unit_id") is None:

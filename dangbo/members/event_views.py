@@ -8,6 +8,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -20,8 +21,8 @@ from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from . import actions
 from .events import READMITTABLE, RESTORABLE, Timeline
-from .forms import KIND_FIELDS, CancelForm, CeremonyForm, EventForm
-from .models import Event, EventKind, MemberStatus
+from .forms import GRAVE, KIND_FIELDS, CancelForm, CeremonyForm, EventForm
+from .models import Event, EventKind, MemberStatus, Stint, StintKind
 
 K = EventKind
 # Events that bring a member who is in no unit into one (their `unit`): the receiving scope records them.
@@ -63,6 +64,28 @@ def _kind_or_404(kind: str) -> str:
     return kind
 
 
+class _DryRun(Exception):
+    """Undoes a recording that was only tried."""
+
+
+def _would_record(actor, member, kind: str, kwargs: dict) -> None:
+    """Runs the event's action and undoes it: its refusal (a ValidationError) is said before the
+    confirmation is asked, so the user confirms only what will be written. The scan is not stored."""
+    try:
+        with transaction.atomic():
+            actions.RECORDERS[kind](actor, member, **{k: v for k, v in kwargs.items() if k != "scan"})
+            raise _DryRun
+    except _DryRun:
+        pass
+
+
+def _cell_name(member, day) -> str:
+    """The name of the cell the member is in on `day` (as it was named then), for the confirmation."""
+    stint = Stint.unscoped.filter(member=member, kind=StintKind.OFFICIAL).open_on(day).first()
+    version = UnitVersion.objects.on(day).filter(unit_id=stint.unit_id).first() if stint else None
+    return version.name if version else ""
+
+
 @login_required
 @submitted_once
 def event_new(request, member_id: int, kind: str):
@@ -90,17 +113,29 @@ def event_new(request, member_id: int, kind: str):
         # The day the event takes effect: a recognition's is the end of the probation.
         effective_on = timeline.probation_ends or today() if kind == K.RECOGNITION else kwargs.get("effective_on")
         arriving = kwargs.get("unit") if kind in ARRIVING else None
+        # A grave event is first checked without being written, and the page repeats the member, the
+        # event and its date for a confirmation ("Xác nhận"); "Sửa lại" goes back to the form.
+        confirming = kind in GRAVE and request.POST.get("confirmed") != "1"
         try:
             seen.check_writable(scope, effective_on, into=arriving)
-            require_token(request)
-            event = actions.RECORDERS[kind](request.user, member, **kwargs)
+            if confirming:
+                _would_record(request.user, member, kind, kwargs)
+            else:
+                require_token(request)
+                event = actions.RECORDERS[kind](request.user, member, **kwargs)
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
         else:
-            messages.success(
-                request, f"Đã ghi nhận: {event.get_kind_display()} ngày {vn.format_date(event.effective_on)}."
-            )
-            return redirect("member_detail", member_id=member.pk)
+            if confirming and "edit" not in request.POST:
+                return render(request, "members/event_confirm.html", {
+                    "member": member, "kind": kind, "kind_label": K(kind).label, "form": form, "data": kwargs,
+                    "cell": _cell_name(member, effective_on), "scan_dropped": "scan" in kwargs,
+                })  # fmt: skip
+            if not confirming:
+                messages.success(
+                    request, f"Đã ghi nhận: {event.get_kind_display()} ngày {vn.format_date(event.effective_on)}."
+                )
+                return redirect("member_detail", member_id=member.pk)
     context = {
         "member": member,
         "kind": kind,
@@ -110,6 +145,7 @@ def event_new(request, member_id: int, kind: str):
         "timeline": timeline,
         "possible": timeline is None or kind in possible_kinds(timeline),
         "read_only": kind not in ARRIVING and not seen.current,
+        "grave": kind in GRAVE,
     }
     return render(request, "members/event_form.html", context, status=400 if error or form.errors else 200)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from dangbo.lib.forms import date_field
+from dangbo.lib.forms import Meaning, date_field
 from dangbo.lib.uploads import checked_upload
 
 from .models import EventKind
@@ -38,6 +38,11 @@ KIND_FIELDS = {
     K.READMISSION: ["effective_on", "unit", "other_side", "ceremony_on"],
     K.RESTORATION: ["effective_on", "unit", "other_side"],
 }
+# Grave events: the form repeats the member, the event and its date and asks for a confirmation
+# before writing (they end a membership).
+GRAVE = {K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION}
+# Their effective day is a fact already done, never after today (actions.COMPLETED_FACTS).
+FACT_DAY = {K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION, K.READMISSION, K.RESTORATION}
 REQUIRED = {
     (K.TRANSFER_IN, "unit"),
     (K.TRANSFER_OUT, "other_side"),
@@ -97,7 +102,8 @@ class EventForm(DecisionFields):
         for name in reversed(KIND_FIELDS[kind]):
             required = (kind, name) in REQUIRED or name == "effective_on"
             if name in ("effective_on", "ends_on", "ceremony_on"):
-                field = date_field(LABELS[name], required)
+                fact = name == "effective_on" and kind in FACT_DAY
+                field = date_field(LABELS[name], required, meaning=Meaning.FACT if fact else Meaning.DAY)
             elif name == "unit":
                 field = forms.TypedChoiceField(
                     label=LABELS[name], required=required, coerce=int, empty_value=None,
