@@ -70,8 +70,12 @@ def committed_demo_back() -> dict:
     """The session's demo, committed: a transactional test empties the database when it ends, so
     the next one gets the demo back from the copy taken when it was built (or builds it again, if
     no copy was taken)."""
+    from django.db import connection
+
     from dangbo.orgs.models import Unit
 
+    # A connection opened before the database was made again from its copy is no longer one to it.
+    connection.close()
     if not Unit.objects.exists():
         if SNAPSHOT.taken:
             SNAPSHOT.restore()

@@ -31,10 +31,7 @@ def date_from_request(request) -> tuple[datetime.date, str | None]:
         )
     problem = out_of_range(parsed, Meaning.DAY, "Ngày xem số liệu")
     if problem:
-        return today(), (
-            f"Ngày “{raw}” không hợp lệ: {problem[0].lower()}{problem[1:]} "
-            f"Đang hiển thị số liệu ngày {vn.format_date(today())}."
-        )
+        return today(), f"Ngày “{raw}” không hợp lệ. {problem} Đang hiển thị số liệu ngày {vn.format_date(today())}."
     return parsed, None
 
 
