@@ -8,6 +8,7 @@ from django import forms
 from dangbo.lib.forms import Meaning, date_field
 from dangbo.lib.uploads import checked_upload
 
+from .actions import COMPLETED_FACTS
 from .models import EventKind
 
 K = EventKind
@@ -41,8 +42,6 @@ KIND_FIELDS = {
 # Grave events: the form repeats the member, the event and its date and asks for a confirmation
 # before writing (they end a membership).
 GRAVE = {K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION}
-# Their effective day is a fact already done, never after today (actions.COMPLETED_FACTS).
-FACT_DAY = {K.DEATH, K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION, K.READMISSION, K.RESTORATION}
 REQUIRED = {
     (K.TRANSFER_IN, "unit"),
     (K.TRANSFER_OUT, "other_side"),
@@ -102,7 +101,7 @@ class EventForm(DecisionFields):
         for name in reversed(KIND_FIELDS[kind]):
             required = (kind, name) in REQUIRED or name == "effective_on"
             if name in ("effective_on", "ends_on", "ceremony_on"):
-                fact = name == "effective_on" and kind in FACT_DAY
+                fact = name == "effective_on" and kind in COMPLETED_FACTS  # a fact already done: never after today
                 field = date_field(LABELS[name], required, meaning=Meaning.FACT if fact else Meaning.DAY)
             elif name == "unit":
                 field = forms.TypedChoiceField(
