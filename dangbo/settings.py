@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "dangbo.orgs",
     "dangbo.workdays",
     "dangbo.members",
+    "dangbo.exchange",
     "dangbo.admissions",
     "dangbo.meetings",
     "dangbo.ratings",

@@ -556,7 +556,9 @@ class DemoBuilder:
         return events
 
     def write(self) -> dict:
-        created = Unit.objects.bulk_create([Unit(code=spec.code) for spec in self.units])
+        # Every unit has a code, which the exchange workbook uses to name it (the top one, DBK).
+        codes = [spec.code or f"DV{index:05d}" for index, spec in enumerate(self.units)]
+        created = Unit.objects.bulk_create([Unit(code=code) for code in codes])
         for spec, unit in zip(self.units, created):
             spec.unit_id = unit.pk
         versions = []

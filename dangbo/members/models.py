@@ -76,7 +76,10 @@ class Member(models.Model):
     union_position = models.CharField("chức vụ đoàn thể", max_length=128, blank=True)
     admitted_on = models.DateField("ngày vào Đảng")
     official_on = models.DateField("ngày chính thức", null=True, blank=True)
+    # The card held now: 8 digits on the old cards, 12 on the chip cards issued since 2025 (Chỉ thị
+    # 51-CT/TW); the number before a renewal is kept in `old_card_number`.
     card_number = models.CharField("số thẻ đảng viên", max_length=16, blank=True, db_index=True)
+    old_card_number = models.CharField("số thẻ cũ", max_length=16, blank=True)
     background_number = models.CharField("số lý lịch", max_length=16, blank=True)
     badge = models.CharField("huy hiệu Đảng", max_length=64, blank=True)
     # Derived from the name on every save: folded for diacritic-free search, and the sort key.

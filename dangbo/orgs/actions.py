@@ -17,7 +17,7 @@ from django.db.models import Q
 from dangbo.audit.log import record, snapshot
 from dangbo.lib import vn
 
-from .models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, path_segment
+from .models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, default_code, path_segment
 
 
 def _refresh_figures(unit: Unit) -> None:
@@ -91,6 +91,9 @@ def found_unit(
     if code and Unit.objects.filter(code=code).exists():
         raise ValidationError(f"Mã tổ chức “{code}” đã được dùng.")
     unit = Unit.objects.create(code=code or None)
+    if not code:
+        unit.code = default_code(unit.pk)
+        unit.save(update_fields=["code"])
     prefix = parent_version.path if parent_version else ""
     version = UnitVersion.objects.create(
         unit=unit,

@@ -44,6 +44,12 @@ def path_prefixes(path: str) -> list[str]:
     return [path[:width] for width in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH)]
 
 
+def default_code(unit_id: int) -> str:
+    """The code of a unit founded without one: every unit has a code, by which the exchange
+    workbook names it."""
+    return f"DV{unit_id:05d}"
+
+
 class UnitKind(models.TextChoices):
     SUPERIOR = "superior", "Đảng bộ cấp trên cơ sở"
     GRASSROOTS_COMMITTEE = "grassroots_committee", "Đảng bộ cơ sở"
