@@ -4,6 +4,7 @@ from django.urls import path
 
 from dangbo.accounts.views import AdminLoginForm, LoginView
 from dangbo.admissions import views as admission_views
+from dangbo.exchange import views as exchange_views
 from dangbo.meetings import views as meeting_views
 from dangbo.members import event_views, report_views
 from dangbo.members import views as member_views
@@ -71,6 +72,8 @@ urlpatterns = [
     path("bao-cao/<int:report_id>/bao-cao.docx", periodic_views.report_word, name="report_word"),
     path("bao-cao/<int:report_id>/bao-cao.pdf", periodic_views.report_pdf, name="report_pdf"),
     path("bao-cao/<int:report_id>/so-lieu.xlsx", periodic_views.report_excel, name="report_excel"),
+    path("nhap-du-lieu/", exchange_views.upload, name="import"),
+    path("nhap-du-lieu/<int:batch_id>/", exchange_views.batch_page, name="import_batch"),
     path("thong-bao/", notice_views.notifications, name="notifications"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,0 +1,992 @@
+"""Importing the exchange workbook: plan, then apply, all or nothing.
+
+`plan_import` reads the file (streamed), checks every row against the rules — the tree's kinds and
+periods, the record's fields, and each member's history replayed by `members.events.replay`, the
+same rules the pages' actions apply — and says what would change: units and members new, updated
+or unchanged, events added, and every problem row by row. Nothing is written. `apply_plan` writes a
+plan without problems in one transaction: new units and members in bulk (their stints are the
+replay of their events, as for the demo), changes to existing ones through the actions of the
+pages. The view and the command plan and apply inside one transaction, so what is written is what
+the file says against the database as it is at that moment.
+
+Members are matched by citizen ID, else by card number; a new record with the folded name and birth
+date of another is a possible duplicate, which staff confirm as a different person — never merged.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from dangbo.audit.log import record, snapshot
+from dangbo.lib import vn
+from dangbo.lib.http import today as today_
+from dangbo.members import actions as member_actions
+from dangbo.members.events import SequenceError, replay
+from dangbo.members.models import Event, EventKind, Member, Sex, Stint, StintKind
+from dangbo.members.tallies import refresh_tallies, units_above
+from dangbo.orgs import actions as org_actions
+from dangbo.orgs.models import ALLOWED_PARENT_KINDS, CELL_KINDS, PATH_WIDTH, Unit, UnitKind, UnitVersion, path_segment
+
+from . import columns as C
+from .reader import Book, Problem, clean_text, parse_day, parse_number_text, records
+
+K = EventKind
+UNKNOWN_PLACE = "Không rõ (theo danh sách nhập)"
+MEMBER_TEXT_FIELDS = (
+    "other_name", "ethnicity", "religion", "home_town", "residence", "background_number", "education",
+    "qualification", "foreign_language", "occupation", "workplace", "party_position", "government_position",
+    "union_position", "badge", "old_card_number",
+)  # fmt: skip
+FIELD_LIMITS = {f.name: f.max_length for f in Member._meta.concrete_fields if getattr(f, "max_length", None)}
+
+
+@dataclass
+class Period:
+    row: int
+    name: str
+    kind: str
+    parent: str  # code, "" at the top
+    start: datetime.date
+    end: datetime.date | None
+    decision: str = ""
+
+
+@dataclass
+class PlannedUnit:
+    code: str
+    periods: list[Period] = field(default_factory=list)
+    existing: Unit | None = None
+    state: str = "new"  # new, updated, unchanged
+    changes: list[tuple] = field(default_factory=list)  # for an existing unit: ("change"|"dissolve", Period)
+    ref: int = 0  # its id: the real one, or a negative placeholder until written
+
+
+@dataclass
+class PlannedMember:
+    row: int
+    key: str
+    fields: dict
+    cell_code: str
+    status: str | None
+    status_on: datetime.date | None
+    official_on: datetime.date | None
+    existing: Member | None = None
+    state: str = "new"
+    events: list = field(default_factory=list)  # all events, in order (new member) or the new ones
+    history_rows: list[int] = field(default_factory=list)
+    changes: dict = field(default_factory=dict)  # field → (before, after)
+    namesake: str = ""  # why this new record may be a duplicate
+
+
+@dataclass
+class Plan:
+    units: dict[str, PlannedUnit] = field(default_factory=dict)
+    members: list[PlannedMember] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def namesakes(self) -> list[PlannedMember]:
+        return [m for m in self.members if m.namesake]
+
+    def counts(self) -> dict:
+        units, members = defaultdict(int), defaultdict(int)
+        for unit in self.units.values():
+            units[unit.state] += 1
+        for member in self.members:
+            members[member.state] += 1
+        events = sum(len(m.events) for m in self.members if m.state == "new") + sum(
+            len(m.events) for m in self.members if m.state != "new"
+        )
+        return {
+            "units_new": units["new"], "units_updated": units["updated"], "units_unchanged": units["unchanged"],
+            "members_new": members["new"], "members_updated": members["updated"],
+            "members_unchanged": members["unchanged"], "events_added": events, "problems": len(self.problems),
+            "namesakes": len(self.namesakes),
+        }  # fmt: skip
+
+    @property
+    def changes_anything(self) -> bool:
+        c = self.counts()
+        keys = ("units_new", "units_updated", "members_new", "members_updated", "events_added")
+        return any(c[key] for key in keys)
+
+
+class Planner:
+    """Builds a Plan from a Book. `allowed` is the set of existing unit ids the importer may touch
+    (None: any, for the command on a whole database); `top` the unit a file's top must be (the
+    scope's own) when set."""
+
+    def __init__(self, book: Book, *, allowed: set[int] | None = None, top: Unit | None = None, progress=None,
+                 today: datetime.date | None = None):  # fmt: skip
+        self.book, self.allowed, self.top, self.progress = book, allowed, top, progress
+        self.today = today or today_()
+        self.plan = Plan(problems=list(book.problems))
+        self._next_ref = -1
+        self.versions: dict[int, list[tuple]] = {}  # unit ref → [(from, to, kind, name)], the tree once applied
+        self.by_code: dict[str, int] = {}
+
+    def problem(self, message, sheet="", row=None, column="", value=""):
+        self.plan.problems.append(Problem(message, sheet, row, column, clean_text(value)[:80]))
+
+    # --- values ---------------------------------------------------------------------------------
+
+    def _day(self, sheet, row, record, key, title, *, required=False, not_future=False):
+        value = parse_day(record.get(key))
+        if value is None:
+            if required:
+                self.problem(f"Thiếu {title.lower()}.", sheet, row, title)
+            return None
+        if isinstance(value, str):
+            self.problem(f"“{value}” không phải ngày; hãy ghi ngày/tháng/năm (ví dụ 30/09/2024).", sheet, row, title,
+                         value)  # fmt: skip
+            return None
+        if value.year < 1900 or (not_future and value > self.today) or value.year > self.today.year + 5:
+            self.problem(f"Ngày {vn.format_date(value)} nằm ngoài khoảng hợp lý" +
+                         (f" (sau hôm nay, {vn.format_date(self.today)})." if not_future else "."), sheet, row, title,
+                         vn.format_date(value))  # fmt: skip
+            return None
+        return value
+
+    def _choice(self, sheet, row, record, key, title, choices: dict, *, required=False):
+        raw = clean_text(record.get(key))
+        if not raw:
+            if required:
+                self.problem(f"Thiếu {title.lower()}.", sheet, row, title)
+            return None
+        value = choices.get(C.header_key(raw))
+        if value is None:
+            labels = sorted({label for label in _labels(choices)})
+            self.problem(f"“{raw}” không phải giá trị hợp lệ của cột “{title}”" + (f" ({'; '.join(labels)})." if labels
+                         else "."), sheet, row, title, raw)  # fmt: skip
+        return value
+
+    # --- the tree -------------------------------------------------------------------------------
+
+    def plan_units(self) -> None:
+        sheet = self.book.sheets.get(C.SHEET_UNITS)
+        S = C.SHEET_UNITS
+        if sheet is not None:
+            for row, rec in records(sheet):
+                self.plan.rows_read += 1
+                code = clean_text(rec.get("code"))
+                name = clean_text(rec.get("name"))
+                kind = self._choice(S, row, rec, "kind", "Loại", C.UNIT_KINDS, required=True)
+                start = self._day(S, row, rec, "valid_from", "Hiệu lực từ", required=True)
+                end = self._day(S, row, rec, "valid_to", "Hiệu lực đến")
+                if not code:
+                    self.problem("Thiếu mã đơn vị.", S, row, "Mã đơn vị")
+                elif len(code) > 32:
+                    self.problem("Mã đơn vị dài quá 32 ký tự.", S, row, "Mã đơn vị", code)
+                if not name:
+                    self.problem("Thiếu tên đơn vị.", S, row, "Tên đơn vị")
+                if start and end and end <= start:
+                    self.problem("“Hiệu lực đến” phải sau “Hiệu lực từ”.", S, row, "Hiệu lực đến", vn.format_date(end))
+                    continue
+                if code and name and kind and start:
+                    unit = self.plan.units.setdefault(code, PlannedUnit(code))
+                    unit.periods.append(Period(row, name[:255], kind, clean_text(rec.get("parent")), start, end,
+                                               clean_text(rec.get("decision"))[:128]))  # fmt: skip
+        existing = {u.code: u for u in Unit.objects.filter(code__in=list(self.plan.units)).prefetch_related("versions")}
+        for code, unit in self.plan.units.items():
+            unit.periods.sort(key=lambda p: p.start)
+            for before, after in zip(unit.periods, unit.periods[1:]):
+                if before.end != after.start:
+                    self.problem(
+                        f"Các thời kỳ của đơn vị “{code}” phải nối liền nhau: thời kỳ trước "
+                        + (f"kết thúc ngày {vn.format_date(before.end)}" if before.end else "chưa kết thúc")
+                        + f", thời kỳ sau bắt đầu ngày {vn.format_date(after.start)}.",
+                        S, after.row, "Hiệu lực từ", vn.format_date(after.start))  # fmt: skip
+            unit.existing = existing.get(code)
+            if unit.existing is not None:
+                unit.ref = unit.existing.pk
+            else:
+                unit.ref, self._next_ref = self._next_ref, self._next_ref - 1
+            self.by_code[code] = unit.ref
+        # Units the file names as parents or cells without listing them: existing ones.
+        self._known_units: dict[str, Unit] = {}
+        tops = [u for u in self.plan.units.values() if u.periods and not any(p.parent for p in u.periods)]
+        for unit in self.plan.units.values():
+            if unit.existing is not None:
+                self._compare_unit(unit, is_top=unit in tops)
+            elif self.allowed is not None and unit in tops:
+                self.problem(f"Đơn vị “{unit.code}” không có đơn vị cấp trên và chưa có trong dữ liệu: đơn vị cao nhất "
+                             "của tệp phải là đơn vị của bạn, hoặc ghi mã đơn vị cấp trên.", S, unit.periods[0].row,
+                             "Mã đơn vị cấp trên")  # fmt: skip
+            if unit.existing is not None and self.allowed is not None and unit.existing.pk not in self.allowed:
+                self.problem(f"Đơn vị “{unit.code}” không thuộc phạm vi quản lý của bạn.", S, unit.periods[0].row,
+                             "Mã đơn vị", unit.code)  # fmt: skip
+        self._load_existing_versions()
+        self._check_parents()
+
+    def _compare_unit(self, unit: PlannedUnit, *, is_top: bool) -> None:
+        """Unchanged, or the file goes on from the recorded history (renamed, moved, dissolved
+        later): those changes are made by the tree's actions; anything else is a conflict."""
+        codes = dict(Unit.objects.filter(pk__in={v.parent_id for v in unit.existing.versions.all()} - {None})
+                     .values_list("pk", "code"))  # fmt: skip
+
+        def merged(items):
+            out = []
+            for start, end, name, kind, parent in items:
+                if out and out[-1][1] == start and out[-1][2:] == (name, kind, parent):
+                    out[-1] = (out[-1][0], end, name, kind, parent)
+                else:
+                    out.append((start, end, name, kind, parent))
+            return out
+
+        recorded = merged(sorted(
+            (v.valid_from, v.valid_to, v.name, v.kind, "" if is_top else codes.get(v.parent_id, ""))
+            for v in unit.existing.versions.all()
+        ))  # fmt: skip
+        filed = merged([(p.start, p.end, p.name, p.kind, "" if is_top else p.parent) for p in unit.periods])
+        if recorded == filed:
+            unit.state = "unchanged"
+            return
+        n = len(recorded)
+        last = recorded[-1]
+        same_prefix = filed[: n - 1] == recorded[:-1] and len(filed) >= n and filed[n - 1][0] == last[0]
+        if same_prefix and last[1] is None and filed[n - 1][2:] == last[2:]:
+            unit.state = "updated"
+            if filed[n - 1][1] is not None and len(filed) == n:
+                unit.changes.append(("dissolve", filed[n - 1][1]))
+            for start, end, name, kind, parent in filed[n:]:
+                unit.changes.append(("change", start, name, kind, parent))
+                if end is not None and (start, end) == filed[-1][:2]:
+                    unit.changes.append(("dissolve", end))
+            return
+        row = unit.periods[0].row
+        self.problem(f"Lịch sử của đơn vị “{unit.code}” trong tệp khác với lịch sử đã ghi (chỉ được thêm các thay "
+                     "đổi sau thời kỳ hiện hành: đổi tên, chuyển, giải thể).", C.SHEET_UNITS, row, "Mã đơn vị",
+                     unit.code)  # fmt: skip
+
+    def _load_existing_versions(self) -> None:
+        """The tree once the file is applied, in memory: versions by unit (existing, then the file's)."""
+        for unit in self.plan.units.values():
+            if unit.existing is not None:
+                self.versions[unit.ref] = sorted((v.valid_from, v.valid_to, v.kind, v.name, v.parent_id)
+                                                 for v in unit.existing.versions.all())  # fmt: skip
+                if unit.state == "updated":
+                    self.versions[unit.ref] = [
+                        (p.start, p.end, p.kind, p.name, p.parent) for p in unit.periods
+                    ]  # parents by code, resolved below
+            else:
+                self.versions[unit.ref] = [(p.start, p.end, p.kind, p.name, p.parent) for p in unit.periods]
+
+    def unit_ref(self, code: str) -> int | None:
+        """The id (or placeholder) of a unit named by code, in the file or the database."""
+        if code in self.by_code:
+            return self.by_code[code]
+        unit = Unit.objects.filter(code=code).first()
+        if unit is None:
+            return None
+        self.by_code[code] = unit.pk
+        self._known_units[code] = unit
+        self.versions[unit.pk] = sorted((v.valid_from, v.valid_to, v.kind, v.name, v.parent_id)
+                                        for v in unit.versions.all())  # fmt: skip
+        return unit.pk
+
+    def version_on(self, ref: int, day: datetime.date):
+        for version in self.versions.get(ref, ()):
+            if version[0] <= day and (version[1] is None or day < version[1]):
+                return version
+        return None
+
+    def _check_parents(self) -> None:
+        S = C.SHEET_UNITS
+        for unit in self.plan.units.values():
+            if unit.state == "unchanged":
+                continue
+            recorded = unit.existing.versions.all() if unit.existing else ()
+            recorded_from = max((v.valid_from for v in recorded), default=None)
+            for period in unit.periods:
+                if recorded_from is not None and period.start <= recorded_from:
+                    continue  # recorded already; only what the file adds is checked
+                if not period.parent:
+                    if None not in ALLOWED_PARENT_KINDS[period.kind] and unit.existing is None:
+                        self.problem(f"{UnitKind(period.kind).label} phải có đơn vị cấp trên.", S, period.row,
+                                     "Mã đơn vị cấp trên")  # fmt: skip
+                    continue
+                ref = self.unit_ref(period.parent)
+                if ref is None:
+                    self.problem(f"Không có đơn vị mã “{period.parent}” (ở sheet Tổ chức hay trong dữ liệu).", S,
+                                 period.row, "Mã đơn vị cấp trên", period.parent)  # fmt: skip
+                    continue
+                if self.allowed is not None and ref > 0 and ref not in self.allowed:
+                    self.problem(f"Đơn vị cấp trên “{period.parent}” không thuộc phạm vi quản lý của bạn.", S,
+                                 period.row, "Mã đơn vị cấp trên", period.parent)  # fmt: skip
+                    continue
+                parent = self.version_on(ref, period.start)
+                if parent is None:
+                    self.problem(f"Đơn vị cấp trên “{period.parent}” không tồn tại vào ngày "
+                                 f"{vn.format_date(period.start)}.", S, period.row, "Mã đơn vị cấp trên",
+                                 period.parent)  # fmt: skip
+                    continue
+                if parent[2] not in ALLOWED_PARENT_KINDS[period.kind]:
+                    try:
+                        org_actions.check_parent_kind(period.kind, parent[2])
+                    except ValidationError as error:
+                        self.problem(error.messages[0], S, period.row, "Mã đơn vị cấp trên", period.parent)
+                    continue
+                ends = [v[1] for v in self.versions[ref]]
+                last_end = ends[-1] if ends else None
+                if last_end is not None and (period.end is None or period.end > last_end):
+                    self.problem(f"Đơn vị cấp trên “{period.parent}” giải thể ngày {vn.format_date(last_end)}, "
+                                 "trước khi "
+                                 "thời kỳ này kết thúc.", S, period.row, "Hiệu lực đến")  # fmt: skip
+        self._check_cycles()
+
+    def _check_cycles(self) -> None:
+        for unit in self.plan.units.values():
+            for period in unit.periods:
+                seen, code, day = {unit.code}, period.parent, period.start
+                while code:
+                    if code in seen:
+                        self.problem(f"Đơn vị “{unit.code}” nằm dưới chính nó (vòng lặp cấp trên).", C.SHEET_UNITS,
+                                     period.row, "Mã đơn vị cấp trên", period.parent)  # fmt: skip
+                        return
+                    seen.add(code)
+                    above = self.plan.units.get(code)
+                    parent = next((p for p in above.periods if p.start <= day and (p.end is None or day < p.end)),
+                                  None) if above else None  # fmt: skip
+                    code = parent.parent if parent else ""
+
+    # --- members --------------------------------------------------------------------------------
+
+    def plan_members(self) -> None:
+        sheet = self.book.sheets.get(C.SHEET_MEMBERS)
+        if sheet is None:
+            if C.SHEET_EVENTS in self.book.sheets:
+                self.problem("Có sheet Biến động nhưng không có sheet Đảng viên.", C.SHEET_EVENTS)
+            return
+        S = C.SHEET_MEMBERS
+        by_id: dict[str, PlannedMember] = {}
+        by_card: dict[str, PlannedMember] = {}
+        for row, rec in records(sheet):
+            self.plan.rows_read += 1
+            planned = self._member_row(row, rec)
+            if planned is None:
+                continue
+            cid, card = planned.fields.get("citizen_id"), planned.fields.get("card_number")
+            if cid and cid in by_id:
+                self.problem(f"Số CCCD {cid} có ở hai dòng ({by_id[cid].row} và {row}).", S, row, "Số CCCD", cid)
+                continue
+            if card and card in by_card:
+                self.problem(f"Số thẻ đảng viên {card} có ở hai dòng ({by_card[card].row} và {row}).", S, row,
+                             "Số thẻ đảng viên", card)  # fmt: skip
+                continue
+            if cid:
+                by_id[cid] = planned
+            if card:
+                by_card[card] = planned
+            self.plan.members.append(planned)
+            if self.progress and len(self.plan.members) % 5000 == 0:
+                self.progress("đọc đảng viên", len(self.plan.members))
+        histories = self._read_history(by_id, by_card)
+        self._match_existing(by_id, by_card)
+        self._find_namesakes()
+        for planned in self.plan.members:
+            rows = histories.get(id(planned), [])
+            if planned.existing is None:
+                self._plan_new(planned, rows)
+            else:
+                self._plan_existing(planned, rows)
+        if self.progress:
+            self.progress("kiểm tra lịch sử", len(self.plan.members))
+
+    def _member_row(self, row: int, rec: dict) -> PlannedMember | None:
+        S = C.SHEET_MEMBERS
+        before = len(self.plan.problems)
+        fields: dict = {}
+        full_name = clean_text(rec.get("full_name"))
+        if not full_name:
+            self.problem("Thiếu họ và tên.", S, row, "Họ và tên")
+        else:
+            family, middle, given = vn.split_full_name(full_name)
+            if not given or not family:
+                self.problem("Họ và tên phải có ít nhất họ và tên.", S, row, "Họ và tên", full_name)
+            fields.update(family_name=family[:64], middle_name=middle[:64], given_name=given[:64])
+        fields["sex"] = self._choice(S, row, rec, "sex", "Giới tính", C.SEXES, required=True)
+        fields["birth_date"] = self._day(S, row, rec, "birth_date", "Ngày sinh", required=True, not_future=True)
+        admitted = self._day(S, row, rec, "admitted_on", "Ngày vào Đảng", required=True, not_future=True)
+        official = self._day(S, row, rec, "official_on", "Ngày chính thức", not_future=True)
+        cid = parse_number_text(rec.get("citizen_id"), 12)
+        card = parse_number_text(rec.get("card_number"), 8)
+        if cid and (not cid.isdigit() or len(cid) not in (9, 12)):
+            self.problem("Số CCCD phải gồm 12 chữ số (số CMND cũ 9 chữ số cũng được nhận, sẽ hiện ở trang chất lượng "
+                         "dữ liệu).", S, row, "Số CCCD", cid)  # fmt: skip
+        if card and (not card.isdigit() or len(card) > 16):
+            self.problem("Số thẻ đảng viên chỉ gồm chữ số (thẻ cũ 8 số, thẻ mới 12 số).", S, row, "Số thẻ đảng viên",
+                         card)  # fmt: skip
+        if not cid and not card:
+            self.problem("Cần có Số CCCD hoặc Số thẻ đảng viên để nhận ra đảng viên.", S, row, "Số CCCD")
+        fields.update(citizen_id=cid or None, card_number=card)
+        theory = self._choice(S, row, rec, "theory_level", "Lý luận chính trị", C.THEORY_LEVELS)
+        if theory:
+            fields["theory_level"] = theory
+        for name in MEMBER_TEXT_FIELDS:
+            if name == "old_card_number":
+                value = parse_number_text(rec.get(name), 8)
+            else:
+                value = clean_text(rec.get(name))
+            if value:
+                if len(value) > FIELD_LIMITS[name]:
+                    title = next(c.title for c in C.MEMBER_COLUMNS if c.key == name)
+                    self.problem(f"Dài quá {FIELD_LIMITS[name]} ký tự.", S, row, title, value)
+                fields[name] = value
+        cell_code = clean_text(rec.get("cell_code"))
+        if not cell_code:
+            self.problem("Thiếu mã chi bộ.", S, row, "Mã chi bộ")
+        status = self._choice(S, row, rec, "status", "Trạng thái", C.STATUSES)
+        status_on = self._day(S, row, rec, "status_on", "Ngày", not_future=True)
+        if status not in (None, C.Status.ACTIVE) and status_on is None and rec.get("status_on") is None:
+            self.problem("Hãy ghi ngày của trạng thái (ngày chuyển đi, từ trần, ra khỏi Đảng).", S, row, "Ngày")
+        if admitted and fields.get("birth_date") and admitted <= fields["birth_date"]:
+            self.problem("Ngày vào Đảng phải sau ngày sinh.", S, row, "Ngày vào Đảng", vn.format_date(admitted))
+        if admitted and official and official <= admitted:
+            self.problem("Ngày chính thức phải sau ngày vào Đảng.", S, row, "Ngày chính thức", vn.format_date(official))
+        if len(self.plan.problems) > before:
+            return None
+        fields["admitted_on"] = admitted
+        return PlannedMember(row, cid or card, fields, cell_code, status, status_on, official)
+
+    def _read_history(self, by_id, by_card) -> dict[int, list]:
+        sheet = self.book.sheets.get(C.SHEET_EVENTS)
+        histories: dict[int, list] = defaultdict(list)
+        if sheet is None:
+            return histories
+        S = C.SHEET_EVENTS
+        for row, rec in records(sheet):
+            self.plan.rows_read += 1
+            cid = parse_number_text(rec.get("citizen_id"), 12)
+            card = parse_number_text(rec.get("card_number"), 8)
+            planned = by_id.get(cid) if cid else None
+            planned = planned or (by_card.get(card) if card else None)
+            if planned is None:
+                self.problem("Không có đảng viên này ở sheet Đảng viên (tìm theo Số CCCD, Số thẻ đảng viên).", S, row,
+                             "Số CCCD" if cid else "Số thẻ đảng viên", cid or card)  # fmt: skip
+                continue
+            kind = self._choice(S, row, rec, "kind", "Loại biến động", C.EVENT_KINDS, required=True)
+            on = self._day(S, row, rec, "effective_on", "Ngày hiệu lực", required=True)
+            decided = self._day(S, row, rec, "decided_on", "Ngày quyết định", not_future=True)
+            ceremony = self._day(S, row, rec, "ceremony_on", "Ngày lễ kết nạp", not_future=True)
+            ends = self._day(S, row, rec, "ends_on", "Đến ngày")
+            unit_code = clean_text(rec.get("unit_code"))
+            unit_id = None
+            if unit_code:
+                unit_id = self.unit_ref(unit_code)
+                if unit_id is None:
+                    self.problem(f"Không có chi bộ mã “{unit_code}”.", S, row, "Mã chi bộ đến", unit_code)
+                    continue
+            if kind is None or on is None:
+                continue
+            if kind in member_actions.COMPLETED_FACTS and on > self.today:
+                self.problem(f"“{K(kind).label}” là sự việc đã diễn ra: ngày hiệu lực không thể sau hôm nay.", S, row,
+                             "Ngày hiệu lực", vn.format_date(on))  # fmt: skip
+                continue
+            if kind in (K.ADMISSION, K.READMISSION):
+                decided = decided or on
+            texts = {name: clean_text(rec.get(name))[:limit] for name, limit in
+                     (("decision_number", 64), ("issuing_body", 255), ("other_side", 255))}  # fmt: skip
+            event = Event(kind=kind, effective_on=on, unit_id=unit_id, ends_on=ends, ceremony_on=ceremony,
+                          decided_on=decided, note=clean_text(rec.get("note")), **texts)  # fmt: skip
+            event.row = row
+            histories[id(planned)].append(event)
+            planned.history_rows.append(row)
+        return histories
+
+    def _match_existing(self, by_id, by_card) -> None:
+        S = C.SHEET_MEMBERS
+        found_ids, found_cards = {}, {}
+        ids, cards = list(by_id), list(by_card)
+        for start in range(0, len(ids), 2000):
+            for member in Member.unscoped.filter(citizen_id__in=ids[start : start + 2000]):
+                found_ids[member.citizen_id] = member
+        for start in range(0, len(cards), 2000):
+            for member in Member.unscoped.filter(card_number__in=cards[start : start + 2000]):
+                found_cards.setdefault(member.card_number, member)
+        for planned in self.plan.members:
+            cid, card = planned.fields["citizen_id"], planned.fields["card_number"]
+            member = found_ids.get(cid) if cid else None
+            if member is None and card and card in found_cards:
+                member = found_cards[card]
+                if cid and member.citizen_id and member.citizen_id != cid:
+                    self.problem(f"Số thẻ {card} đã thuộc hồ sơ một đảng viên có số CCCD khác.", S, planned.row,
+                                 "Số thẻ đảng viên", card)  # fmt: skip
+                    planned.state = "refused"
+                    continue
+            elif member is not None and card and card in found_cards and found_cards[card].pk != member.pk:
+                self.problem(f"Số thẻ {card} đã thuộc hồ sơ một đảng viên khác (khác số CCCD {cid}).", S, planned.row,
+                             "Số thẻ đảng viên", card)  # fmt: skip
+                planned.state = "refused"
+                continue
+            if member is not None:
+                if self.visible is not None and member.pk not in self.visible:
+                    self.problem("Đảng viên này có hồ sơ ở một đơn vị ngoài phạm vi quản lý của bạn; "
+                                 "hãy đề nghị cấp trên "
+                                 "chuyển sinh hoạt.", S, planned.row, "Số CCCD" if cid else "Số thẻ đảng viên",
+                                 cid or card)  # fmt: skip
+                    planned.state = "refused"
+                    continue
+                planned.existing = member
+                planned.state = "unchanged"
+
+    visible: set[int] | None = None  # members the importer may update (None: any)
+
+    def _find_namesakes(self) -> None:
+        """A new record with the name and birth date of another (in the file or the database)."""
+        fresh = [m for m in self.plan.members if m.existing is None and m.state == "new"]
+        keys = defaultdict(list)
+        for planned in fresh:
+            f = planned.fields
+            keys[(vn.fold(vn.full_name(f["family_name"], f["middle_name"], f["given_name"])), f["birth_date"])].append(
+                planned
+            )
+        names = list({name for name, _ in keys})
+        recorded = defaultdict(list)
+        for start in range(0, len(names), 2000):
+            rows = Member.unscoped.filter(search_name__in=names[start : start + 2000]).values_list(
+                "pk", "search_name", "birth_date"
+            )
+            for pk, name, born in rows:
+                recorded[(name, born)].append(pk)
+        for key, group in keys.items():
+            others = recorded.get(key, [])
+            for planned in group:
+                rows = [m.row for m in group if m is not planned]
+                reasons = []
+                if rows:
+                    reasons.append("dòng " + ", ".join(map(str, rows)) + " của tệp")
+                if others:
+                    reasons.append(f"{len(others)} hồ sơ đã có")
+                if reasons:
+                    planned.namesake = "Trùng họ tên và ngày sinh với " + " và ".join(reasons) + "."
+
+    # --- histories ------------------------------------------------------------------------------
+
+    def _cell_ref(self, planned: PlannedMember) -> int | None:
+        ref = self.unit_ref(planned.cell_code)
+        if ref is None:
+            self.problem(f"Không có chi bộ mã “{planned.cell_code}”.", C.SHEET_MEMBERS, planned.row, "Mã chi bộ",
+                         planned.cell_code)  # fmt: skip
+            return None
+        kinds = {v[2] for v in self.versions.get(ref, ())}
+        if not kinds & set(CELL_KINDS):
+            name = self.versions[ref][-1][3] if self.versions.get(ref) else planned.cell_code
+            self.problem(f"“{name}” không phải chi bộ: đảng viên sinh hoạt tại chi bộ.", C.SHEET_MEMBERS, planned.row,
+                         "Mã chi bộ", planned.cell_code)  # fmt: skip
+            return None
+        return ref
+
+    def _synthesised(self, planned: PlannedMember, cell: int) -> list[Event]:
+        """A history for a row without one: official activity in its cell from the admission (or the
+        cell's first day), official from its official date, then its status."""
+        admitted, official = planned.fields["admitted_on"], planned.official_on
+        first_day = self.versions[cell][0][0]
+        ceremony = vn.add_years(official, -1) if official else None
+        if ceremony is not None and ceremony < admitted:
+            self.problem("Ngày chính thức phải sau ngày vào Đảng ít nhất 12 tháng (hết 12 tháng dự bị tính từ lễ kết "
+                         "nạp).", C.SHEET_MEMBERS, planned.row, "Ngày chính thức",
+                         vn.format_date(official))  # fmt: skip
+            return []
+        source = "Nhập từ danh sách"
+        if admitted >= first_day:
+            events = [Event(kind=K.ADMISSION, effective_on=admitted, unit_id=cell, decided_on=admitted,
+                            ceremony_on=ceremony, note=source)]  # fmt: skip
+        else:
+            events = [Event(kind=K.ADMISSION, effective_on=admitted, other_side=UNKNOWN_PLACE, decided_on=admitted,
+                            ceremony_on=ceremony, note=source),
+                      Event(kind=K.TRANSFER_IN, effective_on=first_day, unit_id=cell, other_side=UNKNOWN_PLACE,
+                            note=f"{source}: sinh hoạt tại chi bộ từ ngày thành lập chi bộ")]  # fmt: skip
+        if official:
+            events.append(Event(kind=K.RECOGNITION, effective_on=official, note=source))
+        events.sort(key=lambda e: e.effective_on)
+        events += self._status_events(planned)
+        return events
+
+    def _status_events(self, planned: PlannedMember) -> list[Event]:
+        status, on = planned.status, planned.status_on
+        if status in (None, C.Status.ACTIVE) or on is None:
+            return []
+        if status == C.Status.LEFT:
+            self.problem("“Ra khỏi Đảng”: hãy ghi rõ hình thức (Xóa tên, Khai trừ, Xin ra khỏi Đảng) ở cột Trạng thái "
+                         "hoặc ghi biến động ở sheet Biến động.", C.SHEET_MEMBERS, planned.row,
+                         "Trạng thái")  # fmt: skip
+            return []
+        kind = {C.Status.TRANSFERRED: K.TRANSFER_OUT, C.Status.DEAD: K.DEATH}.get(status, status)
+        return [Event(kind=kind, effective_on=on, other_side=UNKNOWN_PLACE if kind == K.TRANSFER_OUT else "",
+                      note="Nhập từ danh sách")]  # fmt: skip
+
+    def _replayed(self, planned: PlannedMember, events: list[Event], sheet: str, since=None):
+        """The timeline of `events` (with from-cells filled in), or None after reporting why not."""
+        row = planned.history_rows[0] if sheet == C.SHEET_EVENTS and planned.history_rows else planned.row
+        events = member_actions.ordered(events)
+        for index, event in enumerate(events):
+            if event.kind in (K.TRANSFER_OUT, K.TRANSFER_WITHIN) and event.from_unit_id is None:
+                event.from_unit_id = member_actions._home_on(events[:index], event.effective_on)
+        try:
+            timeline = replay(events, born_on=planned.fields.get("birth_date") or (planned.existing and
+                                                                                  planned.existing.birth_date))
+        except SequenceError as error:
+            where = (f" (các dòng {', '.join(map(str, planned.history_rows))})" if sheet == C.SHEET_EVENTS else "")
+            self.problem(f"Lịch sử của đảng viên không hợp lệ{where}: {error.message}", sheet, row)
+            return None
+        for span in timeline.stints:
+            message = self._span_error(span)
+            if message:
+                self.problem(message, sheet, row)
+                return None
+            if since is not None and span.end is not None and span.end <= since:
+                continue  # recorded before what the file adds
+            if self.allowed is not None and span.unit_id > 0 and span.unit_id not in self.allowed:
+                self.problem("Lịch sử có chi bộ ngoài phạm vi quản lý của bạn.", sheet, row)
+                return None
+        return timeline
+
+    def _span_error(self, span) -> str | None:
+        own = self.versions.get(span.unit_id, [])
+        first = next((v for v in own if v[0] <= span.start and (v[1] is None or v[1] > span.start)), None)
+        if first is None:
+            name = own[0][3] if own else "Chi bộ"
+            return f"“{name}” không tồn tại vào ngày {vn.format_date(span.start)}."
+        if first[2] not in CELL_KINDS:
+            return f"Đảng viên sinh hoạt tại chi bộ; “{first[3]}” là {UnitKind(first[2]).label}."
+        last_end = own[-1][1]
+        if last_end is not None and (span.end is None or span.end > last_end):
+            return (f"“{first[3]}” giải thể từ ngày {vn.format_date(last_end)}; đảng viên phải chuyển sinh hoạt "
+                    "trước ngày đó.")  # fmt: skip
+        return None
+
+    def _agrees(self, planned: PlannedMember, timeline, cell: int) -> bool:
+        S = C.SHEET_MEMBERS
+        ok = True
+        if timeline.admitted_on != planned.fields["admitted_on"]:
+            self.problem(f"Ngày vào Đảng ({vn.format_date(planned.fields['admitted_on'])}) khác ngày kết nạp trong "
+                         f"lịch sử ({vn.format_date(timeline.admitted_on)}).", S, planned.row,
+                         "Ngày vào Đảng")  # fmt: skip
+            ok = False
+        recognitions = {s[0] for s in timeline.statuses if s[2] == "official"}
+        if planned.official_on and planned.official_on not in recognitions:
+            self.problem(f"Ngày chính thức ({vn.format_date(planned.official_on)}) không khớp ngày công nhận "
+                         "chính thức "
+                         "trong lịch sử.", S, planned.row, "Ngày chính thức")  # fmt: skip
+            ok = False
+        stints = [s for s in timeline.stints if s.kind == StintKind.OFFICIAL] or timeline.stints
+        last = stints[-1].unit_id if stints else None
+        if stints and last != cell and timeline.home != cell:
+            self.problem("Mã chi bộ khác chi bộ sinh hoạt cuối cùng trong lịch sử.", S, planned.row, "Mã chi bộ",
+                         planned.cell_code)  # fmt: skip
+            ok = False
+        status = planned.status
+        if status not in (None,):
+            now = _status_of(timeline)
+            if now != status and not (status == C.Status.LEFT and now in LEAVINGS):
+                self.problem(f"Trạng thái “{C.STATUS_LABELS.get(status, status)}” khác lịch sử "
+                             f"(“{C.STATUS_LABELS.get(now, now)}”).", S, planned.row, "Trạng thái")  # fmt: skip
+                ok = False
+        return ok
+
+    def _plan_new(self, planned: PlannedMember, history: list[Event]) -> None:
+        cell = self._cell_ref(planned)
+        if cell is None:
+            return
+        if history:
+            events, sheet = history, C.SHEET_EVENTS
+        else:
+            events, sheet = self._synthesised(planned, cell), C.SHEET_MEMBERS
+            if not events:
+                return
+        timeline = self._replayed(planned, events, sheet)
+        if timeline is None or (history and not self._agrees(planned, timeline, cell)):
+            return
+        planned.events = member_actions.ordered(events)
+        planned.timeline = timeline
+        planned.fields["official_on"] = timeline.official_on
+
+    def _plan_existing(self, planned: PlannedMember, history: list[Event]) -> None:
+        if planned.state == "refused":
+            return
+        member = planned.existing
+        for name, value in planned.fields.items():
+            if name in ("admitted_on", "official_on"):
+                continue
+            if value not in (None, "") and getattr(member, name) != value:
+                planned.changes[name] = (getattr(member, name), value)
+        if planned.fields["admitted_on"] != member.admitted_on:
+            self.problem(f"Ngày vào Đảng khác hồ sơ đã có ({vn.format_date(member.admitted_on)}).", C.SHEET_MEMBERS,
+                         planned.row, "Ngày vào Đảng")  # fmt: skip
+            return
+        recorded = member_actions.ordered(member.events.active())
+        if history:
+            filed = member_actions.ordered(history)
+            sig = [_signature(e) for e in recorded]
+            new_sig = [_signature(e) for e in filed]
+            if new_sig[: len(sig)] != sig:
+                self.problem("Lịch sử biến động trong tệp khác lịch sử đã ghi của đảng viên; chỉ được thêm biến động "
+                             "mới sau các biến động đã ghi.", C.SHEET_EVENTS, planned.history_rows[0])  # fmt: skip
+                return
+            added = filed[len(sig) :]
+            sheet = C.SHEET_EVENTS
+        else:
+            added = self._status_events(planned)
+            current = replay(recorded)
+            if added and _status_of(current) == planned.status:
+                added = []
+            if not added and planned.official_on and planned.official_on != member.official_on:
+                if current.status == "probationary" and current.probation_ends == planned.official_on:
+                    added = [Event(kind=K.RECOGNITION, effective_on=planned.official_on, note="Nhập từ danh sách")]
+                else:
+                    self.problem("Ngày chính thức khác hồ sơ đã có; hãy ghi biến động ở sheet Biến động.",
+                                 C.SHEET_MEMBERS, planned.row, "Ngày chính thức")  # fmt: skip
+                    return
+            sheet = C.SHEET_MEMBERS
+        if added:
+            since = min(e.effective_on for e in added)
+            timeline = self._replayed(planned, [*recorded, *added], sheet, since)
+            if timeline is None:
+                return
+            planned.events = added
+        if planned.changes or planned.events:
+            planned.state = "updated"
+
+
+LEAVINGS = {K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION}
+
+
+def _status_of(timeline) -> str:
+    if timeline.left is not None:
+        how = timeline.left[0]
+        return C.Status.DEAD if how == K.DEATH else how
+    if timeline.home is None and not any(s.end is None for s in timeline.stints):
+        return C.Status.TRANSFERRED
+    return C.Status.ACTIVE
+
+
+def _signature(event: Event) -> tuple:
+    return (event.kind, event.effective_on, event.unit_id)
+
+
+def _labels(choices: dict) -> list[str]:
+    reverse = {}
+    for label_key, value in choices.items():
+        reverse.setdefault(value, label_key)
+    labels = {
+        **dict(UnitKind.choices), **dict(Sex.choices), **dict(EventKind.choices), **C.STATUS_LABELS,
+    }  # fmt: skip
+    from dangbo.members.models import TheoryLevel
+
+    labels.update(dict(TheoryLevel.choices))
+    return [labels[v] for v in reverse if v in labels]
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+def _segments(planner: Planner, ids: dict[int, int]):
+    """The versions of the new units, split where an ancestor's place changes, with their paths."""
+    memo: dict[str, list[tuple]] = {}
+
+    def of_code(code: str) -> list[tuple]:
+        if code in memo:
+            return memo[code]
+        unit = planner.plan.units.get(code)
+        if unit is None or unit.state != "new":
+            ref = planner.by_code[code]
+            memo[code] = [(v.valid_from, v.valid_to, v.path, v.depth) for v in
+                          UnitVersion.objects.filter(unit_id=ref).order_by("valid_from")]  # fmt: skip
+            return memo[code]
+        own = ids[unit.ref]
+        rows = []
+        for p in unit.periods:
+            if not p.parent:
+                rows.append((p.start, p.end, path_segment(own), 0, p))
+                continue
+            for start, end, path, depth, *_ in of_code(p.parent):
+                s = max(start, p.start)
+                e = end if p.end is None else (p.end if end is None else min(end, p.end))
+                if e is None or s < e:
+                    rows.append((s, e, path + path_segment(own), depth + 1, p))
+        memo[code] = rows
+        return rows
+
+    return of_code
+
+
+def apply_plan(planner: Planner, actor) -> dict:
+    """Write a plan without problems (call inside a transaction)."""
+    plan = planner.plan
+    new_units = [u for u in plan.units.values() if u.state == "new"]
+    created = Unit.objects.bulk_create([Unit(code=u.code) for u in new_units])
+    if created and created[0].pk is None:  # a backend that does not return ids
+        created = list(Unit.objects.filter(code__in=[u.code for u in new_units]).order_by("pk"))
+        created.sort(key=lambda u: [x.code for x in new_units].index(u.code))
+    ids = {u.ref: c.pk for u, c in zip(new_units, created)}
+    planner.by_code.update({u.code: ids[u.ref] for u in new_units})
+
+    def real(ref):
+        return ids.get(ref, ref) if ref is not None else None
+
+    segments = _segments(planner, ids)
+    versions = []
+    for unit in new_units:
+        for start, end, path, depth, p in segments(unit.code):
+            versions.append(UnitVersion(unit_id=ids[unit.ref], name=p.name, kind=p.kind,
+                                        parent_id=planner.by_code[p.parent] if p.parent else None, path=path,
+                                        depth=depth, valid_from=start, valid_to=end, decision=p.decision))  # fmt: skip
+    UnitVersion.objects.bulk_create(versions, batch_size=2000)
+    for unit in sorted((u for u in plan.units.values() if u.state == "updated"), key=lambda u: u.changes[0][1]):
+        for change in unit.changes:
+            if change[0] == "dissolve":
+                org_actions.dissolve_unit(actor, unit.existing, on=change[1])
+            else:
+                _, on, name, kind, parent = change
+                parent_unit = Unit.objects.get(pk=planner.by_code[parent]) if parent else False
+                org_actions.change_unit(actor, unit.existing, on=on, name=name, kind=kind, parent=parent_unit)
+    touched = set(ids.values())
+
+    new_members = [m for m in plan.members if m.state == "new"]
+    for start in range(0, len(new_members), 2000):
+        chunk = new_members[start : start + 2000]
+        members = []
+        for planned in chunk:
+            member = Member(**planned.fields)
+            member.refresh_derived()
+            members.append(member)
+        Member.unscoped.bulk_create(members)
+        events, stints = [], []
+        for planned, member in zip(chunk, members):
+            for event in planned.events:
+                event.member = member
+                event.unit_id, event.from_unit_id = real(event.unit_id), real(event.from_unit_id)
+                if actor is not None and getattr(actor, "is_authenticated", False):
+                    event.created_by = actor
+                events.append(event)
+            for s in planned.timeline.stints:
+                stints.append(Stint.of(member=member, unit_id=real(s.unit_id), kind=s.kind, status=s.status,
+                                       start=s.start, end=s.end, decided_on=s.decided_on,
+                                       ceremony_on=s.ceremony_on))  # fmt: skip
+                touched.add(real(s.unit_id))
+        Event.unscoped.bulk_create(events, batch_size=5000)
+        Stint.unscoped.bulk_create(stints, batch_size=5000)
+        if planner.progress:
+            planner.progress("ghi đảng viên", start + len(chunk))
+
+    for planned in (m for m in plan.members if m.state == "updated"):
+        member = planned.existing
+        recorded = member_actions._lock(member)
+        if planned.changes:
+            before = snapshot(member)
+            for name, (_, value) in planned.changes.items():
+                setattr(member, name, value)
+            member.save(update_fields=list(planned.changes))
+            record(actor, "import_member", member, before, snapshot(member))
+        if planned.events:
+            for event in planned.events:
+                event.member = member
+                event.unit_id, event.from_unit_id = real(event.unit_id), real(event.from_unit_id)
+                if actor is not None and getattr(actor, "is_authenticated", False):
+                    event.created_by = actor
+            member_actions._apply(member, [*recorded, *planned.events])
+            for event in planned.events:
+                event.save()
+                record(actor, f"event_{event.kind}", event, None, snapshot(event))
+    if touched:
+        refresh_tallies(units_above(touched))
+    return plan.counts()
+
+
+# --- the whole import ---------------------------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    def __init__(self, plan: Plan):
+        super().__init__(f"{len(plan.problems)} problems")
+        self.plan = plan
+
+
+def run_import(book: Book, *, actor=None, scope=None, commit: bool, allow_namesakes: bool = False,
+               progress=None, top_code: str | None = None) -> Plan:  # fmt: skip
+    """Plan the import of `book` and, when `commit` and nothing is wrong, write it — one transaction.
+    `scope` (accounts.scope.Scope) limits it to the scope's units and members; `top_code` (the
+    command's --unit) to one unit's subtree. Raises ImportRefused when something is wrong."""
+    with transaction.atomic():
+        planner = Planner(book, progress=progress)
+        if scope is not None or top_code:
+            allowed_units = _allowed(scope, top_code)
+            planner.allowed = allowed_units
+            planner.visible = _visible(scope, allowed_units)
+        planner.plan_units()
+        planner.plan_members()
+        plan = planner.plan
+        if plan.namesakes and not allow_namesakes:
+            pass  # shown for confirmation; refused below only when writing
+        if plan.problems:
+            raise ImportRefused(plan)
+        if commit and plan.namesakes and not allow_namesakes:
+            raise ImportRefused(plan)
+        if commit and plan.changes_anything:
+            try:
+                with transaction.atomic():
+                    apply_plan(planner, actor)
+            except IntegrityError:
+                plan.problems.append(Problem("Dữ liệu vừa được thay đổi cùng lúc (một số CCCD, số thẻ hoặc mã đơn vị "
+                                             "vừa được ghi); hãy nhập lại tệp."))  # fmt: skip
+                raise ImportRefused(plan) from None
+            except ValidationError as error:
+                plan.problems.append(Problem(error.messages[0]))
+                raise ImportRefused(plan) from None
+        return plan
+
+
+def _allowed(scope, top_code) -> set[int]:
+    if scope is not None:
+        return set(scope.units_kept().values_list("unit_id", flat=True))
+    top = Unit.objects.filter(code=top_code).first()
+    if top is None:
+        raise ValidationError(f"Không có đơn vị mã “{top_code}”.")
+    version = top.versions.filter(valid_to__isnull=True).first() or top.versions.order_by("-valid_from").first()
+    return set(UnitVersion.objects.filter(path__startswith=version.path).values_list("unit_id", flat=True))
+
+
+def _visible(scope, allowed: set[int]) -> set[int]:
+    if scope is not None:
+        return set(scope.members_visible().values_list("pk", flat=True))
+    return set(Stint.unscoped.filter(unit_id__in=allowed).values_list("member_id", flat=True))
+
+
+__all__ = ["ImportRefused", "Plan", "Planner", "apply_plan", "run_import", "PATH_WIDTH"]
+
+
+def keep_batch(actor, unit, files, plan: Plan, batch=None):
+    """The record of an import that was written: its file (several CSV files zipped into one) and
+    what it changed, audited as one import."""
+    import io
+    import zipfile
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from .models import ImportBatch
+
+    if batch is None:
+        names = [str(f) for f in files]
+        if len(names) == 1:
+            content, filename = Path(names[0]).read_bytes(), Path(names[0]).name
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name in names:
+                    archive.write(name, Path(name).name)
+            content, filename = buffer.getvalue(), "nhap-du-lieu.zip"
+        batch = ImportBatch(filename=filename[:255], unit=unit, created_by=actor if actor else None)
+        batch.file.save(filename, ContentFile(content), save=False)
+    batch.applied_at = timezone.now()
+    batch.summary = plan.counts()
+    batch.save()
+    record(actor, "import_workbook", batch, None, {"file": batch.filename, **batch.summary})
+    return batch
