@@ -16,6 +16,7 @@ date of another is a possible duplicate, which staff confirm as a different pers
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,30 +86,38 @@ class PlannedMember:
 
 
 @dataclass
+class Namesake:
+    row: int
+    name: str
+    birth_date: datetime.date
+    reason: str
+
+
+MAX_NAMESAKES_KEPT = 1000
+
+
+@dataclass
 class Plan:
+    """What an import would change (or changed), and what is wrong. Members are planned and written
+    in chunks and not kept: the plan keeps their counts."""
+
     units: dict[str, PlannedUnit] = field(default_factory=dict)
-    members: list[PlannedMember] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    members: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # state → count
+    events_added: int = 0
+    namesakes: list[Namesake] = field(default_factory=list)
+    namesake_count: int = 0
     rows_read: int = 0
 
-    @property
-    def namesakes(self) -> list[PlannedMember]:
-        return [m for m in self.members if m.namesake]
-
     def counts(self) -> dict:
-        units, members = defaultdict(int), defaultdict(int)
+        units = defaultdict(int)
         for unit in self.units.values():
             units[unit.state] += 1
-        for member in self.members:
-            members[member.state] += 1
-        events = sum(len(m.events) for m in self.members if m.state == "new") + sum(
-            len(m.events) for m in self.members if m.state != "new"
-        )
         return {
             "units_new": units["new"], "units_updated": units["updated"], "units_unchanged": units["unchanged"],
-            "members_new": members["new"], "members_updated": members["updated"],
-            "members_unchanged": members["unchanged"], "events_added": events, "problems": len(self.problems),
-            "namesakes": len(self.namesakes),
+            "members_new": self.members["new"], "members_updated": self.members["updated"],
+            "members_unchanged": self.members["unchanged"], "events_added": self.events_added,
+            "problems": len(self.problems), "namesakes": self.namesake_count,
         }  # fmt: skip
 
     @property
@@ -131,6 +140,12 @@ class Planner:
         self._next_ref = -1
         self.versions: dict[int, list[tuple]] = {}  # unit ref → [(from, to, kind, name)], the tree once applied
         self.by_code: dict[str, int] = {}
+        self.ids: dict[int, int] = {}  # placeholder → id of the units written
+        self.touched: set[int] = set()  # units whose tallies follow the import
+
+    def real(self, ref: int | None) -> int | None:
+        """The id of a unit once written (a placeholder's, or an existing unit's own)."""
+        return self.ids.get(ref, ref) if ref is not None else None
 
     def problem(self, message, sheet="", row=None, column="", value=""):
         self.plan.problems.append(Problem(message, sheet, row, column, clean_text(value)[:80]))
@@ -358,46 +373,99 @@ class Planner:
 
     # --- members --------------------------------------------------------------------------------
 
-    def plan_members(self) -> None:
+    CHUNK = 2000
+
+    def plan_members(self, writer=None) -> None:
+        """Plan the members chunk by chunk; `writer(chunk)` writes each planned chunk (the command and
+        the confirmation) as long as nothing is wrong so far — the transaction around the import is
+        rolled back if anything is wrong later."""
         sheet = self.book.sheets.get(C.SHEET_MEMBERS)
         if sheet is None:
             if C.SHEET_EVENTS in self.book.sheets:
                 self.problem("Có sheet Biến động nhưng không có sheet Đảng viên.", C.SHEET_EVENTS)
             return
         S = C.SHEET_MEMBERS
-        by_id: dict[str, PlannedMember] = {}
-        by_card: dict[str, PlannedMember] = {}
+        self._history = self._read_history()
+        self._consumed: set[int] = set()
+        self._names: dict[tuple, int] = {}  # (folded name, birth date) → its first row in the file
+        ids: dict[str, int] = {}
+        cards: dict[str, int] = {}
+        chunk: list[PlannedMember] = []
+        done = 0
         for row, rec in records(sheet):
             self.plan.rows_read += 1
             planned = self._member_row(row, rec)
             if planned is None:
                 continue
             cid, card = planned.fields.get("citizen_id"), planned.fields.get("card_number")
-            if cid and cid in by_id:
-                self.problem(f"Số CCCD {cid} có ở hai dòng ({by_id[cid].row} và {row}).", S, row, "Số CCCD", cid)
+            if cid and cid in ids:
+                self.problem(f"Số CCCD {cid} có ở hai dòng ({ids[cid]} và {row}).", S, row, "Số CCCD", cid)
                 continue
-            if card and card in by_card:
-                self.problem(f"Số thẻ đảng viên {card} có ở hai dòng ({by_card[card].row} và {row}).", S, row,
+            if card and card in cards:
+                self.problem(f"Số thẻ đảng viên {card} có ở hai dòng ({cards[card]} và {row}).", S, row,
                              "Số thẻ đảng viên", card)  # fmt: skip
                 continue
             if cid:
-                by_id[cid] = planned
+                ids[cid] = row
             if card:
-                by_card[card] = planned
-            self.plan.members.append(planned)
-            if self.progress and len(self.plan.members) % 5000 == 0:
-                self.progress("đọc đảng viên", len(self.plan.members))
-        histories = self._read_history(by_id, by_card)
-        self._match_existing(by_id, by_card)
-        self._find_namesakes()
-        for planned in self.plan.members:
-            rows = histories.get(id(planned), [])
+                cards[card] = row
+            chunk.append(planned)
+            if len(chunk) >= self.CHUNK:
+                self._process(chunk, writer)
+                done += len(chunk)
+                chunk = []
+                if self.progress:
+                    self.progress("đảng viên", done)
+        if chunk:
+            self._process(chunk, writer)
+            done += len(chunk)
+            if self.progress:
+                self.progress("đảng viên", done)
+        leftovers = sorted({r[0] for rows in self._history.values() for r in rows} - self._consumed)
+        for row in leftovers[:500]:
+            self.problem("Không có đảng viên này ở sheet Đảng viên (tìm theo Số CCCD, Số thẻ đảng viên).",
+                         C.SHEET_EVENTS, row, "Số CCCD")  # fmt: skip
+
+    def _process(self, chunk: list[PlannedMember], writer) -> None:
+        self._match_existing(chunk)
+        self._find_namesakes(chunk)
+        recorded = defaultdict(list)
+        existing_ids = [m.existing.pk for m in chunk if m.existing is not None]
+        if existing_ids:
+            for event in Event.unscoped.active().filter(member_id__in=existing_ids):
+                recorded[event.member_id].append(event)
+        for planned in chunk:
+            rows = self._history_of(planned)
+            if planned.state == "refused":
+                continue
+            before = len(self.plan.problems)
             if planned.existing is None:
                 self._plan_new(planned, rows)
             else:
-                self._plan_existing(planned, rows)
-        if self.progress:
-            self.progress("kiểm tra lịch sử", len(self.plan.members))
+                self._plan_existing(planned, rows, member_actions.ordered(recorded[planned.existing.pk]))
+            if len(self.plan.problems) > before:
+                planned.state = "refused"
+            else:
+                self.plan.members[planned.state] += 1
+                self.plan.events_added += len(planned.events)
+        if writer is not None and not self.plan.problems:
+            writer([m for m in chunk if m.state in ("new", "updated")])
+
+    def _history_of(self, planned: PlannedMember) -> list[Event]:
+        cid, card = planned.fields.get("citizen_id"), planned.fields.get("card_number")
+        rows = {}
+        for key in (("cid", cid), ("card", card)):
+            if key[1]:
+                for item in self._history.get(key, ()):
+                    rows[item[0]] = item
+        events = []
+        for row, fields in sorted(rows.items()):
+            self._consumed.add(row)
+            event = Event(**fields)
+            event.row = row
+            events.append(event)
+            planned.history_rows.append(row)
+        return events
 
     def _member_row(self, row: int, rec: dict) -> PlannedMember | None:
         S = C.SHEET_MEMBERS
@@ -455,9 +523,11 @@ class Planner:
         fields["admitted_on"] = admitted
         return PlannedMember(row, cid or card, fields, cell_code, status, status_on, official)
 
-    def _read_history(self, by_id, by_card) -> dict[int, list]:
+    def _read_history(self) -> dict[tuple, list]:
+        """The history rows, read first (the members sheet is then streamed): (row, event fields) by
+        ("cid", citizen ID) and ("card", card number)."""
         sheet = self.book.sheets.get(C.SHEET_EVENTS)
-        histories: dict[int, list] = defaultdict(list)
+        histories: dict[tuple, list] = defaultdict(list)
         if sheet is None:
             return histories
         S = C.SHEET_EVENTS
@@ -465,11 +535,8 @@ class Planner:
             self.plan.rows_read += 1
             cid = parse_number_text(rec.get("citizen_id"), 12)
             card = parse_number_text(rec.get("card_number"), 8)
-            planned = by_id.get(cid) if cid else None
-            planned = planned or (by_card.get(card) if card else None)
-            if planned is None:
-                self.problem("Không có đảng viên này ở sheet Đảng viên (tìm theo Số CCCD, Số thẻ đảng viên).", S, row,
-                             "Số CCCD" if cid else "Số thẻ đảng viên", cid or card)  # fmt: skip
+            if not cid and not card:
+                self.problem("Thiếu Số CCCD và Số thẻ đảng viên: không biết biến động của ai.", S, row, "Số CCCD")
                 continue
             kind = self._choice(S, row, rec, "kind", "Loại biến động", C.EVENT_KINDS, required=True)
             on = self._day(S, row, rec, "effective_on", "Ngày hiệu lực", required=True)
@@ -491,26 +558,26 @@ class Planner:
                 continue
             if kind in (K.ADMISSION, K.READMISSION):
                 decided = decided or on
-            texts = {name: clean_text(rec.get(name))[:limit] for name, limit in
-                     (("decision_number", 64), ("issuing_body", 255), ("other_side", 255))}  # fmt: skip
-            event = Event(kind=kind, effective_on=on, unit_id=unit_id, ends_on=ends, ceremony_on=ceremony,
-                          decided_on=decided, note=clean_text(rec.get("note")), **texts)  # fmt: skip
-            event.row = row
-            histories[id(planned)].append(event)
-            planned.history_rows.append(row)
+            fields = {"kind": kind, "effective_on": on, "unit_id": unit_id, "ends_on": ends, "ceremony_on": ceremony,
+                      "decided_on": decided, "note": clean_text(rec.get("note")),
+                      "decision_number": clean_text(rec.get("decision_number"))[:64],
+                      "issuing_body": clean_text(rec.get("issuing_body"))[:255],
+                      "other_side": clean_text(rec.get("other_side"))[:255]}  # fmt: skip
+            for key in (("cid", cid), ("card", card)):
+                if key[1]:
+                    histories[key].append((row, fields))
         return histories
 
-    def _match_existing(self, by_id, by_card) -> None:
+    def _match_existing(self, chunk: list[PlannedMember]) -> None:
         S = C.SHEET_MEMBERS
-        found_ids, found_cards = {}, {}
-        ids, cards = list(by_id), list(by_card)
-        for start in range(0, len(ids), 2000):
-            for member in Member.unscoped.filter(citizen_id__in=ids[start : start + 2000]):
-                found_ids[member.citizen_id] = member
-        for start in range(0, len(cards), 2000):
-            for member in Member.unscoped.filter(card_number__in=cards[start : start + 2000]):
+        ids = [m.fields["citizen_id"] for m in chunk if m.fields["citizen_id"]]
+        cards = [m.fields["card_number"] for m in chunk if m.fields["card_number"]]
+        found_ids = {m.citizen_id: m for m in Member.unscoped.filter(citizen_id__in=ids)} if ids else {}
+        found_cards = {}
+        if cards:
+            for member in Member.unscoped.filter(card_number__in=cards):
                 found_cards.setdefault(member.card_number, member)
-        for planned in self.plan.members:
+        for planned in chunk:
             cid, card = planned.fields["citizen_id"], planned.fields["card_number"]
             member = found_ids.get(cid) if cid else None
             if member is None and card and card in found_cards:
@@ -528,9 +595,8 @@ class Planner:
             if member is not None:
                 if self.visible is not None and member.pk not in self.visible:
                     self.problem("Đảng viên này có hồ sơ ở một đơn vị ngoài phạm vi quản lý của bạn; "
-                                 "hãy đề nghị cấp trên "
-                                 "chuyển sinh hoạt.", S, planned.row, "Số CCCD" if cid else "Số thẻ đảng viên",
-                                 cid or card)  # fmt: skip
+                                 "hãy đề nghị cấp trên chuyển sinh hoạt.", S, planned.row,
+                                 "Số CCCD" if cid else "Số thẻ đảng viên", cid or card)  # fmt: skip
                     planned.state = "refused"
                     continue
                 planned.existing = member
@@ -538,34 +604,37 @@ class Planner:
 
     visible: set[int] | None = None  # members the importer may update (None: any)
 
-    def _find_namesakes(self) -> None:
-        """A new record with the name and birth date of another (in the file or the database)."""
-        fresh = [m for m in self.plan.members if m.existing is None and m.state == "new"]
-        keys = defaultdict(list)
+    def _find_namesakes(self, chunk: list[PlannedMember]) -> None:
+        """A new record with the name and birth date of another (earlier in the file, or recorded)."""
+        fresh = [m for m in chunk if m.existing is None and m.state == "new"]
+        keys = {}
         for planned in fresh:
             f = planned.fields
-            keys[(vn.fold(vn.full_name(f["family_name"], f["middle_name"], f["given_name"])), f["birth_date"])].append(
-                planned
-            )
-        names = list({name for name, _ in keys})
-        recorded = defaultdict(list)
-        for start in range(0, len(names), 2000):
-            rows = Member.unscoped.filter(search_name__in=names[start : start + 2000]).values_list(
-                "pk", "search_name", "birth_date"
-            )
-            for pk, name, born in rows:
-                recorded[(name, born)].append(pk)
-        for key, group in keys.items():
-            others = recorded.get(key, [])
-            for planned in group:
-                rows = [m.row for m in group if m is not planned]
-                reasons = []
-                if rows:
-                    reasons.append("dòng " + ", ".join(map(str, rows)) + " của tệp")
-                if others:
-                    reasons.append(f"{len(others)} hồ sơ đã có")
-                if reasons:
-                    planned.namesake = "Trùng họ tên và ngày sinh với " + " và ".join(reasons) + "."
+            keys[id(planned)] = (vn.fold(vn.full_name(f["family_name"], f["middle_name"], f["given_name"])),
+                                 f["birth_date"])  # fmt: skip
+        names = list({key[0] for key in keys.values()})
+        recorded = defaultdict(int)
+        if names:
+            rows = Member.unscoped.filter(search_name__in=names).values_list("search_name", "birth_date")
+            for name, born in rows:
+                recorded[(name, born)] += 1
+        for planned in fresh:
+            key = keys[id(planned)]
+            reasons = []
+            if key in self._names:
+                reasons.append(f"dòng {self._names[key]} của tệp")
+            else:
+                self._names[key] = planned.row
+            if recorded.get(key):
+                reasons.append(f"{recorded[key]} hồ sơ đã có")
+            if reasons:
+                planned.namesake = "Trùng họ tên và ngày sinh với " + " và ".join(reasons) + "."
+                self.plan.namesake_count += 1
+                if len(self.plan.namesakes) < MAX_NAMESAKES_KEPT:
+                    f = planned.fields
+                    self.plan.namesakes.append(Namesake(
+                        planned.row, vn.full_name(f["family_name"], f["middle_name"], f["given_name"]),
+                        f["birth_date"], planned.namesake))  # fmt: skip
 
     # --- histories ------------------------------------------------------------------------------
 
@@ -708,7 +777,7 @@ class Planner:
         planned.timeline = timeline
         planned.fields["official_on"] = timeline.official_on
 
-    def _plan_existing(self, planned: PlannedMember, history: list[Event]) -> None:
+    def _plan_existing(self, planned: PlannedMember, history: list[Event], recorded: list[Event]) -> None:
         if planned.state == "refused":
             return
         member = planned.existing
@@ -721,7 +790,6 @@ class Planner:
             self.problem(f"Ngày vào Đảng khác hồ sơ đã có ({vn.format_date(member.admitted_on)}).", C.SHEET_MEMBERS,
                          planned.row, "Ngày vào Đảng")  # fmt: skip
             return
-        recorded = member_actions.ordered(member.events.active())
         if history:
             filed = member_actions.ordered(history)
             sig = [_signature(e) for e in recorded]
@@ -796,7 +864,7 @@ def _segments(planner: Planner, ids: dict[int, int]):
             return memo[code]
         unit = planner.plan.units.get(code)
         if unit is None or unit.state != "new":
-            ref = planner.by_code[code]
+            ref = planner.real(planner.by_code[code])
             memo[code] = [(v.valid_from, v.valid_to, v.path, v.depth) for v in
                           UnitVersion.objects.filter(unit_id=ref).order_by("valid_from")]  # fmt: skip
             return memo[code]
@@ -817,26 +885,21 @@ def _segments(planner: Planner, ids: dict[int, int]):
     return of_code
 
 
-def apply_plan(planner: Planner, actor) -> dict:
-    """Write a plan without problems (call inside a transaction)."""
+def write_units(planner: Planner, actor) -> None:
+    """Write the new units and the changes to existing ones; the placeholders get their ids."""
     plan = planner.plan
     new_units = [u for u in plan.units.values() if u.state == "new"]
     created = Unit.objects.bulk_create([Unit(code=u.code) for u in new_units])
     if created and created[0].pk is None:  # a backend that does not return ids
-        created = list(Unit.objects.filter(code__in=[u.code for u in new_units]).order_by("pk"))
-        created.sort(key=lambda u: [x.code for x in new_units].index(u.code))
-    ids = {u.ref: c.pk for u, c in zip(new_units, created)}
-    planner.by_code.update({u.code: ids[u.ref] for u in new_units})
-
-    def real(ref):
-        return ids.get(ref, ref) if ref is not None else None
-
+        by_code = {u.code: u for u in Unit.objects.filter(code__in=[u.code for u in new_units])}
+        created = [by_code[u.code] for u in new_units]
+    planner.ids = ids = {u.ref: c.pk for u, c in zip(new_units, created)}
     segments = _segments(planner, ids)
     versions = []
     for unit in new_units:
         for start, end, path, depth, p in segments(unit.code):
-            versions.append(UnitVersion(unit_id=ids[unit.ref], name=p.name, kind=p.kind,
-                                        parent_id=planner.by_code[p.parent] if p.parent else None, path=path,
+            parent = planner.real(planner.by_code[p.parent]) if p.parent else None
+            versions.append(UnitVersion(unit_id=ids[unit.ref], name=p.name, kind=p.kind, parent_id=parent, path=path,
                                         depth=depth, valid_from=start, valid_to=end, decision=p.decision))  # fmt: skip
     UnitVersion.objects.bulk_create(versions, batch_size=2000)
     for unit in sorted((u for u in plan.units.values() if u.state == "updated"), key=lambda u: u.changes[0][1]):
@@ -845,38 +908,38 @@ def apply_plan(planner: Planner, actor) -> dict:
                 org_actions.dissolve_unit(actor, unit.existing, on=change[1])
             else:
                 _, on, name, kind, parent = change
-                parent_unit = Unit.objects.get(pk=planner.by_code[parent]) if parent else False
+                parent_unit = Unit.objects.get(pk=planner.real(planner.by_code[parent])) if parent else False
                 org_actions.change_unit(actor, unit.existing, on=on, name=name, kind=kind, parent=parent_unit)
-    touched = set(ids.values())
+    planner.touched = set(ids.values())
 
-    new_members = [m for m in plan.members if m.state == "new"]
-    for start in range(0, len(new_members), 2000):
-        chunk = new_members[start : start + 2000]
-        members = []
-        for planned in chunk:
-            member = Member(**planned.fields)
-            member.refresh_derived()
-            members.append(member)
-        Member.unscoped.bulk_create(members)
-        events, stints = [], []
-        for planned, member in zip(chunk, members):
-            for event in planned.events:
-                event.member = member
-                event.unit_id, event.from_unit_id = real(event.unit_id), real(event.from_unit_id)
-                if actor is not None and getattr(actor, "is_authenticated", False):
-                    event.created_by = actor
-                events.append(event)
-            for s in planned.timeline.stints:
-                stints.append(Stint.of(member=member, unit_id=real(s.unit_id), kind=s.kind, status=s.status,
-                                       start=s.start, end=s.end, decided_on=s.decided_on,
-                                       ceremony_on=s.ceremony_on))  # fmt: skip
-                touched.add(real(s.unit_id))
-        Event.unscoped.bulk_create(events, batch_size=5000)
-        Stint.unscoped.bulk_create(stints, batch_size=5000)
-        if planner.progress:
-            planner.progress("ghi đảng viên", start + len(chunk))
 
-    for planned in (m for m in plan.members if m.state == "updated"):
+def write_members(planner: Planner, actor, chunk: list[PlannedMember]) -> None:
+    """Write one planned chunk: new members in bulk (their stints are the replay of their events),
+    changes to existing members through the actions' replay, each audited."""
+    real = planner.real
+    by = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    fresh = [m for m in chunk if m.state == "new"]
+    members = []
+    for planned in fresh:
+        member = Member(**planned.fields)
+        member.refresh_derived()
+        members.append(member)
+    Member.unscoped.bulk_create(members)
+    events, stints = [], []
+    for planned, member in zip(fresh, members):
+        for event in planned.events:
+            event.member = member
+            event.unit_id, event.from_unit_id = real(event.unit_id), real(event.from_unit_id)
+            event.created_by = by
+            events.append(event)
+        for s in planned.timeline.stints:
+            stints.append(Stint.of(member=member, unit_id=real(s.unit_id), kind=s.kind, status=s.status,
+                                   start=s.start, end=s.end, decided_on=s.decided_on,
+                                   ceremony_on=s.ceremony_on))  # fmt: skip
+            planner.touched.add(real(s.unit_id))
+    Event.unscoped.bulk_create(events, batch_size=5000)
+    Stint.unscoped.bulk_create(stints, batch_size=5000)
+    for planned in (m for m in chunk if m.state == "updated"):
         member = planned.existing
         recorded = member_actions._lock(member)
         if planned.changes:
@@ -889,15 +952,11 @@ def apply_plan(planner: Planner, actor) -> dict:
             for event in planned.events:
                 event.member = member
                 event.unit_id, event.from_unit_id = real(event.unit_id), real(event.from_unit_id)
-                if actor is not None and getattr(actor, "is_authenticated", False):
-                    event.created_by = actor
+                event.created_by = by
             member_actions._apply(member, [*recorded, *planned.events])
             for event in planned.events:
                 event.save()
                 record(actor, f"event_{event.kind}", event, None, snapshot(event))
-    if touched:
-        refresh_tallies(units_above(touched))
-    return plan.counts()
 
 
 # --- the whole import ---------------------------------------------------------------------------
@@ -911,36 +970,35 @@ class ImportRefused(Exception):
 
 def run_import(book: Book, *, actor=None, scope=None, commit: bool, allow_namesakes: bool = False,
                progress=None, top_code: str | None = None) -> Plan:  # fmt: skip
-    """Plan the import of `book` and, when `commit` and nothing is wrong, write it — one transaction.
-    `scope` (accounts.scope.Scope) limits it to the scope's units and members; `top_code` (the
-    command's --unit) to one unit's subtree. Raises ImportRefused when something is wrong."""
-    with transaction.atomic():
-        planner = Planner(book, progress=progress)
-        if scope is not None or top_code:
-            allowed_units = _allowed(scope, top_code)
-            planner.allowed = allowed_units
-            planner.visible = _visible(scope, allowed_units)
-        planner.plan_units()
-        planner.plan_members()
-        plan = planner.plan
-        if plan.namesakes and not allow_namesakes:
-            pass  # shown for confirmation; refused below only when writing
-        if plan.problems:
-            raise ImportRefused(plan)
-        if commit and plan.namesakes and not allow_namesakes:
-            raise ImportRefused(plan)
-        if commit and plan.changes_anything:
-            try:
-                with transaction.atomic():
-                    apply_plan(planner, actor)
-            except IntegrityError:
-                plan.problems.append(Problem("Dữ liệu vừa được thay đổi cùng lúc (một số CCCD, số thẻ hoặc mã đơn vị "
-                                             "vừa được ghi); hãy nhập lại tệp."))  # fmt: skip
-                raise ImportRefused(plan) from None
-            except ValidationError as error:
-                plan.problems.append(Problem(error.messages[0]))
-                raise ImportRefused(plan) from None
-        return plan
+    """Plan the import of `book` and, when `commit` and nothing is wrong, write it — one transaction,
+    rolled back as a whole if any row is refused. `scope` (accounts.scope.Scope) limits it to the
+    scope's units and members; `top_code` (the command's --unit) to one unit's subtree. Raises
+    ImportRefused when something is wrong, or when possible duplicates are not confirmed."""
+    planner = Planner(book, progress=progress)
+    plan = planner.plan
+    try:
+        with transaction.atomic():
+            if scope is not None or top_code:
+                planner.allowed = _allowed(scope, top_code)
+                planner.visible = _visible(scope, planner.allowed)
+            planner.plan_units()
+            writer = None
+            if commit and not plan.problems:
+                write_units(planner, actor)
+                writer = functools.partial(write_members, planner, actor)
+            planner.plan_members(writer)
+            if plan.problems or (commit and plan.namesake_count and not allow_namesakes):
+                raise ImportRefused(plan)
+            if commit and planner.touched:
+                refresh_tallies(units_above(planner.touched))
+    except IntegrityError:
+        plan.problems.append(Problem("Dữ liệu vừa được thay đổi cùng lúc (một số CCCD, số thẻ hoặc mã đơn vị vừa "
+                                     "được ghi); hãy nhập lại tệp."))  # fmt: skip
+        raise ImportRefused(plan) from None
+    except ValidationError as error:
+        plan.problems.append(Problem(error.messages[0]))
+        raise ImportRefused(plan) from None
+    return plan
 
 
 def _allowed(scope, top_code) -> set[int]:
@@ -959,7 +1017,7 @@ def _visible(scope, allowed: set[int]) -> set[int]:
     return set(Stint.unscoped.filter(unit_id__in=allowed).values_list("member_id", flat=True))
 
 
-__all__ = ["ImportRefused", "Plan", "Planner", "apply_plan", "run_import", "PATH_WIDTH"]
+__all__ = ["ImportRefused", "Plan", "Planner", "run_import", "write_members", "write_units", "PATH_WIDTH"]
 
 
 def keep_batch(actor, unit, files, plan: Plan, batch=None):

@@ -68,8 +68,8 @@ class Command(BaseCommand):
             f"{vn.format_number(c['members_unchanged'])} không đổi. "
             f"Biến động thêm: {vn.format_number(c['events_added'])}."
         )
-        for planned in plan.namesakes[:50]:
-            self.stdout.write(f"  Có thể trùng: sheet “Đảng viên”, dòng {planned.row}: {planned.namesake}")
+        for same in plan.namesakes[:50]:
+            self.stdout.write(f"  Có thể trùng: sheet “Đảng viên”, dòng {same.row}: {same.name} — {same.reason}")
         for problem in plan.problems[:200]:
             where = problem.where()
             value = f" [{problem.value}]" if problem.value else ""
