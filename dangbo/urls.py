@@ -74,6 +74,7 @@ urlpatterns = [
     path("bao-cao/<int:report_id>/so-lieu.xlsx", periodic_views.report_excel, name="report_excel"),
     path("nhap-du-lieu/", exchange_views.upload, name="import"),
     path("nhap-du-lieu/<int:batch_id>/", exchange_views.batch_page, name="import_batch"),
+    path("nhap-du-lieu/vi-du.xlsx", exchange_views.example, name="import_example"),
     path("thong-bao/", notice_views.notifications, name="notifications"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),

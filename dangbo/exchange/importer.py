@@ -459,7 +459,7 @@ class Planner:
                 for item in self._history.get(key, ()):
                     rows[item[0]] = item
         events = []
-        for row, fields in sorted(rows.items()):
+        for row, (_, fields) in sorted(rows.items()):
             self._consumed.add(row)
             event = Event(**fields)
             event.row = row

@@ -9,7 +9,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from dangbo.accounts.scope import scope_for
-from dangbo.lib.http import id_param
+from dangbo.lib import xlsx
+from dangbo.lib.http import id_param, today
 from dangbo.once.tokens import require_token, submitted_once
 
 from .importer import ImportRefused, keep_batch, run_import
@@ -146,3 +147,19 @@ def batch_page(request, batch_id: int):
         return redirect("import_batch", batch.pk)
     context.update(plan=plan, counts=plan.counts(), problems=plan.problems[:MAX_PROBLEMS_SHOWN])
     return render(request, "exchange/preview.html", context)
+
+
+@login_required
+def example(request):
+    """A small example workbook for the reader's own unit, ready to import (see example.py)."""
+    import io
+
+    from .example import example_workbook
+
+    scope = _importer_scope(request)
+    root = scope.root_on(today())
+    if root is None:
+        raise Http404
+    buffer = io.BytesIO()
+    example_workbook(root, today()).save(buffer)
+    return xlsx.response(buffer.getvalue(), "So-trao-doi-vi-du.xlsx")

@@ -1,0 +1,87 @@
+"""Benchmark of the exchange workbook: the export of a committee of the demo's shape with --members N
+(built once in its own database, as bench/overview.py does), then, in an empty database, the
+preview (`import_workbook --dry-run`: read, check, replay every history, write nothing) and the
+import itself, each in a process of its own: seconds and peak memory (maximum resident set).
+
+    .venv/bin/python bench/import_workbook.py --members 4466
+    .venv/bin/python bench/import_workbook.py --members 250000
+    .venv/bin/python bench/import_workbook.py --members 4466 --database-url postgres://postgres@127.0.0.1:5432/dangbo_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.overview import ensure_postgres_database, open_database  # noqa: E402
+
+
+def empty_database(url: str | None, members: int) -> str:
+    if url and url.startswith("postgres"):
+        import psycopg
+
+        base, _, _ = url.rpartition("/")
+        name = f"dangbo_bench_import_{members}"
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        target = f"{base}/{name}"
+        ensure_postgres_database(target)
+        return target
+    path = ROOT / f"bench-import-{members}.sqlite3"
+    path.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def run(url: str, *args) -> tuple[float, int, str]:
+    """Seconds, peak memory (MB) and output of one manage.py command in a process of its own."""
+    env = {**os.environ, "DATABASE_URL": url, "DANGBO_ENV": "development", "DJANGO_SETTINGS_MODULE": "dangbo.settings"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return seconds, max(peak, before) // 1024, done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=4466)
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite files next to the project)")
+    options = parser.parse_args()
+    open_database(options.members, options.database_url)
+
+    from dangbo.exchange.export import write_workbook
+    from dangbo.lib.http import today
+    from dangbo.orgs.models import UnitVersion
+
+    root = UnitVersion.objects.filter(depth=0).order_by("valid_from").first().unit
+    path = ROOT / f"bench-export-{options.members}.xlsx"
+    start = time.perf_counter()
+    counts = write_workbook(path, root, today())
+    export_seconds = time.perf_counter() - start
+    size = path.stat().st_size / 1024 / 1024
+    print(f"export: {counts['members']:,} members, {counts['events']:,} events, {counts['units']:,} unit rows; "
+          f"{export_seconds:.1f} s, {size:.1f} MB, peak memory of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")  # fmt: skip
+    url = empty_database(options.database_url, options.members)
+    run(url, "migrate", "--noinput", "-v0")
+    seconds, peak, line = run(url, "import_workbook", str(path), "--dry-run")
+    print(f"preview (dry run, empty database): {seconds:.1f} s, peak memory {peak} MB — {line}")
+    seconds, peak, line = run(url, "import_workbook", str(path))
+    print(f"import into the empty database: {seconds:.1f} s, peak memory {peak} MB — {line}")
+    seconds, peak, line = run(url, "import_workbook", str(path))
+    print(f"the same file again (nothing changes): {seconds:.1f} s, peak memory {peak} MB — {line}")
+
+
+if __name__ == "__main__":
+    main()
