@@ -127,6 +127,59 @@ class Plan:
         return any(c[key] for key in keys)
 
 
+class HistorySpool:
+    """The history rows of a file, kept in a temporary SQLite file rather than in memory (a city's
+    file has a million of them), found by citizen ID or card number; remembers which were read."""
+
+    def __init__(self):
+        import sqlite3
+        import tempfile
+
+        self._file = tempfile.NamedTemporaryFile(prefix="dangbo-import-", suffix=".sqlite3")
+        self._db = sqlite3.connect(self._file.name)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE history (row INTEGER PRIMARY KEY, cid TEXT, card TEXT, fields BLOB)")
+        self._read = bytearray()
+        self._indexed = False
+        self.count = 0
+
+    def add(self, row: int, cid: str, card: str, fields: dict) -> None:
+        import pickle
+
+        self._db.execute("INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?)", (row, cid or None, card or None,
+                                                                               pickle.dumps(fields)))  # fmt: skip
+        self.count += 1
+
+    def take(self, cid: str | None, card: str | None) -> list[tuple[int, dict]]:
+        """The rows of one member (by either number), in row order."""
+        import pickle
+
+        if not self.count or not (cid or card):
+            return []
+        if not self._indexed:
+            self._db.execute("CREATE INDEX history_cid ON history (cid)")
+            self._db.execute("CREATE INDEX history_card ON history (card)")
+            self._indexed = True
+        rows = self._db.execute("SELECT row, fields FROM history WHERE cid = ? OR card = ? ORDER BY row",
+                                (cid or None, card or None)).fetchall()  # fmt: skip
+        for row, _ in rows:
+            if row >= len(self._read):
+                self._read.extend(bytes(row + 1 - len(self._read) + 1024))
+            self._read[row] = 1
+        return [(row, pickle.loads(blob)) for row, blob in rows]
+
+    def unread(self) -> list[int]:
+        if not self.count:
+            return []
+        rows = (row for (row,) in self._db.execute("SELECT row FROM history ORDER BY row"))
+        return [row for row in rows if row >= len(self._read) or not self._read[row]]
+
+    def close(self) -> None:
+        self._db.close()
+        self._file.close()
+
+
 class Planner:
     """Builds a Plan from a Book. `allowed` is the set of existing unit ids the importer may touch
     (None: any, for the command on a whole database); `top` the unit a file's top must be (the
@@ -386,7 +439,6 @@ class Planner:
             return
         S = C.SHEET_MEMBERS
         self._history = self._read_history()
-        self._consumed: set[int] = set()
         self._names: dict[tuple, int] = {}  # (folded name, birth date) → its first row in the file
         ids: dict[str, int] = {}
         cards: dict[str, int] = {}
@@ -421,7 +473,8 @@ class Planner:
             done += len(chunk)
             if self.progress:
                 self.progress("đảng viên", done)
-        leftovers = sorted({r[0] for rows in self._history.values() for r in rows} - self._consumed)
+        leftovers = self._history.unread()
+        self._history.close()
         for row in leftovers[:500]:
             self.problem("Không có đảng viên này ở sheet Đảng viên (tìm theo Số CCCD, Số thẻ đảng viên).",
                          C.SHEET_EVENTS, row, "Số CCCD")  # fmt: skip
@@ -452,15 +505,8 @@ class Planner:
             writer([m for m in chunk if m.state in ("new", "updated")])
 
     def _history_of(self, planned: PlannedMember) -> list[Event]:
-        cid, card = planned.fields.get("citizen_id"), planned.fields.get("card_number")
-        rows = {}
-        for key in (("cid", cid), ("card", card)):
-            if key[1]:
-                for item in self._history.get(key, ()):
-                    rows[item[0]] = item
         events = []
-        for row, (_, fields) in sorted(rows.items()):
-            self._consumed.add(row)
+        for row, fields in self._history.take(planned.fields.get("citizen_id"), planned.fields.get("card_number")):
             event = Event(**fields)
             event.row = row
             events.append(event)
@@ -523,11 +569,11 @@ class Planner:
         fields["admitted_on"] = admitted
         return PlannedMember(row, cid or card, fields, cell_code, status, status_on, official)
 
-    def _read_history(self) -> dict[tuple, list]:
-        """The history rows, read first (the members sheet is then streamed): (row, event fields) by
-        ("cid", citizen ID) and ("card", card number)."""
+    def _read_history(self) -> HistorySpool:
+        """The history rows, read first (the members sheet is then streamed) into a spool on disk,
+        by citizen ID and card number."""
         sheet = self.book.sheets.get(C.SHEET_EVENTS)
-        histories: dict[tuple, list] = defaultdict(list)
+        histories = HistorySpool()
         if sheet is None:
             return histories
         S = C.SHEET_EVENTS
@@ -563,9 +609,7 @@ class Planner:
                       "decision_number": clean_text(rec.get("decision_number"))[:64],
                       "issuing_body": clean_text(rec.get("issuing_body"))[:255],
                       "other_side": clean_text(rec.get("other_side"))[:255]}  # fmt: skip
-            for key in (("cid", cid), ("card", card)):
-                if key[1]:
-                    histories[key].append((row, fields))
+            histories.add(row, cid, card, fields)
         return histories
 
     def _match_existing(self, chunk: list[PlannedMember]) -> None:
