@@ -168,21 +168,16 @@ class Subtree:
                 spans[-1][1] = end
             else:
                 spans.append([start, end])
-        self._load(UnitVersion.objects.filter(unit_id__in={v.parent_id for _, v in self._all()} - {None}))
-
-    def _all(self):
-        return ((unit_id, v) for unit_id, versions in self.versions.items() for v in versions)
+        self.load({version.parent_id for versions in self.versions.values() for version in versions})
 
     def _load(self, versions) -> None:
-        for version in versions.exclude(unit_id__in=list(self.versions)).annotate(code=F("unit__code")).order_by(
-            "valid_from"
-        ):
+        for version in versions.annotate(code=F("unit__code")).order_by("valid_from"):
             self.versions.setdefault(version.unit_id, []).append(version)
             self.codes[version.unit_id] = version.code or default_code(version.unit_id)
 
     def load(self, unit_ids) -> None:
         """Read the versions of the units among `unit_ids` not read yet (those outside the subtree
-        that events name): one query, none when all are known."""
+        that events name, the committees cells came from): one query, none when all are known."""
         missing = set(unit_ids) - set(self.versions) - {None}
         if missing:
             self._load(UnitVersion.objects.filter(unit_id__in=missing))
@@ -344,8 +339,8 @@ def _seen(tree: Subtree, event: Event, home) -> Event | None:
     return seen
 
 
-MOVED_IN = "Chi bộ chuyển về {unit} cùng đảng viên (thay đổi tổ chức{decision})."
-MOVED_OUT = "Chi bộ chuyển sang {unit} cùng đảng viên (thay đổi tổ chức{decision})."
+MOVED_IN = "{cell} cùng đảng viên chuyển từ {other} về (thay đổi tổ chức{decision})."
+MOVED_OUT = "{cell} cùng đảng viên chuyển sang {other} (thay đổi tổ chức{decision})."
 
 
 def _moves(tree: Subtree, stints, until) -> list[Event]:
@@ -365,25 +360,22 @@ def _moves(tree: Subtree, stints, until) -> list[Event]:
             if not (low <= tree.on and (high is None or start < high) and (end is None or low < end)):
                 continue
             if low > start:
-                moves.append(_move(tree, K.TRANSFER_IN, unit_id, low, MOVED_IN))
+                moves.append(_move(tree, K.TRANSFER_IN, unit_id, low))
             if high is not None and high <= tree.on and (end is None or high < end):
-                moves.append(_move(tree, K.TRANSFER_OUT, unit_id, high, MOVED_OUT))
+                moves.append(_move(tree, K.TRANSFER_OUT, unit_id, high))
     return [m for m in moves if until is None or m.effective_on <= until]
 
 
-def _move(tree: Subtree, kind, unit_id, day, note) -> Event:
+def _move(tree: Subtree, kind, unit_id, day) -> Event:
+    """A cell's move into (TRANSFER_IN) or out of the subtree on `day`, for a member in it: the
+    other side is the committee the cell came from, or went to."""
+    came = kind == K.TRANSFER_IN
     before, after = tree.version_on(unit_id, day - DAY), tree.version_on(unit_id, day)
-    if kind == K.TRANSFER_IN:
-        place, moved, into = before, after, unit_id
-    else:
-        place, moved, into = after, after, None
-    other = tree.name_on(place.parent_id, day) if place and place.parent_id else tree.name_on(unit_id, day)
-    decision = f": {moved.decision}" if moved and moved.decision and moved.valid_from == day else ""
-    if kind == K.TRANSFER_IN:
-        note = note.format(unit=tree.name_on(after.parent_id, day) if after.parent_id else "", decision=decision)
-    else:
-        note = note.format(unit=other, decision=decision)
-    return Event(kind=kind, effective_on=day, unit_id=into, other_side=other, note=note)
+    there = before if came else after  # the cell in its place outside the subtree
+    other = tree.name_on(there.parent_id, there.valid_from) if there.parent_id else there.name
+    decision = f": {after.decision}" if after.decision and after.valid_from == day else ""
+    note = (MOVED_IN if came else MOVED_OUT).format(cell=after.name, other=other, decision=decision)
+    return Event(kind=kind, effective_on=day, unit_id=unit_id if came else None, other_side=other, note=note)
 
 
 # --- rows ------------------------------------------------------------------------------------------
