@@ -4,6 +4,7 @@ from django.urls import path
 
 from dangbo.accounts.views import AdminLoginForm, LoginView
 from dangbo.admissions import views as admission_views
+from dangbo.exchange import export_views
 from dangbo.exchange import views as exchange_views
 from dangbo.meetings import views as meeting_views
 from dangbo.members import event_views, report_views
@@ -29,6 +30,9 @@ urlpatterns = [
     path("dang-vien/<int:member_id>/phieu/", report_views.member_sheet, name="member_sheet"),
     path("dang-vien/so-danh-sach/", report_views.register, name="register"),
     path("huy-hieu/", report_views.badges, name="badges"),
+    path("xuat-du-lieu/", export_views.export_page, name="export"),
+    path("xuat-du-lieu/tai-ve/", export_views.export_download, name="export_download"),
+    path("nhap-du-lieu/mau.xlsx", export_views.import_template, name="import_template"),
     path("dang-vien/<int:member_id>/su-kien/<str:kind>/", event_views.event_new, name="event_new"),
     path("dang-vien/<int:member_id>/le-ket-nap/", event_views.ceremony, name="event_ceremony"),
     path("dang-vien/<int:member_id>/huy-su-kien/", event_views.cancel_latest, name="event_cancel"),

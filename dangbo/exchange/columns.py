@@ -87,7 +87,8 @@ MEMBER_COLUMNS = (
     Column("cell_code", "Mã chi bộ", True, ("Mã chi bộ sinh hoạt",), 14,
            "Mã (ở sheet Tổ chức) của chi bộ nơi đảng viên sinh hoạt chính thức, hoặc sinh hoạt lần cuối."),
     Column("status", "Trạng thái", False, ("Tình trạng",), 16,
-           "Đang sinh hoạt (mặc định), Đã chuyển đi, Từ trần, Xóa tên, Khai trừ, Xin ra khỏi Đảng."),
+           "Đang sinh hoạt (mặc định), Đã chuyển đi, Từ trần, Xóa tên, Khai trừ, Xin ra khỏi Đảng, "
+           "Không công nhận đảng viên chính thức, Ra khỏi Đảng."),
     Column("status_on", "Ngày", False, ("Ngày thay đổi trạng thái", "Ngày biến động"), 12,
            "Ngày của trạng thái (ngày chuyển đi, từ trần, ra khỏi Đảng)."),
 )  # fmt: skip
@@ -135,6 +136,7 @@ STATUS_LABELS = {
     EventKind.REMOVAL: "Xóa tên",
     EventKind.EXPULSION: "Khai trừ",
     EventKind.RESIGNATION: "Xin ra khỏi Đảng",
+    EventKind.NON_RECOGNITION: "Không công nhận đảng viên chính thức",
 }
 
 

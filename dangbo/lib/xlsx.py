@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
@@ -37,7 +38,24 @@ def _put(sheet, row: int, column: int, value):
     string (openpyxl would type it as a formula) and carries Excel's quote prefix, which both Excel
     and LibreOffice honour, so even editing the cell does not turn it into a formula. The value
     itself is unchanged (a leading apostrophe in it would show)."""
-    cell = sheet.cell(row=row, column=column, value=value)
+    return _as_text(sheet.cell(row=row, column=column, value=value), value)
+
+
+def streamed(sheet, value):
+    """What `_put` is to a sheet of a write-only workbook (which streams a large list, row by row,
+    in bounded memory): a plain value as it is, a date as a cell formatted dd/mm/yyyy, text that
+    begins like a formula as a cell typed as a string with the quote prefix (write-only sheets type
+    every "=…" as a formula otherwise)."""
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return _as_text(WriteOnlyCell(sheet, value=value), value)
+    return value
+
+
+def _as_text(cell, value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"
         cell.quotePrefix = True
