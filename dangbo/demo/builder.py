@@ -514,7 +514,10 @@ class DemoBuilder:
             day = ends + datetime.timedelta(days=rng.randint(10, 40))
             add(EventKind.NON_RECOGNITION, day, 3, note="Không đủ tư cách đảng viên chính thức.", **decision(day))
         elif in_party and not (overdue and rng.random() < 0.5):
-            add(EventKind.RECOGNITION, ends, 1, **decision(ends + datetime.timedelta(days=rng.randint(3, 40))))
+            # Decided a few days to weeks later, but not after the demo's day: a decision is recorded
+            # once it is made (the actions refuse a decision dated ahead).
+            decided = min(ends + datetime.timedelta(days=rng.randint(3, 40)), self.horizon)
+            add(EventKind.RECOGNITION, ends, 1, **decision(decided))
         if last_end is not None and index not in self.returns:
             probationary = not ends or last_end < ends
             age = vn.age_on(member.birth_date, last_end)

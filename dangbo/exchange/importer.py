@@ -775,7 +775,7 @@ class Planner:
                     "trước ngày đó.")  # fmt: skip
         return None
 
-    def _agrees(self, planned: PlannedMember, timeline, cell: int) -> bool:
+    def _agrees(self, planned: PlannedMember, timeline, cell: int, latest: datetime.date) -> bool:
         S = C.SHEET_MEMBERS
         ok = True
         if timeline.admitted_on != planned.fields["admitted_on"]:
@@ -797,8 +797,10 @@ class Planner:
             ok = False
         status = planned.status
         if status not in (None,):
-            now = _status_of(timeline)
-            if now != status and not (status == C.Status.LEFT and now in LEAVINGS):
+            now = _status_of(timeline, latest)
+            # A member hosted here whose stay has ended is both: no longer here, never transferred.
+            hosted_out = status == C.Status.TRANSFERRED and timeline.left is None and timeline.home is None
+            if now != status and not (status == C.Status.LEFT and now in LEAVINGS) and not hosted_out:
                 self.problem(f"Trạng thái “{C.STATUS_LABELS.get(status, status)}” khác lịch sử "
                              f"(“{C.STATUS_LABELS.get(now, now)}”).", S, planned.row, "Trạng thái")  # fmt: skip
                 ok = False
@@ -815,7 +817,9 @@ class Planner:
             if not events:
                 return
         timeline = self._replayed(planned, events, sheet)
-        if timeline is None or (history and not self._agrees(planned, timeline, cell)):
+        if timeline is None or (
+            history and not self._agrees(planned, timeline, cell, max(e.effective_on for e in events))
+        ):
             return
         planned.events = member_actions.ordered(events)
         planned.timeline = timeline
@@ -847,7 +851,7 @@ class Planner:
         else:
             added = self._status_events(planned)
             current = replay(recorded)
-            if added and _status_of(current) == planned.status:
+            if added and _status_of(current, recorded[-1].effective_on if recorded else None) == planned.status:
                 added = []
             if not added and planned.official_on and planned.official_on != member.official_on:
                 if current.status == "probationary" and current.probation_ends == planned.official_on:
@@ -870,13 +874,16 @@ class Planner:
 LEAVINGS = {K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION}
 
 
-def _status_of(timeline) -> str:
+def _status_of(timeline, latest: datetime.date | None) -> str:
+    """The `Trạng thái` a history ends in: how the member left; else active while they hold party
+    activity somewhere in the tree (official, or hosted here) after their latest event (`latest`); else
+    transferred away."""
     if timeline.left is not None:
         how = timeline.left[0]
         return C.Status.DEAD if how == K.DEATH else how
-    if timeline.home is None and not any(s.end is None for s in timeline.stints):
-        return C.Status.TRANSFERRED
-    return C.Status.ACTIVE
+    if timeline.home is not None or any(s.end is None or (latest and s.end > latest) for s in timeline.stints):
+        return C.Status.ACTIVE
+    return C.Status.TRANSFERRED
 
 
 def _signature(event: Event) -> tuple:
