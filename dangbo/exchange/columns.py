@@ -56,6 +56,9 @@ UNIT_COLUMNS = (
 
 MEMBER_COLUMNS = (
     Column("full_name", "Họ và tên", True, ("Họ tên", "Họ và tên khai sinh", "Họ tên khai sinh"), 26),
+    Column("given_name", "Tên", False, ("Tên gọi",), 10,
+           "Chỉ khi tên gồm nhiều chữ, ví dụ “Ngọc Anh” trong “Hoàng Bích Ngọc Anh”: danh sách xếp theo tên. "
+           "Để trống thì tên là chữ cuối của Họ và tên."),
     Column("other_name", "Tên gọi khác", False, ("Bí danh",), 14),
     Column("sex", "Giới tính", True, ("Phái", "Nam/Nữ"), 8, "Nam hoặc Nữ."),
     Column("birth_date", "Ngày sinh", True, ("Ngày tháng năm sinh", "Sinh ngày"), 12),
@@ -93,10 +96,16 @@ MEMBER_COLUMNS = (
            "Ngày của trạng thái (ngày chuyển đi, từ trần, ra khỏi Đảng)."),
 )  # fmt: skip
 
+
+
+def _member_column(key: str) -> Column:
+    return next(col for col in MEMBER_COLUMNS if col.key == key)
+
+
 EVENT_COLUMNS = (
-    Column("citizen_id", "Số CCCD", False, MEMBER_COLUMNS[8].aliases, 15,
+    Column("citizen_id", "Số CCCD", False, _member_column("citizen_id").aliases, 15,
            "Đảng viên của dòng: Số CCCD hoặc Số thẻ đảng viên như ở sheet Đảng viên."),
-    Column("card_number", "Số thẻ đảng viên", False, MEMBER_COLUMNS[9].aliases, 15),
+    Column("card_number", "Số thẻ đảng viên", False, _member_column("card_number").aliases, 15),
     Column("kind", "Loại biến động", True, ("Loại", "Biến động"), 30,
            "Một trong: " + "; ".join(EventKind.labels) + "."),
     Column("effective_on", "Ngày hiệu lực", True, ("Ngày",), 12),

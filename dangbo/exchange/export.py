@@ -396,6 +396,8 @@ def _member_row(tree: Subtree, member: Member, history: History) -> list:
         status, status_on = c.STATUS_LABELS[c.Status.TRANSFERRED], last.end if last else None
     values = {
         "full_name": member.full_name,
+        # Written only where the last word of the name is not the given name the lists sort by.
+        "given_name": member.given_name if " " in member.given_name else "",
         "sex": SEXES.get(member.sex, ""),
         "theory_level": THEORY.get(member.theory_level, ""),
         "admitted_on": t.admitted_on or member.admitted_on,

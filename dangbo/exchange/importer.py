@@ -524,6 +524,13 @@ class Planner:
             family, middle, given = vn.split_full_name(full_name)
             if not given or not family:
                 self.problem("Họ và tên phải có ít nhất họ và tên.", S, row, "Họ và tên", full_name)
+            named = clean_text(rec.get("given_name"))
+            if named and named != given:
+                rest = full_name[: -len(named)].split() if full_name.endswith(" " + named) else None
+                if not rest:
+                    self.problem(f"Tên “{named}” phải là phần cuối của Họ và tên, sau họ.", S, row, "Tên", named)
+                else:
+                    family, middle, given = rest[0], " ".join(rest[1:]), named
             fields.update(family_name=family[:64], middle_name=middle[:64], given_name=given[:64])
         fields["sex"] = self._choice(S, row, rec, "sex", "Giới tính", C.SEXES, required=True)
         fields["birth_date"] = self._day(S, row, rec, "birth_date", "Ngày sinh", required=True, not_future=True)
