@@ -1,6 +1,7 @@
-"""Reading the exchange workbook, streamed: an .xlsx (read-only mode, row by row, never the whole
-file in memory) or the same sheets as CSV files. Each sheet yields its rows as {column key: value}
-with the row's number, after the header has been matched to the columns of `columns.py`.
+"""Reading the exchange workbook, streamed: an .xlsx (its sheets' XML walked row by row by
+`sheetxml`, never the whole file in memory) or the same sheets as CSV files. Each sheet yields its
+rows as {column key: value} with the row's number, after the header has been matched to the
+columns of `columns.py`.
 
 Values are cleaned on the way in: text to NFC with single spaces, full-width and other Unicode
 digits folded to ASCII, Excel dates to dates; a formula where a value is expected is a problem.
@@ -8,19 +9,18 @@ digits folded to ASCII, Excel dates to dates; a formula where a value is expecte
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from dangbo.lib import vn
 
+from . import sheetxml
 from .columns import COLUMNS, SHEET_EVENTS, SHEET_HELP, SHEET_KEYS, SHEET_MEMBERS, SHEET_UNITS, Column, header_key
 
 # Columns of row numbers that real lists carry and that mean nothing to the import.
@@ -58,6 +58,7 @@ class Sheet:
     columns: dict[int, Column] = field(default_factory=dict)  # position → column
     header_row: int = 1
     rows: Iterator = None  # of (row number, [raw values])
+    last_row: int | None = None  # as the file declares it, when it does (for the progress bar)
 
     def has(self, key: str) -> bool:
         return any(c.key == key for c in self.columns.values())
@@ -170,19 +171,21 @@ def _prepare(name: str, rows: Iterator) -> tuple[Sheet, list[Problem]]:
     return Sheet(name, {}, 0, iter(())), [Problem(f"Không tìm thấy dòng tiêu đề (cần các cột {titles}).", name)]
 
 
-def _xlsx_rows(worksheet, sheet_name: str, problems: list[Problem]) -> Iterator:
-    for number, row in enumerate(worksheet.iter_rows(), start=1):
-        values = []
-        for cell in row:
-            if getattr(cell, "data_type", None) == "f":
-                problems.append(Problem("Ô chứa công thức; hãy dán giá trị (Paste Special → Values) thay cho "
-                                        "công thức.",
-                                        sheet_name, number, getattr(cell, "column_letter", ""),
-                                        str(cell.value)[:60]))  # fmt: skip
-                values.append(None)
-            else:
-                values.append(cell.value)
-        yield number, values
+def _xlsx_rows(workbook: sheetxml.Workbook, path: str, sheet_name: str, problems: list[Problem]) -> Iterator:
+    try:
+        for number, cells in sheetxml.rows(workbook, path):
+            values = []
+            for cell in cells:
+                if cell is not None and cell.formula is not None:
+                    problems.append(Problem("Ô chứa công thức; hãy dán giá trị (Paste Special → Values) thay cho "
+                                            "công thức.", sheet_name, number, cell.column,
+                                            f"={cell.formula}"[:60]))  # fmt: skip
+                    values.append(None)
+                else:
+                    values.append(None if cell is None else cell.value)
+            yield number, values
+    except sheetxml.BadWorkbook as error:
+        problems.append(Problem(f"Tệp bị hỏng từ sau dòng này, không đọc tiếp được ({error}).", sheet_name))
 
 
 @dataclass
@@ -231,13 +234,11 @@ def _head(source) -> bytes:
 
 def _open_xlsx(book: Book, filename: str, source) -> None:
     try:
-        workbook = load_workbook(source, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise FileRefused(
-            f"Tệp “{filename}” bị hỏng hoặc không phải sổ Excel .xlsx ({type(error).__name__})."
-        ) from None
+        workbook = sheetxml.open_workbook(source)
+    except sheetxml.BadWorkbook as error:
+        raise FileRefused(f"Tệp “{filename}” bị hỏng hoặc không phải sổ Excel .xlsx ({error}).") from None
     book._closers.append(workbook.close)
-    for title in workbook.sheetnames:
+    for title, path in workbook.sheets:
         name = _sheet_name(title)
         if name is None:
             if header_key(title) != header_key(SHEET_HELP):
@@ -247,27 +248,32 @@ def _open_xlsx(book: Book, filename: str, source) -> None:
         if name in book.sheets:
             book.problems.append(Problem(f"Sheet “{name}” có hai lần.", title))
             continue
-        sheet, problems = _prepare(name, _xlsx_rows(workbook[title], name, book.problems))
+        sheet, problems = _prepare(name, _xlsx_rows(workbook, path, name, book.problems))
+        sheet.last_row = sheetxml.declared_rows(workbook, path)
         book.problems.extend(problems)
         book.sheets[name] = sheet
 
 
 def _open_csv(book: Book, filename: str, source) -> None:
     stem = Path(filename).stem
-    raw = source.read() if not isinstance(source, (str, Path)) else Path(source).read_bytes()
+    binary = open(source, "rb") if isinstance(source, (str, Path)) else source  # closed with the book
+    if binary is not source:
+        book._closers.append(binary.close)
+    start = binary.tell()
+    head = binary.read(8192)
+    binary.seek(start)
     try:
-        text = raw.decode("utf-8-sig")
+        sample = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=len(head) < 8192)
     except UnicodeDecodeError:
         raise FileRefused(f"Tệp “{filename}” không ở bảng mã UTF-8; hãy lưu lại dạng CSV UTF-8.") from None
     dialect = csv.excel
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(sample[:4096], delimiters=",;\t")
     except csv.Error:
         pass
-    rows = ((n, values) for n, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1))
     name = _sheet_name(stem)
     if name is None:  # a file not named after its sheet: its header says which
-        first = next(iter(csv.reader(io.StringIO(text[:4096]), dialect)), [])
+        first = next(iter(csv.reader(io.StringIO(sample[:4096]), dialect)), [])
         keys = {header_key(v) for v in first}
         name = (SHEET_EVENTS if "loaibiendong" in keys else SHEET_UNITS if "madonvi" in keys
                 else SHEET_MEMBERS if keys & {"hovaten", "hoten"} else None)  # fmt: skip
@@ -277,9 +283,24 @@ def _open_csv(book: Book, filename: str, source) -> None:
     if name in book.sheets:
         book.problems.append(Problem(f"Sheet “{name}” có hai lần.", filename))
         return
-    sheet, problems = _prepare(name, rows)
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    book._closers.insert(0, text.detach)  # the caller's file object stays open
+    sheet, problems = _prepare(name, _csv_rows(text, dialect, name, book.problems))
     book.problems.extend(problems)
     book.sheets[name] = sheet
+
+
+def _csv_rows(text, dialect, sheet_name: str, problems: list[Problem]) -> Iterator:
+    """The rows of a CSV file, read as they come (never the whole file in memory)."""
+    number = 0
+    try:
+        for number, values in enumerate(csv.reader(text, dialect), start=1):  # noqa: B007
+            yield number, values
+    except UnicodeDecodeError:
+        problems.append(Problem("Tệp không ở bảng mã UTF-8 từ dòng này; hãy lưu lại dạng CSV UTF-8.", sheet_name,
+                                number + 1))  # fmt: skip
+    except csv.Error as error:
+        problems.append(Problem(f"Dòng CSV không đọc được ({error}).", sheet_name, number + 1))
 
 
 def records(sheet: Sheet) -> Iterator[tuple[int, dict]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from dangbo.exchange.columns import SHEET_MEMBERS
 from dangbo.exchange.importer import ImportRefused, keep_batch, run_import
 from dangbo.exchange.reader import FileRefused, open_book
 from dangbo.lib import vn
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             book = open_book([(Path(name).name, name) for name in files])
         except FileRefused as error:
             raise CommandError(error.problem.message) from None
+        members = book.sheets.get(SHEET_MEMBERS)
+        self._total = members.last_row - members.header_row if members and members.last_row else None
         progress = self._progress if self.stdout.isatty() or options.get("verbosity", 1) > 1 else None
         try:
             plan = run_import(book, commit=not dry_run, allow_namesakes=allow_namesakes, top_code=unit,
@@ -57,8 +60,17 @@ class Command(BaseCommand):
             self.stdout.write("Không có gì thay đổi.")
 
     def _progress(self, what: str, done: int):
-        sys.stderr.write(f"\r{what}: {vn.format_number(done)}   ")
+        """A progress bar over the rows the file declares, else a running count."""
+        if self._total:
+            share = min(done / self._total, 1)
+            bar = "█" * round(share * 30) + "·" * (30 - round(share * 30))
+            line = f"{what}: {bar} {vn.format_number(done)}/{vn.format_number(self._total)} ({round(share * 100)}%)"
+        else:
+            line = f"{what}: {vn.format_number(done)}"
+        sys.stderr.write(f"\r{line}   ")
         sys.stderr.flush()
+        if done >= (self._total or float("inf")):
+            sys.stderr.write("\n")
 
     def _report(self, plan):
         c = plan.counts()
