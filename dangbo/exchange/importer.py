@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from dangbo.audit.log import record, snapshot
 from dangbo.lib import vn
@@ -440,6 +441,8 @@ class Planner:
         S = C.SHEET_MEMBERS
         self._history = self._read_history()
         self._names: dict[tuple, int] = {}  # (folded name, birth date) → its first row in the file
+        # Records written by this import (chunk by chunk) are its own rows, not namesakes already there.
+        self._recorded_up_to = Member.unscoped.aggregate(last=Max("pk"))["last"] or 0
         ids: dict[str, int] = {}
         cards: dict[str, int] = {}
         chunk: list[PlannedMember] = []
@@ -666,7 +669,9 @@ class Planner:
         names = list({key[0] for key in keys.values()})
         recorded = defaultdict(int)
         if names:
-            rows = Member.unscoped.filter(search_name__in=names).values_list("search_name", "birth_date")
+            rows = Member.unscoped.filter(search_name__in=names, pk__lte=self._recorded_up_to).values_list(
+                "search_name", "birth_date"
+            )
             for name, born in rows:
                 recorded[(name, born)] += 1
         for planned in fresh:

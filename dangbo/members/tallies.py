@@ -139,11 +139,17 @@ def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
         targets = list(
             UnitVersion.objects.filter(unit_id__in=unit_ids).exclude(kind=UnitKind.SUPERIOR).values(*columns)
         )
-        prefixes = {v["path"] for v in targets}
-        below = UnitVersion.objects.none()
-        for prefix in prefixes:
-            below |= UnitVersion.objects.filter(path__startswith=prefix)
-        versions = below
+        # The subtrees to read: a path below another one's is read with it (an import touches
+        # thousands of units, and one OR term each would overflow the database's expression limit).
+        prefixes: list[str] = []
+        for path in sorted({v["path"] for v in targets}):
+            if not prefixes or not path.startswith(prefixes[-1]):
+                prefixes.append(path)
+        if len(prefixes) <= 100:
+            below = UnitVersion.objects.none()
+            for prefix in prefixes:
+                below |= UnitVersion.objects.filter(path__startswith=prefix)
+            versions = below
     else:
         targets = None
     candidates = sorted(versions.values_list(*columns), key=lambda v: v[2])
