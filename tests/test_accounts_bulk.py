@@ -435,3 +435,31 @@ def test_one_time_passwords_are_readable():
         password = actions.new_password()
         assert len(password) == 10 and not set(password) & set("0O1lI")
         assert any(c.isdigit() for c in password) and any(c.isalpha() for c in password)
+
+
+# --- at once ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def committed_demo(transactional_db) -> dict:
+    from tests.conftest import committed_demo_back
+
+    return committed_demo_back()
+
+
+def test_simultaneous_creations_make_each_account_once(committed_demo):
+    from tests.test_concurrency import at_once, fresh, identical
+
+    wanted = eligible_ids("coso")
+    count = User.objects.count()
+    # Twenty forms of the same units: one creates, the others are told; never a 5xx, never a duplicate.
+    statuses = at_once("coso", "/tai-khoan/tao-hang-loat/", fresh({"mode": "units", "unit": wanted}))
+    assert sorted(statuses) == [200] * (len(statuses) - 1) + [302], statuses
+    assert User.objects.count() == count + len(wanted)
+    for unit_id in wanted:
+        assert User.objects.filter(unit_id=unit_id, role=Role.CELL_SECRETARY).count() == 1
+    # One form sent twenty times: all are sent to its result.
+    more = eligible_ids("khoi")
+    statuses = at_once("khoi", "/tai-khoan/tao-hang-loat/", identical({"mode": "units", "unit": more}))
+    assert statuses == [302] * len(statuses), statuses
+    assert User.objects.count() == count + len(wanted) + len(more)
