@@ -110,6 +110,8 @@ def test_account_list_columns_filters_and_search(as_user, demo):
     # coso sees their own subtree only.
     theirs = as_user("coso").get("/tai-khoan/").content.decode()
     assert ">chibo<" in theirs and ">khoi<" not in theirs and ">xem<" not in theirs
+    committee, root = (UnitVersion.objects.on(today()).get(unit_id=demo[k]) for k in ("coso", "root"))
+    assert f"{committee.name} — {root.name}" in theirs
 
 
 def test_account_list_queries_do_not_grow_with_accounts(as_user, django_assert_max_num_queries):
@@ -463,3 +465,19 @@ def test_simultaneous_creations_make_each_account_once(committed_demo):
     statuses = at_once("khoi", "/tai-khoan/tao-hang-loat/", identical({"mode": "units", "unit": more}))
     assert statuses == [302] * len(statuses), statuses
     assert User.objects.count() == count + len(wanted) + len(more)
+
+
+def test_one_time_passwords_hash_fast_and_are_rehashed_at_first_login(db, settings):
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user = User(username="mot-lan", must_change_password=True)
+    actions.set_one_time_password(user, "abcDEF3456")
+    user.save()
+    algorithm, iterations, *_ = user.password.split("$")
+    assert algorithm == "pbkdf2_sha256" and int(iterations) == actions.ONE_TIME_ITERATIONS
+    assert authenticate(None, username="mot-lan", password="abcDEF3456") == user
+    user.refresh_from_db()
+    assert int(user.password.split("$")[1]) == PBKDF2PasswordHasher.iterations
+    assert user.check_password("abcDEF3456")

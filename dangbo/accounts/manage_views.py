@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param, today
 from dangbo.once.tokens import require_token, submitted_once
+from dangbo.orgs.models import UnitVersion
 
 from . import actions, issued
 from .models import Role, User
@@ -38,9 +39,12 @@ def _manager_scope(request):
 
 
 def _units_of(scope) -> dict[int, dict]:
-    """The scope's units today, each with its label ("Chi bộ … — Đảng bộ …"), in tree order: one query."""
+    """The scope's units today, each with its label ("Chi bộ … — Đảng bộ …"), in tree order: two queries."""
     rows = list(scope.units_on(today()).order_by("path").values("unit_id", "name", "parent_id", "kind", "path"))
     names = {row["unit_id"]: row["name"] for row in rows}
+    # What the scope's own unit belongs to lies outside the scope: its name, in one more query.
+    above = {row["parent_id"] for row in rows if row["parent_id"] and row["parent_id"] not in names}
+    names |= dict(UnitVersion.objects.on(today()).filter(unit_id__in=above).values_list("unit_id", "name"))
     for row in rows:
         parent = names.get(row["parent_id"])
         row["label"] = f"{row['name']} — {parent}" if parent else row["name"]
