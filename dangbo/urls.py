@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dangbo.accounts import manage_views as account_views
 from dangbo.accounts.views import AdminLoginForm, LoginView
 from dangbo.admissions import views as admission_views
 from dangbo.exchange import export_views
@@ -80,6 +81,14 @@ urlpatterns = [
     path("nhap-du-lieu/<int:batch_id>/", exchange_views.batch_page, name="import_batch"),
     path("nhap-du-lieu/vi-du.xlsx", exchange_views.example, name="import_example"),
     path("thong-bao/", notice_views.notifications, name="notifications"),
+    path("tai-khoan/", account_views.account_list, name="accounts"),
+    path("tai-khoan/tao-hang-loat/", account_views.bulk_create, name="accounts_bulk"),
+    path("tai-khoan/mat-khau/<str:key>/", account_views.issued_page, name="accounts_issued"),
+    path("tai-khoan/mat-khau/<str:key>/mat-khau.xlsx", account_views.issued_workbook, name="accounts_issued_xlsx"),
+    path("tai-khoan/<int:user_id>/khoa/", account_views.account_disable, name="account_disable"),
+    path("tai-khoan/<int:user_id>/mo-khoa/", account_views.account_enable, name="account_enable"),
+    path("tai-khoan/<int:user_id>/cap-lai-mat-khau/", account_views.account_reset, name="account_reset"),
+    path("doi-mat-khau/", account_views.password_change, name="password_change"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

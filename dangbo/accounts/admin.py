@@ -13,9 +13,9 @@ from .models import LoginThrottle, User
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "unit", "is_active", "is_superuser"]
-    list_filter = ["role", "is_active", "is_superuser"]
+    list_filter = ["role", "is_active", "must_change_password", "is_superuser"]
     raw_id_fields = ["unit"]
-    fieldsets = BaseUserAdmin.fieldsets + (("Phạm vi", {"fields": ("role", "unit")}),)
+    fieldsets = BaseUserAdmin.fieldsets + (("Phạm vi", {"fields": ("role", "unit", "must_change_password")}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("Phạm vi", {"fields": ("role", "unit")}),)
     actions = ["unlock_login"]
 

@@ -25,6 +25,9 @@ class User(AbstractUser):
     unit = models.ForeignKey(
         Unit, verbose_name="đơn vị", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
     )
+    # Set when the account is given a one-time password (bulk creation, a reset): every page leads
+    # to the password change until its owner chooses their own (accounts.middleware).
+    must_change_password = models.BooleanField("phải đổi mật khẩu", default=False)
 
     class Meta:
         verbose_name = "tài khoản"
