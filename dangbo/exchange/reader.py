@@ -58,6 +58,8 @@ class Sheet:
     columns: dict[int, Column] = field(default_factory=dict)  # position → column
     header_row: int = 1
     rows: Iterator = None  # of (row number, [raw values])
+    problems: list[Problem] | None = None  # where `records` reports a formula (the book's)
+    reported: set[tuple] = field(default_factory=set)  # and the cells it reported (the book's)
 
     def has(self, key: str) -> bool:
         return any(c.key == key for c in self.columns.values())
@@ -170,16 +172,17 @@ def _prepare(name: str, rows: Iterator) -> tuple[Sheet, list[Problem]]:
     return Sheet(name, {}, 0, iter(())), [Problem(f"Không tìm thấy dòng tiêu đề (cần các cột {titles}).", name)]
 
 
-def _xlsx_rows(worksheet, sheet_name: str, problems: list[Problem]) -> Iterator:
+class Formula(str):
+    """The text of a formula found where a value is expected: reported by `records` at its row and
+    column, read as an empty cell."""
+
+
+def _xlsx_rows(worksheet) -> Iterator:
     for number, row in enumerate(worksheet.iter_rows(), start=1):
         values = []
         for cell in row:
             if getattr(cell, "data_type", None) == "f":
-                problems.append(Problem("Ô chứa công thức; hãy dán giá trị (Paste Special → Values) thay cho "
-                                        "công thức.",
-                                        sheet_name, number, getattr(cell, "column_letter", ""),
-                                        str(cell.value)[:60]))  # fmt: skip
-                values.append(None)
+                values.append(Formula(cell.value))
             else:
                 values.append(cell.value)
         yield number, values
@@ -191,6 +194,7 @@ class Book:
 
     sheets: dict[str, Sheet] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    reported: set[tuple] = field(default_factory=set)  # (sheet, row, column) of the formulas reported
     _closers: list = field(default_factory=list)
 
     def close(self):
@@ -247,8 +251,9 @@ def _open_xlsx(book: Book, filename: str, source) -> None:
         if name in book.sheets:
             book.problems.append(Problem(f"Sheet “{name}” có hai lần.", title))
             continue
-        sheet, problems = _prepare(name, _xlsx_rows(workbook[title], name, book.problems))
+        sheet, problems = _prepare(name, _xlsx_rows(workbook[title]))
         book.problems.extend(problems)
+        sheet.problems, sheet.reported = book.problems, book.reported
         book.sheets[name] = sheet
 
 
@@ -283,11 +288,19 @@ def _open_csv(book: Book, filename: str, source) -> None:
 
 
 def records(sheet: Sheet) -> Iterator[tuple[int, dict]]:
-    """The data rows of a sheet as (row number, {key: raw value}); empty rows are skipped."""
+    """The data rows of a sheet as (row number, {key: raw value}); empty rows are skipped. A formula
+    is reported (once, at its row and column) and read as an empty cell."""
     for number, values in sheet.rows:
         record = {}
         for position, column in sheet.columns.items():
             value = values[position] if position < len(values) else None
+            if isinstance(value, Formula):
+                if sheet.problems is not None:
+                    sheet.problems.append(Problem("Ô chứa công thức; hãy dán giá trị (Paste Special → Values) thay "
+                                                  "cho công thức.", sheet.name, number, column.title,
+                                                  str(value)[:60]))  # fmt: skip
+                    sheet.reported.add((sheet.name, number, column.title))
+                value = None
             if isinstance(value, str) and not value.strip():
                 value = None
             record[column.key] = value
