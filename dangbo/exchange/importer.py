@@ -490,6 +490,7 @@ class Planner:
         if existing_ids:
             for event in Event.unscoped.active().filter(member_id__in=existing_ids):
                 recorded[event.member_id].append(event)
+        seen = self.scope.seen_many([m.existing for m in chunk if m.existing is not None]) if self.scope else {}
         for planned in chunk:
             rows = self._history_of(planned)
             if planned.state == "refused":
@@ -499,6 +500,8 @@ class Planner:
                 self._plan_new(planned, rows)
             else:
                 self._plan_existing(planned, rows, member_actions.ordered(recorded[planned.existing.pk]))
+                if planned.state == "updated" and planned.existing.pk in seen:
+                    self._check_writable(planned, seen[planned.existing.pk])
             if len(self.plan.problems) > before:
                 planned.state = "refused"
             else:
@@ -506,6 +509,16 @@ class Planner:
                 self.plan.events_added += len(planned.events)
         if writer is not None and not self.plan.problems:
             writer([m for m in chunk if m.state in ("new", "updated")])
+
+    def _check_writable(self, planned: PlannedMember, seen) -> None:
+        """The pages' rule for a change to a member: the record is the scope's now. A member who moved
+        to another committee stays readable by the one they left, not writable."""
+        try:
+            seen.check_writable(self.scope, None)
+        except ValidationError as refusal:
+            cid = planned.fields.get("citizen_id")
+            self.problem(refusal.messages[0], C.SHEET_MEMBERS, planned.row, "Số CCCD" if cid else "Số thẻ đảng viên",
+                         cid or planned.fields.get("card_number"))  # fmt: skip
 
     def _history_of(self, planned: PlannedMember) -> list[Event]:
         events = []
@@ -650,6 +663,7 @@ class Planner:
                 planned.state = "unchanged"
 
     visible: set[int] | None = None  # members the importer may update (None: any)
+    scope = None  # accounts.scope.Scope of the page's user: a change to a member must be theirs to write
 
     def _find_namesakes(self, chunk: list[PlannedMember]) -> None:
         """A new record with the name and birth date of another (earlier in the file, or recorded)."""
@@ -1035,6 +1049,7 @@ def run_import(book: Book, *, actor=None, scope=None, commit: bool, allow_namesa
             if scope is not None or top_code:
                 planner.allowed = _allowed(scope, top_code)
                 planner.visible = _visible(scope, planner.allowed)
+                planner.scope = scope
             planner.plan_units()
             writer = None
             if commit and not plan.problems:
