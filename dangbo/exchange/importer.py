@@ -766,6 +766,7 @@ class Planner:
             where = (f" (các dòng {', '.join(map(str, planned.history_rows))})" if sheet == C.SHEET_EVENTS else "")
             self.problem(f"Lịch sử của đảng viên không hợp lệ{where}: {error.message}", sheet, row)
             return None
+        self._load_versions({s.unit_id for s in timeline.stints})
         for span in timeline.stints:
             message = self._span_error(span)
             if message:
@@ -777,6 +778,19 @@ class Planner:
                 self.problem("Lịch sử có chi bộ ngoài phạm vi quản lý của bạn.", sheet, row)
                 return None
         return timeline
+
+    def _load_versions(self, refs: set[int]) -> None:
+        """The versions of recorded units that the file does not name (a recorded member's cells)."""
+        missing = {ref for ref in refs if ref is not None and ref > 0 and ref not in self.versions}
+        if missing:
+            for ref in missing:
+                self.versions[ref] = []
+            rows = UnitVersion.objects.filter(unit_id__in=missing).values_list("unit_id", "valid_from", "valid_to",
+                                                                               "kind", "name", "parent_id")  # fmt: skip
+            for unit_id, *version in rows:
+                self.versions[unit_id].append(tuple(version))
+            for ref in missing:
+                self.versions[ref].sort()
 
     def _span_error(self, span) -> str | None:
         own = self.versions.get(span.unit_id, [])
