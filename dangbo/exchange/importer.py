@@ -189,7 +189,7 @@ class Planner:
                  today: datetime.date | None = None):  # fmt: skip
         self.book, self.allowed, self.top, self.progress = book, allowed, top, progress
         self.today = today or today_()
-        # The book's list: the reader adds to it while the rows are read (a formula in a cell).
+        # The book's own list: the reader adds to it while the rows are streamed (a formula in a cell).
         self.plan = Plan(problems=book.problems)
         self._next_ref = -1
         self.versions: dict[int, list[tuple]] = {}  # unit ref → [(from, to, kind, name)], the tree once applied
@@ -202,8 +202,6 @@ class Planner:
         return self.ids.get(ref, ref) if ref is not None else None
 
     def problem(self, message, sheet="", row=None, column="", value=""):
-        if (sheet, row, column) in self.book.reported:
-            return  # a formula there, reported by the reader: not also "missing"
         self.plan.problems.append(Problem(message, sheet, row, column, clean_text(value)[:80]))
 
     # --- values ---------------------------------------------------------------------------------

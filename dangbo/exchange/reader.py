@@ -58,8 +58,6 @@ class Sheet:
     columns: dict[int, Column] = field(default_factory=dict)  # position → column
     header_row: int = 1
     rows: Iterator = None  # of (row number, [raw values])
-    problems: list[Problem] | None = None  # where `records` reports a formula (the book's)
-    reported: set[tuple] = field(default_factory=set)  # and the cells it reported (the book's)
 
     def has(self, key: str) -> bool:
         return any(c.key == key for c in self.columns.values())
@@ -172,17 +170,16 @@ def _prepare(name: str, rows: Iterator) -> tuple[Sheet, list[Problem]]:
     return Sheet(name, {}, 0, iter(())), [Problem(f"Không tìm thấy dòng tiêu đề (cần các cột {titles}).", name)]
 
 
-class Formula(str):
-    """The text of a formula found where a value is expected: reported by `records` at its row and
-    column, read as an empty cell."""
-
-
-def _xlsx_rows(worksheet) -> Iterator:
+def _xlsx_rows(worksheet, sheet_name: str, problems: list[Problem]) -> Iterator:
     for number, row in enumerate(worksheet.iter_rows(), start=1):
         values = []
         for cell in row:
             if getattr(cell, "data_type", None) == "f":
-                values.append(Formula(cell.value))
+                problems.append(Problem("Ô chứa công thức; hãy dán giá trị (Paste Special → Values) thay cho "
+                                        "công thức.",
+                                        sheet_name, number, getattr(cell, "column_letter", ""),
+                                        str(cell.value)[:60]))  # fmt: skip
+                values.append(None)
             else:
                 values.append(cell.value)
         yield number, values
@@ -194,7 +191,6 @@ class Book:
 
     sheets: dict[str, Sheet] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    reported: set[tuple] = field(default_factory=set)  # (sheet, row, column) of the formulas reported
     _closers: list = field(default_factory=list)
 
     def close(self):
@@ -251,9 +247,8 @@ def _open_xlsx(book: Book, filename: str, source) -> None:
         if name in book.sheets:
             book.problems.append(Problem(f"Sheet “{name}” có hai lần.", title))
             continue
-        sheet, problems = _prepare(name, _xlsx_rows(workbook[title]))
+        sheet, problems = _prepare(name, _xlsx_rows(workbook[title], name, book.problems))
         book.problems.extend(problems)
-        sheet.problems, sheet.reported = book.problems, book.reported
         book.sheets[name] = sheet
 
 
@@ -288,19 +283,11 @@ def _open_csv(book: Book, filename: str, source) -> None:
 
 
 def records(sheet: Sheet) -> Iterator[tuple[int, dict]]:
-    """The data rows of a sheet as (row number, {key: raw value}); empty rows are skipped. A formula
-    is reported (once, at its row and column) and read as an empty cell."""
+    """The data rows of a sheet as (row number, {key: raw value}); empty rows are skipped."""
     for number, values in sheet.rows:
         record = {}
         for position, column in sheet.columns.items():
             value = values[position] if position < len(values) else None
-            if isinstance(value, Formula):
-                if sheet.problems is not None:
-                    sheet.problems.append(Problem("Ô chứa công thức; hãy dán giá trị (Paste Special → Values) thay "
-                                                  "cho công thức.", sheet.name, number, column.title,
-                                                  str(value)[:60]))  # fmt: skip
-                    sheet.reported.add((sheet.name, number, column.title))
-                value = None
             if isinstance(value, str) and not value.strip():
                 value = None
             record[column.key] = value
