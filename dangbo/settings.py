@@ -241,6 +241,8 @@ DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 SITE_URL = os.environ.get("SITE_URL", DEFAULT_SITE_URL)
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# The largest file the import page accepts (the exchange workbook, or each of its CSV files).
+DANGBO_IMPORT_MAX_BYTES = envint("DANGBO_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 STORAGES = {
     # Uploads follow their transaction: a rolled-back write leaves no file (see lib/storage.py).
     "default": {"BACKEND": "dangbo.lib.storage.TransactionalFileSystemStorage"},

@@ -190,7 +190,8 @@ class Planner:
                  today: datetime.date | None = None):  # fmt: skip
         self.book, self.allowed, self.top, self.progress = book, allowed, top, progress
         self.today = today or today_()
-        self.plan = Plan(problems=list(book.problems))
+        # The book's own list: the reader adds to it while the rows are streamed (a formula in a cell).
+        self.plan = Plan(problems=book.problems)
         self._next_ref = -1
         self.versions: dict[int, list[tuple]] = {}  # unit ref → [(from, to, kind, name)], the tree once applied
         self.by_code: dict[str, int] = {}
@@ -490,6 +491,7 @@ class Planner:
         if existing_ids:
             for event in Event.unscoped.active().filter(member_id__in=existing_ids):
                 recorded[event.member_id].append(event)
+        seen = self.scope.seen_many([m.existing for m in chunk if m.existing is not None]) if self.scope else {}
         for planned in chunk:
             rows = self._history_of(planned)
             if planned.state == "refused":
@@ -499,6 +501,8 @@ class Planner:
                 self._plan_new(planned, rows)
             else:
                 self._plan_existing(planned, rows, member_actions.ordered(recorded[planned.existing.pk]))
+                if planned.state == "updated" and planned.existing.pk in seen:
+                    self._check_writable(planned, seen[planned.existing.pk])
             if len(self.plan.problems) > before:
                 planned.state = "refused"
             else:
@@ -506,6 +510,16 @@ class Planner:
                 self.plan.events_added += len(planned.events)
         if writer is not None and not self.plan.problems:
             writer([m for m in chunk if m.state in ("new", "updated")])
+
+    def _check_writable(self, planned: PlannedMember, seen) -> None:
+        """The pages' rule for a change to a member: the record is the scope's now. A member who moved
+        to another committee stays readable by the one they left, not writable."""
+        try:
+            seen.check_writable(self.scope, None)
+        except ValidationError as refusal:
+            cid = planned.fields.get("citizen_id")
+            self.problem(refusal.messages[0], C.SHEET_MEMBERS, planned.row, "Số CCCD" if cid else "Số thẻ đảng viên",
+                         cid or planned.fields.get("card_number"))  # fmt: skip
 
     def _history_of(self, planned: PlannedMember) -> list[Event]:
         events = []
@@ -657,6 +671,7 @@ class Planner:
                 planned.state = "unchanged"
 
     visible: set[int] | None = None  # members the importer may update (None: any)
+    scope = None  # accounts.scope.Scope of the page's user: a change to a member must be theirs to write
 
     def _find_namesakes(self, chunk: list[PlannedMember]) -> None:
         """A new record with the name and birth date of another (earlier in the file, or recorded)."""
@@ -761,6 +776,7 @@ class Planner:
             where = (f" (các dòng {', '.join(map(str, planned.history_rows))})" if sheet == C.SHEET_EVENTS else "")
             self.problem(f"Lịch sử của đảng viên không hợp lệ{where}: {error.message}", sheet, row)
             return None
+        self._load_versions({s.unit_id for s in timeline.stints})
         for span in timeline.stints:
             message = self._span_error(span)
             if message:
@@ -772,6 +788,19 @@ class Planner:
                 self.problem("Lịch sử có chi bộ ngoài phạm vi quản lý của bạn.", sheet, row)
                 return None
         return timeline
+
+    def _load_versions(self, refs: set[int]) -> None:
+        """The versions of recorded units that the file does not name (a recorded member's cells)."""
+        missing = {ref for ref in refs if ref is not None and ref > 0 and ref not in self.versions}
+        if missing:
+            for ref in missing:
+                self.versions[ref] = []
+            rows = UnitVersion.objects.filter(unit_id__in=missing).values_list("unit_id", "valid_from", "valid_to",
+                                                                               "kind", "name", "parent_id")  # fmt: skip
+            for unit_id, *version in rows:
+                self.versions[unit_id].append(tuple(version))
+            for ref in missing:
+                self.versions[ref].sort()
 
     def _span_error(self, span) -> str | None:
         own = self.versions.get(span.unit_id, [])
@@ -1044,6 +1073,7 @@ def run_import(book: Book, *, actor=None, scope=None, commit: bool, allow_namesa
             if scope is not None or top_code:
                 planner.allowed = _allowed(scope, top_code)
                 planner.visible = _visible(scope, planner.allowed)
+                planner.scope = scope
             planner.plan_units()
             writer = None
             if commit and not plan.problems:

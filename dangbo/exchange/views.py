@@ -4,6 +4,7 @@ then, and the confirmation writes it in the same transaction (all or nothing).""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,11 +22,9 @@ MAX_PROBLEMS_SHOWN = 500
 
 
 def _importer_scope(request):
-    """Superior and grassroots staff, who record membership decisions, import; others get 404."""
-    scope = scope_for(request, people=True)
-    if not scope.records:
-        raise Http404
-    return scope
+    """Superior and grassroots staff, who record membership decisions, import within their scope; as on
+    the other recording pages, a cell secretary gets 403, a role that sees figures only 404."""
+    return scope_for(request, records=True)
 
 
 def max_bytes() -> int:
@@ -47,7 +46,11 @@ def upload(request):
             except FileRefused as refused:
                 error = refused.problem.message
         if error is None:
-            require_token(request)
+            try:
+                require_token(request)
+            except ValidationError as refusal:
+                error = " ".join(refusal.messages)
+        if error is None:
             batch = _store(request, scope, files)
             return redirect("import_batch", batch.pk)
     batches = ImportBatch.objects.filter(created_by=request.user).order_by("-created_at")[:20]
@@ -130,9 +133,13 @@ def batch_page(request, batch_id: int):
     except FileRefused as refused:
         context.update(plan=None, problems=[refused.problem])
         return render(request, "exchange/preview.html", context)
-    try:
-        if commit:
+    if commit:
+        try:
             require_token(request)
+        except ValidationError as refusal:
+            commit, allow = False, False
+            context["token_error"] = " ".join(refusal.messages)
+    try:
         plan = run_import(book, actor=request.user, scope=scope, commit=commit, allow_namesakes=allow)
     except ImportRefused as refused:
         plan = refused.plan
