@@ -45,8 +45,10 @@ execute_from_command_line(["manage.py", *sys.argv[1:]])
 """
 
 
-def _manage(url: str, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "DANGBO_ENV": "development", "DJANGO_SETTINGS_MODULE": "dangbo.settings"}
+def _manage(url: str, media: Path, *args) -> subprocess.CompletedProcess:
+    """manage.py on the database `url`; the files it keeps (the imported workbook) go to `media`."""
+    env = {**os.environ, "DATABASE_URL": url, "DANGBO_ENV": "development", "DJANGO_SETTINGS_MODULE": "dangbo.settings",
+           "MEDIA_ROOT": str(media)}  # fmt: skip
     code = PINNED.format(y=HORIZON.year, m=HORIZON.month, d=HORIZON.day)
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=900)  # fmt: skip
@@ -58,11 +60,13 @@ def test_export_imported_into_an_empty_database_gives_the_same_figures(demo, tmp
     counts = write_workbook(path, root, HORIZON)
     assert counts["members"] > 4466
     url = _empty_database(tmp_path)
-    assert _manage(url, "migrate", "--noinput", "-v0").returncode == 0
-    imported = _manage(url, "import_workbook", str(path))
+    media = tmp_path / "media"
+    assert _manage(url, media, "migrate", "--noinput", "-v0").returncode == 0
+    imported = _manage(url, media, "import_workbook", str(path))
     assert imported.returncode == 0, imported.stdout[-3000:] + imported.stderr[-3000:]
     assert f"Đảng viên: {counts['members']:,}".replace(",", ".") + " mới" in imported.stdout
-    theirs = _manage(url, "shell", "--no-imports", "-c", f"from tests.roundtrip import main; main({root.code!r})")
+    script = f"from tests.roundtrip import main; main({root.code!r})"
+    theirs = _manage(url, media, "shell", "--no-imports", "-c", script)
     assert theirs.returncode == 0, theirs.stderr[-3000:]
     ours = json.loads(json.dumps(fingerprint(root.code), ensure_ascii=False, sort_keys=True, default=str))
     other = json.loads(theirs.stdout)
@@ -76,6 +80,6 @@ def test_export_imported_into_an_empty_database_gives_the_same_figures(demo, tmp
                 assert imported_part == mine, (key, part)
         assert other[key] == ours[key], key
     assert ours["2024-09-30"]["total"]["total"] == 4466
-    again = _manage(url, "import_workbook", str(path))
+    again = _manage(url, media, "import_workbook", str(path))
     assert again.returncode == 0, again.stdout[-3000:]
     assert "Không có gì thay đổi." in again.stdout
