@@ -92,6 +92,10 @@ class Member(models.Model):
     class Meta:
         verbose_name = "đảng viên"
         verbose_name_plural = "đảng viên"
+        indexes = [
+            # Possible duplicates (the data quality page): the same folded name and birth date.
+            models.Index(fields=["search_name", "birth_date"], name="member_name_birth"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(official_on__isnull=True) | models.Q(official_on__gt=models.F("admitted_on")),

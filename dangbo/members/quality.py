@@ -1,0 +1,325 @@
+"""The quality of the member records of a subtree as of a date (`/chat-luong-du-lieu/`): per direct
+sub-unit, how many records lack a key field, hold an invalid value, may be the same person twice,
+or sit in a cell that no longer exists, and the share of clean records.
+
+The records examined are those of the members counted in the subtree on the day (official
+activity in a cell of the subtree, as the overview counts them), read live: one aggregate query
+over the stints open that day (every check a SUM of its condition, grouped by sub-unit), and one
+over the stints left open in cells dissolved before the day. Possible duplicates are looked up
+among all members of the tree (same folded name and birth date), through the index on both.
+Whatever the size of the tree, the page costs these two queries besides the units' names.
+
+The same conditions list the members behind each count (`flagged`), and the download of that list
+is the exchange workbook of exactly those members, to be corrected and imported again."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+
+from dangbo.lib import vn
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names, path_after
+
+from .identifiers import CARD_DIGITS, CITIZEN_ID_DIGITS, NEW_CARD_DIGITS, sql_digits
+from .models import TheoryLevel
+
+# An official date "about 12 months after admission": probation runs 12 months from the ceremony,
+# held within 30 working days of the decision (about six weeks, more over Tết), and recognition
+# takes effect at its end. So from one year (365 days: 12 months are never fewer) to 14 months
+# (426 days) after the admission date; outside that window the dates are worth checking.
+OFFICIAL_MIN_DAYS = 365
+OFFICIAL_MAX_DAYS = 426
+ADMISSION_MIN_AGE = 18
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label: str  # the column's heading
+    group: str  # "missing", "invalid", "other"
+    # The condition on a row of m (member), s (the stint), as SQL; %(today)s is the only parameter.
+    condition: str = field(repr=False)
+    # The offending value shown in the list of members.
+    shows: str = ""
+    # Whether it makes a record unclean. The new card is being issued to every member (Chỉ thị
+    # 51-CT/TW): an 8-digit card is valid until then, so its count shows the progress only.
+    unclean: bool = True
+
+
+def _checks(vendor: str) -> list[Check]:
+    def days_between(start, end):
+        if vendor == "postgresql":
+            return f"({end} - {start})"
+        return f"(julianday({end}) - julianday({start}))"
+
+    def years_after(day, years):
+        if vendor == "postgresql":
+            return f"CAST({day} + INTERVAL '{years} years' AS date)"
+        return f"date({day}, '+{years} years')"
+
+    theory = ", ".join(f"'{level}'" for level in TheoryLevel.values)
+    blank = "COALESCE(TRIM({}), '') = ''"
+    card = "COALESCE(m.card_number, '')"
+    return [
+        Check("no_citizen_id", "Số CCCD", "missing", blank.format("m.citizen_id"), "citizen_id"),
+        Check("no_new_card", "Số thẻ mới", "missing",
+              f"NOT {sql_digits(card, (NEW_CARD_DIGITS,), vendor)}", "card_number",
+              unclean=False),  # fmt: skip
+        Check("no_birth_date", "Ngày sinh", "missing", "m.birth_date IS NULL", "birth_date"),
+        Check("no_home_town", "Quê quán", "missing", blank.format("m.home_town"), "home_town"),
+        Check("no_residence", "Nơi cư trú", "missing", blank.format("m.residence"), "residence"),
+        Check("no_theory", "Lý luận chính trị", "missing", f"COALESCE(m.theory_level, '') NOT IN ({theory})",
+              "theory_level"),  # fmt: skip
+        Check("bad_citizen_id", "CCCD không đủ 12 số", "invalid",
+              f"NOT ({blank.format('m.citizen_id')}) "
+              f"AND NOT {sql_digits('m.citizen_id', (CITIZEN_ID_DIGITS,), vendor)}",
+              "citizen_id"),  # fmt: skip
+        Check("bad_card", "Số thẻ sai định dạng", "invalid",
+              f"NOT ({blank.format('m.card_number')}) AND NOT {sql_digits('m.card_number', CARD_DIGITS, vendor)}",
+              "card_number"),  # fmt: skip
+        Check("bad_official_gap", "Ngày chính thức lệch 12 tháng", "invalid",
+              f"m.official_on IS NOT NULL AND ({days_between('m.admitted_on', 'm.official_on')} < {OFFICIAL_MIN_DAYS} "
+              f"OR {days_between('m.admitted_on', 'm.official_on')} > {OFFICIAL_MAX_DAYS})",
+              "official_gap"),  # fmt: skip
+        Check("admitted_young", "Vào Đảng dưới 18 tuổi", "invalid",
+              f"m.admitted_on < {years_after('m.birth_date', ADMISSION_MIN_AGE)}", "admitted_age"),
+        Check("future_date", "Ngày trong tương lai", "invalid",
+              "(m.birth_date > %(today)s OR m.admitted_on > %(today)s OR m.official_on > %(today)s)", "dates"),
+        Check("official_no_date", "Chính thức thiếu ngày", "invalid",
+              "s.status = 'official' AND m.official_on IS NULL", "official_on"),
+        Check("duplicate", "Có thể trùng", "other",
+              "EXISTS (SELECT 1 FROM members_member d WHERE d.search_name = m.search_name "
+              "AND d.birth_date = m.birth_date AND d.id <> m.id)", "duplicate"),
+        # Stints left open in a dissolved cell: counted in no unit, found by `_ORPHANS_SQL`.
+        Check("cell_gone", "Chi bộ không còn", "other", "", "cell"),
+    ]
+
+
+def checks() -> list[Check]:
+    return _checks(connection.vendor)
+
+
+def check_by_key(key: str) -> Check | None:
+    if key == ANY:
+        return None
+    return next((c for c in checks() if c.key == key), None)
+
+
+ANY = "any"  # any check that makes a record unclean: the complement of the clean ones
+ANY_LABEL = "Hồ sơ chưa sạch"
+
+# The members counted in the subtree on the day: official activity open that day, in a unit whose
+# version of that day lies under the root (a range of the path index).
+_COUNTED_FROM = """
+FROM members_stint s
+JOIN orgs_unitversion v ON v.unit_id = s.unit_id
+  AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
+JOIN members_member m ON m.id = s.member_id
+WHERE s.kind = 'official' AND s.start <= %(day)s AND (s."end" IS NULL OR s."end" > %(day)s)
+  AND v.path >= %(low)s AND v.path < %(high)s
+"""
+
+# Stints open on the day in a cell of the subtree that was dissolved before it: the cell's last
+# version ended on or before the day and no version of it is valid that day. Few cells are
+# dissolved, so this starts from their versions and reads their stints by the (unit, start) index.
+_ORPHANS_FROM = """
+FROM orgs_unitversion v
+JOIN members_stint s ON s.unit_id = v.unit_id
+JOIN members_member m ON m.id = s.member_id
+WHERE v.valid_to IS NOT NULL AND v.valid_to <= %(day)s AND v.path >= %(low)s AND v.path < %(high)s
+  AND NOT EXISTS (SELECT 1 FROM orgs_unitversion w WHERE w.unit_id = v.unit_id AND w.valid_from >= v.valid_to
+                  AND w.valid_from <= %(day)s)
+  AND s.kind = 'official' AND s.start < v.valid_to AND (s."end" IS NULL OR s."end" > %(day)s)
+"""
+
+
+def _params(root: UnitVersion, on: datetime.date) -> dict:
+    return {"day": on, "today": _today(), "low": root.path, "high": path_after(root.path)}
+
+
+def _today() -> datetime.date:
+    from dangbo.lib.http import today
+
+    return today()
+
+
+def _bucket_width(root: UnitVersion) -> int:
+    """Rows are the root's direct sub-units; a cell has only its own row."""
+    return len(root.path) if root.kind in CELL_KINDS else len(root.path) + PATH_WIDTH
+
+
+@dataclass
+class Row:
+    unit_id: int
+    name: str
+    kind: str
+    total: int = 0  # members counted in the sub-unit on the day
+    counts: dict[str, int] = field(default_factory=dict)
+    clean: int = 0
+
+    @property
+    def records(self) -> int:
+        """The records examined: the members counted, and those left in a dissolved cell."""
+        return self.total + self.counts.get("cell_gone", 0)
+
+    @property
+    def unclean(self) -> int:
+        return self.records - self.clean
+
+    @property
+    def clean_share(self) -> Decimal | None:
+        return vn.percent(self.clean, self.records)
+
+
+@dataclass
+class Quality:
+    root: UnitVersion
+    on: datetime.date
+    checks: list[Check]
+    rows: list[Row]
+    total: Row
+
+
+def build_quality(root: UnitVersion, on: datetime.date) -> Quality:
+    """The quality table of `root`'s subtree on `on`: a row per direct sub-unit (the root's own
+    row when it is a cell), worst first, and the total. Three queries: the sub-units, the counted
+    members' checks, the members of dissolved cells."""
+    all_checks = checks()
+    live = [c for c in all_checks if c.condition]
+    width = _bucket_width(root)
+    unclean = " OR ".join(f"({c.condition})" for c in live if c.unclean)
+    sums = ", ".join(f"SUM(CASE WHEN {c.condition} THEN 1 ELSE 0 END)" for c in live)
+    sql = (f"SELECT substr(v.path, 1, {width}) AS bucket, COUNT(*), {sums}, "
+           f"SUM(CASE WHEN {unclean} THEN 0 ELSE 1 END) {_COUNTED_FROM} GROUP BY 1")  # fmt: skip
+    params = _params(root, on)
+    buckets: dict[str, Row] = {}
+    columns = ("unit_id", "name", "kind", "path")
+    if root.kind in CELL_KINDS:
+        children = [(root.unit_id, root.name, root.kind, root.path)]
+    else:
+        children = UnitVersion.objects.on(on).filter(parent_id=root.unit_id).values_list(*columns)
+    for unit_id, name, kind, path in children:
+        buckets[path[:width]] = Row(unit_id, name, kind)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for bucket, total, *values in cursor.fetchall():
+            row = buckets.get(bucket) or buckets.setdefault(bucket, _row_of_path(bucket))
+            row.total = total
+            row.counts = dict(zip((c.key for c in live), (int(v or 0) for v in values[:-1])))
+            row.clean = int(values[-1] or 0)
+        cursor.execute(f"SELECT substr(v.path, 1, {width}), COUNT(DISTINCT s.member_id) {_ORPHANS_FROM} GROUP BY 1",
+                       params)  # fmt: skip
+        orphans = cursor.fetchall()
+    for bucket, count in orphans:
+        row = buckets.get(bucket) or buckets.setdefault(bucket, _row_of_path(bucket))
+        row.counts["cell_gone"] = count
+    missing_names = [row for row in buckets.values() if not row.name]
+    if missing_names:  # a sub-unit dissolved before the day, named by its last name
+        names = latest_names([row.unit_id for row in missing_names])
+        for row in missing_names:
+            row.name = names.get(row.unit_id, "")
+    rows = list(buckets.values())
+    for row in rows:
+        for check in all_checks:
+            row.counts.setdefault(check.key, 0)
+    rows.sort(key=lambda r: (r.clean_share is None, r.clean_share or 0, vn.text_sort_key(r.name)))
+    total = Row(root.unit_id, root.name, root.kind)
+    total.total = sum(r.total for r in rows)
+    total.clean = sum(r.clean for r in rows)
+    total.counts = {c.key: sum(r.counts[c.key] for r in rows) for c in all_checks}
+    return Quality(root=root, on=on, checks=all_checks, rows=rows, total=total)
+
+
+def _row_of_path(bucket: str) -> Row:
+    return Row(int(bucket[-PATH_WIDTH:]), "", "")
+
+
+# --- the members behind a count ----------------------------------------------------------------
+
+
+@dataclass
+class Flagged:
+    member_id: int
+    full_name: str
+    unit_id: int
+    value: str  # the offending value, as the list shows it
+    unit_name: str = ""
+
+
+_MEMBER_COLUMNS = ("m.id, m.family_name, m.middle_name, m.given_name, m.sort_key, s.unit_id, m.citizen_id, "
+                   "m.card_number, m.birth_date, m.home_town, m.residence, m.theory_level, m.admitted_on, "
+                   "m.official_on, s.status")  # fmt: skip
+
+
+def _flagged_sql(root: UnitVersion, check: Check | None, select: str) -> str:
+    """The SQL of the members of the subtree behind a count (check None: every unclean one)."""
+    if check is not None and check.key == "cell_gone":
+        return f"SELECT DISTINCT {select} {_ORPHANS_FROM}"
+    if check is None:
+        condition = " OR ".join(f"({c.condition})" for c in checks() if c.condition and c.unclean)
+        orphans = f" UNION SELECT {select} {_ORPHANS_FROM}"
+    else:
+        condition, orphans = check.condition, ""
+    return f"SELECT {select} {_COUNTED_FROM} AND ({condition}){orphans}"
+
+
+def flagged_ids(root: UnitVersion, on: datetime.date, check: Check | None) -> list[int]:
+    """The ids of the members behind the count of `check` (None: every unclean record) in
+    `root`'s subtree on `on`. One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_flagged_sql(root, check, "m.id"), _params(root, on))
+        return sorted({row[0] for row in cursor.fetchall()})
+
+
+def flagged_page(root: UnitVersion, on: datetime.date, check: Check | None, offset: int, limit: int):
+    """(count, [Flagged]) for one page of the members behind a count, by given name (sort_key).
+    Three queries: the count, the page, its cells' names."""
+    params = _params(root, on)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({_flagged_sql(root, check, 'm.id, s.unit_id')}) q", params)
+        count = cursor.fetchone()[0]
+        cursor.execute(f"SELECT * FROM ({_flagged_sql(root, check, _MEMBER_COLUMNS)}) q "
+                       f"ORDER BY q.sort_key, q.id LIMIT {int(limit)} OFFSET {int(offset)}", params)  # fmt: skip
+        rows = cursor.fetchall()
+    result = [_flagged(row, check) for row in rows]
+    names = latest_names({f.unit_id for f in result}) if result else {}
+    for item in result:
+        item.unit_name = names.get(item.unit_id, "")
+    return count, result
+
+
+def _as_date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+THEORY = dict(TheoryLevel.choices)
+
+
+def _flagged(row, check: Check | None) -> Flagged:
+    (pk, family, middle, given, _, unit_id, cid, card, birth, home, residence, theory, admitted, official,
+     status) = row  # fmt: skip
+    birth, admitted, official = _as_date(birth), _as_date(admitted), _as_date(official)
+    shows = check.shows if check is not None else ""
+    dates = f"sinh {vn.format_date(birth)}, vào Đảng {vn.format_date(admitted)}" + (
+        f", chính thức {vn.format_date(official)}" if official else ""
+    )
+    values = {
+        "citizen_id": cid or "(trống)",
+        "card_number": card or "(trống)",
+        "birth_date": vn.format_date(birth) or "(trống)",
+        "home_town": home or "(trống)",
+        "residence": residence or "(trống)",
+        "theory_level": THEORY.get(theory, theory or "(trống)"),
+        "official_gap": f"vào Đảng {vn.format_date(admitted)}, chính thức {vn.format_date(official)}"
+        + (f" ({(official - admitted).days} ngày)" if official and admitted else ""),
+        "admitted_age": f"sinh {vn.format_date(birth)}, vào Đảng {vn.format_date(admitted)}"
+        + (f" ({vn.age_on(birth, admitted)} tuổi)" if birth and admitted else ""),
+        "dates": dates,
+        "official_on": "đang sinh hoạt chính thức, chưa có ngày chính thức",
+        "duplicate": f"sinh {vn.format_date(birth)}",
+        "cell": "chi bộ đã giải thể",
+    }
+    return Flagged(pk, vn.full_name(family, middle, given), unit_id, values.get(shows, dates))
