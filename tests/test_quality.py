@@ -284,3 +284,39 @@ def test_scope(as_user, client, demo, flawed, outsider):
     assert client.get(coso).status_code == 200
     assert client.get(f"/chat-luong-du-lieu/danh-sach/?unit={demo['coso']}&check=nope").status_code == 404
     assert client.get(f"/chat-luong-du-lieu/danh-sach/?unit={demo['root']}&check=any").status_code == 404
+
+
+def test_the_list_of_unclean_records_says_what_each_fails(as_user, demo, flawed):
+    client = as_user("coso")
+    html = client.get(f"/chat-luong-du-lieu/danh-sach/?unit={flawed['cell']}&check=any").content.decode()
+
+    def row(key):
+        return re.search(rf'data-member="{flawed[key].pk}".*?</tr>', html, re.S).group(0)
+
+    assert "Số thẻ sai định dạng" in row("bad_card") and "CCCD" not in row("bad_card")
+    assert "Ngày trong tương lai" in row("future_date") and "Chính thức thiếu ngày" in row("future_date")
+    assert "Vào Đảng dưới 18 tuổi" in row("admitted_young")
+    html = client.get(f"/chat-luong-du-lieu/danh-sach/?unit={flawed['cell']}&check=admitted_young").content.decode()
+    assert "vào Đảng 06/05/2010 (17 tuổi)" in row("admitted_young")
+
+
+def test_a_past_list_hides_what_the_scope_no_longer_sees(as_user, demo, flawed):
+    """A member flagged in coso's committee a year ago who has since moved to another committee:
+    coso's list of that day names them without today's citizen ID."""
+    from dangbo.members.models import Stint
+
+    member = flawed["bad_citizen_id"]
+    elsewhere = UnitVersion.objects.on(today()).exclude(
+        path__startswith=UnitVersion.objects.on(today()).get(unit_id=demo["coso"]).path
+    ).filter(kind=UnitKind.ATTACHED_CELL).order_by("path").first()
+    moved = today() - 30 * DAY
+    Stint.unscoped.filter(member=member).update(end=moved)
+    Stint.of(member=member, unit_id=elsewhere.unit_id, status="official", start=moved).save()
+    client = as_user("coso")
+    past = (today() - 365 * DAY).isoformat()
+    html = client.get(f"/chat-luong-du-lieu/danh-sach/?unit={demo['coso']}&check=bad_citizen_id&date={past}")
+    html = html.content.decode()
+    row = re.search(rf'data-member="{member.pk}".*?</tr>', html, re.S).group(0)
+    assert "12345678901" not in row and "không hiển thị" in row
+    assert "12345678901" in as_user("khoi").get(
+        f"/chat-luong-du-lieu/danh-sach/?unit={demo['coso']}&check=bad_citizen_id&date={past}").content.decode()

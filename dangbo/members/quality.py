@@ -94,7 +94,7 @@ def _checks(vendor: str) -> list[Check]:
               "EXISTS (SELECT 1 FROM members_member d WHERE d.search_name = m.search_name "
               "AND d.birth_date = m.birth_date AND d.id <> m.id)", "duplicate"),
         # Stints left open in a dissolved cell: counted in no unit, found by `_ORPHANS_SQL`.
-        Check("cell_gone", "Chi bộ không còn", "other", "", "cell"),
+        Check("cell_gone", CELL_GONE_LABEL, "other", "", "cell"),
     ]
 
 
@@ -110,6 +110,7 @@ def check_by_key(key: str) -> Check | None:
 
 ANY = "any"  # any check that makes a record unclean: the complement of the clean ones
 ANY_LABEL = "Hồ sơ chưa sạch"
+CELL_GONE_LABEL = "Chi bộ không còn"
 
 # The members counted in the subtree on the day: official activity open that day, in a unit whose
 # version of that day lies under the root (a range of the path index).
@@ -254,16 +255,21 @@ _MEMBER_COLUMNS = ("m.id, m.family_name, m.middle_name, m.given_name, m.sort_key
                    "m.official_on, s.status")  # fmt: skip
 
 
-def _flagged_sql(root: UnitVersion, check: Check | None, select: str) -> str:
-    """The SQL of the members of the subtree behind a count (check None: every unclean one)."""
+def _flagged_sql(root: UnitVersion, check: Check | None, select: str, flags: bool = False) -> str:
+    """The SQL of the members of the subtree behind a count (check None: every unclean one; with
+    `flags`, a column per unclean check saying whether the record fails it)."""
     if check is not None and check.key == "cell_gone":
         return f"SELECT DISTINCT {select} {_ORPHANS_FROM}"
-    if check is None:
-        condition = " OR ".join(f"({c.condition})" for c in checks() if c.condition and c.unclean)
-        orphans = f" UNION SELECT {select} {_ORPHANS_FROM}"
-    else:
-        condition, orphans = check.condition, ""
-    return f"SELECT {select} {_COUNTED_FROM} AND ({condition}){orphans}"
+    if check is not None:
+        return f"SELECT {select} {_COUNTED_FROM} AND ({check.condition})"
+    unclean = [c for c in checks() if c.condition and c.unclean]
+    condition = " OR ".join(f"({c.condition})" for c in unclean)
+    columns = counted = orphaned = ""
+    if flags:
+        columns = "".join(f", CASE WHEN {c.condition} THEN 1 ELSE 0 END AS flag_{c.key}" for c in unclean)
+        counted, orphaned = f"{columns}, 0 AS flag_cell_gone", f"{columns}, 1"
+    return (f"SELECT {select}{counted} {_COUNTED_FROM} AND ({condition}) "
+            f"UNION SELECT {select}{orphaned} {_ORPHANS_FROM}")  # fmt: skip
 
 
 def flagged_ids(root: UnitVersion, on: datetime.date, check: Check | None) -> list[int]:
@@ -281,8 +287,8 @@ def flagged_page(root: UnitVersion, on: datetime.date, check: Check | None, offs
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({_flagged_sql(root, check, 'm.id, s.unit_id')}) q", params)
         count = cursor.fetchone()[0]
-        cursor.execute(f"SELECT * FROM ({_flagged_sql(root, check, _MEMBER_COLUMNS)}) q "
-                       f"ORDER BY q.sort_key, q.id LIMIT {int(limit)} OFFSET {int(offset)}", params)  # fmt: skip
+        sql = _flagged_sql(root, check, _MEMBER_COLUMNS, flags=True)
+        cursor.execute(f"SELECT * FROM ({sql}) q ORDER BY 5, 1 LIMIT {int(limit)} OFFSET {int(offset)}", params)
         rows = cursor.fetchall()
     result = [_flagged(row, check) for row in rows]
     names = latest_names({f.unit_id for f in result}) if result else {}
@@ -300,7 +306,7 @@ THEORY = dict(TheoryLevel.choices)
 
 def _flagged(row, check: Check | None) -> Flagged:
     (pk, family, middle, given, _, unit_id, cid, card, birth, home, residence, theory, admitted, official,
-     status) = row  # fmt: skip
+     status, *failed) = row  # fmt: skip
     birth, admitted, official = _as_date(birth), _as_date(admitted), _as_date(official)
     shows = check.shows if check is not None else ""
     dates = f"sinh {vn.format_date(birth)}, vào Đảng {vn.format_date(admitted)}" + (
@@ -322,4 +328,9 @@ def _flagged(row, check: Check | None) -> Flagged:
         "duplicate": f"sinh {vn.format_date(birth)}",
         "cell": "chi bộ đã giải thể",
     }
-    return Flagged(pk, vn.full_name(family, middle, given), unit_id, values.get(shows, dates))
+    if check is None:  # every unclean record: which checks it fails
+        labels = [c.label for c in checks() if c.condition and c.unclean] + [CELL_GONE_LABEL]
+        value = "; ".join(label for label, flag in zip(labels, failed) if flag)
+    else:
+        value = values.get(shows, dates)
+    return Flagged(pk, vn.full_name(family, middle, given), unit_id, value)
