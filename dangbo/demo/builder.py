@@ -27,6 +27,7 @@ from dangbo.lib import vn
 from dangbo.meetings.cell_years import refresh as refresh_cell_years
 from dangbo.members.events import ADMISSION_MAX_AGE_MONTHS, READMISSION_WAIT_MONTHS, replay
 from dangbo.members.models import Event, EventKind, Member, Stint, TheoryLevel
+from dangbo.members.quality import refresh_quality_flags
 from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
 from dangbo.ratings.models import refresh_level_tallies
@@ -612,6 +613,7 @@ class DemoBuilder:
                         for s in timeline.stints)  # fmt: skip
         self._renew_and_flaw()
         Member.unscoped.bulk_create(self.members, batch_size=2000)
+        refresh_quality_flags()
         Event.unscoped.bulk_create([e for events in histories for e in events], batch_size=5000)
         Stint.unscoped.bulk_create(rows, batch_size=5000)
         self.stint_rows = rows

@@ -31,6 +31,7 @@ from dangbo.members import actions as member_actions
 from dangbo.members.events import SequenceError, replay
 from dangbo.members.identifiers import is_accepted_card, is_accepted_identity
 from dangbo.members.models import Event, EventKind, Member, Sex, Stint, StintKind
+from dangbo.members.quality import refresh_flags_of
 from dangbo.members.tallies import refresh_tallies, units_above
 from dangbo.orgs import actions as org_actions
 from dangbo.orgs.models import ALLOWED_PARENT_KINDS, CELL_KINDS, PATH_WIDTH, Unit, UnitKind, UnitVersion, path_segment
@@ -977,6 +978,7 @@ def write_members(planner: Planner, actor, chunk: list[PlannedMember]) -> None:
         member.refresh_derived()
         members.append(member)
     Member.unscoped.bulk_create(members)
+    refresh_flags_of({member.search_name for member in members})
     events, stints = [], []
     for planned, member in zip(fresh, members):
         for event in planned.events:

@@ -3,11 +3,13 @@ sub-unit, how many records lack a key field, hold an invalid value, may be the s
 or sit in a cell that no longer exists, and the share of clean records.
 
 The records examined are those of the members counted in the subtree on the day (official
-activity in a cell of the subtree, as the overview counts them), read live: one aggregate query
-over the stints open that day (every check a SUM of its condition, grouped by sub-unit), and one
-over the stints left open in cells dissolved before the day. Possible duplicates are looked up
-among all members of the tree (same folded name and birth date), through the index on both.
-Whatever the size of the tree, the page costs these two queries besides the units' names.
+activity in a cell of the subtree, as the overview counts them). Read live, joining every counted
+member to their stint and cell took 2–3 s at 250,000 members on SQLite; so each record keeps the
+checks it failed when last written (`quality_flags`, see below), the members counted come from the
+tallies (as the overview's), and the page joins only the flagged members, testing the conditions
+again on them, grouped by sub-unit; one more query finds the members left in dissolved cells.
+Possible duplicates are looked up among all members of the tree (same folded name and birth date),
+through the index on both.
 
 The same conditions list the members behind each count (`flagged`), and the download of that list
 is the exchange workbook of exactly those members, to be corrected and imported again."""
@@ -108,6 +110,53 @@ def check_by_key(key: str) -> Check | None:
     return next((c for c in checks() if c.key == key), None)
 
 
+# --- stored flags ----------------------------------------------------------------------------------
+#
+# Joining every counted member to their stint and cell takes seconds at 250,000 members (0,6 s for
+# the bare count on SQLite, 2–3 s with the checks). So each member record carries the checks it
+# failed when it was last written (`quality_flags`, a bit per check), recomputed by one statement
+# (`refresh_quality_flags`) that Member.save, the import's bulk writes and the demo call; the page
+# then joins only the flagged members (a partial index), and takes the members counted from the
+# tallies, as the overview does. The flags are a filter: the page tests the conditions again on
+# the flagged rows, so a date that has since ceased to be in the future, or a probationary member
+# recognised since, is counted as it is on the day.
+
+
+def _unclean_checks() -> list[Check]:
+    return [c for c in checks() if c.condition and c.unclean]
+
+
+def _stored_condition(check: Check) -> str:
+    # The status is the stint's: the record keeps "no official date", the page asks the stint.
+    return "m.official_on IS NULL" if check.key == "official_no_date" else check.condition
+
+
+def flag_bits() -> dict[str, int]:
+    return {check.key: 1 << index for index, check in enumerate(_unclean_checks())}
+
+
+def refresh_quality_flags(where: str = "", params: dict | None = None) -> None:
+    """Recompute `quality_flags` of the members matching `where` (SQL on m; every member when
+    empty), in one statement. Possible duplicates depend on the other records: callers include the
+    members sharing a name with those written (`refresh_flags_of`)."""
+    bits = flag_bits()
+    flags = " + ".join(f"CASE WHEN {_stored_condition(c)} THEN {bits[c.key]} ELSE 0 END" for c in _unclean_checks())
+    sql = f"UPDATE members_member AS m SET quality_flags = {flags}" + (f" WHERE {where}" if where else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"today": _today(), **(params or {})})
+
+
+def refresh_flags_of(names) -> None:
+    """The flags of every member whose folded name is one of `names` (those written, and those
+    who may have become or ceased to be their namesakes)."""
+    names = sorted({name for name in names if name is not None})
+    for first in range(0, len(names), 500):
+        part = names[first : first + 500]
+        params = {f"n{i}": name for i, name in enumerate(part)}
+        refresh_quality_flags("m.search_name IN ({})".format(", ".join(f"%(n{i})s" for i in range(len(part)))),
+                              params)  # fmt: skip
+
+
 ANY = "any"  # any check that makes a record unclean: the complement of the clean ones
 ANY_LABEL = "Hồ sơ chưa sạch"
 CELL_GONE_LABEL = "Chi bộ không còn"
@@ -122,6 +171,23 @@ JOIN members_member m ON m.id = s.member_id
 WHERE s.kind = 'official' AND s.start <= %(day)s AND (s."end" IS NULL OR s."end" > %(day)s)
   AND v.path >= %(low)s AND v.path < %(high)s
 """
+
+# The same, for the flagged members only (the partial index on quality_flags), driven from them:
+# SQLite takes CROSS JOIN as the join order.
+_FLAGGED_FROM = """
+FROM members_member m
+CROSS JOIN members_stint s
+CROSS JOIN orgs_unitversion v
+WHERE m.quality_flags > 0 AND s.member_id = m.id
+  AND s.kind = 'official' AND s.start <= %(day)s AND (s."end" IS NULL OR s."end" > %(day)s)
+  AND v.unit_id = s.unit_id AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
+  AND v.path >= %(low)s AND v.path < %(high)s
+"""
+
+# Above this many members counted in a subtree, the new card (2 in 3 members of the demo still
+# hold an old one) is not counted on the page: counting it reads every member. The list still
+# lists them, and each sub-unit's page counts them.
+NEW_CARD_COUNTED_UP_TO = 30_000
 
 # Stints open on the day in a cell of the subtree that was dissolved before it: the cell's last
 # version ended on or before the day and no version of it is valid that day. Few cells are
@@ -186,15 +252,15 @@ class Quality:
 
 def build_quality(root: UnitVersion, on: datetime.date) -> Quality:
     """The quality table of `root`'s subtree on `on`: a row per direct sub-unit (the root's own
-    row when it is a cell), worst first, and the total. Three queries: the sub-units, the counted
-    members' checks, the members of dissolved cells."""
+    row when it is a cell), worst first, and the total. Four queries whatever the size of the
+    tree: the sub-units, their members counted (the tallies), the flagged members' checks, the
+    members of dissolved cells; a fifth counts the new cards in a subtree of up to
+    NEW_CARD_COUNTED_UP_TO members."""
+    from .figures import subtree_figures
+
     all_checks = checks()
-    live = [c for c in all_checks if c.condition]
+    flagged = [c for c in all_checks if c.condition and c.unclean]
     width = _bucket_width(root)
-    unclean = " OR ".join(f"({c.condition})" for c in live if c.unclean)
-    sums = ", ".join(f"SUM(CASE WHEN {c.condition} THEN 1 ELSE 0 END)" for c in live)
-    sql = (f"SELECT substr(v.path, 1, {width}) AS bucket, COUNT(*), {sums}, "
-           f"SUM(CASE WHEN {unclean} THEN 0 ELSE 1 END) {_COUNTED_FROM} GROUP BY 1")  # fmt: skip
     params = _params(root, on)
     buckets: dict[str, Row] = {}
     columns = ("unit_id", "name", "kind", "path")
@@ -204,19 +270,33 @@ def build_quality(root: UnitVersion, on: datetime.date) -> Quality:
         children = UnitVersion.objects.on(on).filter(parent_id=root.unit_id).values_list(*columns)
     for unit_id, name, kind, path in children:
         buckets[path[:width]] = Row(unit_id, name, kind)
+
+    def row_of(bucket: str) -> Row:
+        return buckets.get(bucket) or buckets.setdefault(bucket, _row_of_path(bucket))
+
+    for path, figures in subtree_figures(root, on).items():
+        row_of(path[:width]).total += figures["total"]
+    unclean = " OR ".join(f"({c.condition})" for c in flagged)
+    sums = ", ".join(f"SUM(CASE WHEN {c.condition} THEN 1 ELSE 0 END)" for c in flagged)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for bucket, total, *values in cursor.fetchall():
-            row = buckets.get(bucket) or buckets.setdefault(bucket, _row_of_path(bucket))
-            row.total = total
-            row.counts = dict(zip((c.key for c in live), (int(v or 0) for v in values[:-1])))
-            row.clean = int(values[-1] or 0)
+        cursor.execute(f"SELECT substr(v.path, 1, {width}), SUM(CASE WHEN {unclean} THEN 1 ELSE 0 END), {sums} "
+                       f"{_FLAGGED_FROM} GROUP BY 1", params)  # fmt: skip
+        for bucket, failing, *values in cursor.fetchall():
+            row = row_of(bucket)
+            row.counts.update(zip((c.key for c in flagged), (int(v or 0) for v in values)))
+            row.counts["_unclean"] = int(failing or 0)
         cursor.execute(f"SELECT substr(v.path, 1, {width}), COUNT(DISTINCT s.member_id) {_ORPHANS_FROM} GROUP BY 1",
                        params)  # fmt: skip
-        orphans = cursor.fetchall()
-    for bucket, count in orphans:
-        row = buckets.get(bucket) or buckets.setdefault(bucket, _row_of_path(bucket))
-        row.counts["cell_gone"] = count
+        for bucket, count in cursor.fetchall():
+            row_of(bucket).counts["cell_gone"] = count
+        new_card = next(c for c in all_checks if c.key == "no_new_card")
+        counted = sum(row.total for row in buckets.values())
+        new_cards_counted = counted <= NEW_CARD_COUNTED_UP_TO
+        if new_cards_counted:
+            cursor.execute(f"SELECT substr(v.path, 1, {width}), SUM(CASE WHEN {new_card.condition} THEN 1 ELSE 0 END) "
+                           f"{_COUNTED_FROM} GROUP BY 1", params)  # fmt: skip
+            for bucket, count in cursor.fetchall():
+                row_of(bucket).counts["no_new_card"] = int(count or 0)
     missing_names = [row for row in buckets.values() if not row.name]
     if missing_names:  # a sub-unit dissolved before the day, named by its last name
         names = latest_names([row.unit_id for row in missing_names])
@@ -226,11 +306,16 @@ def build_quality(root: UnitVersion, on: datetime.date) -> Quality:
     for row in rows:
         for check in all_checks:
             row.counts.setdefault(check.key, 0)
+        row.clean = row.total - row.counts.pop("_unclean", 0)
+        if not new_cards_counted:
+            row.counts["no_new_card"] = None
     rows.sort(key=lambda r: (r.clean_share is None, r.clean_share or 0, vn.text_sort_key(r.name)))
     total = Row(root.unit_id, root.name, root.kind)
     total.total = sum(r.total for r in rows)
     total.clean = sum(r.clean for r in rows)
-    total.counts = {c.key: sum(r.counts[c.key] for r in rows) for c in all_checks}
+    total.counts = {c.key: sum(r.counts[c.key] or 0 for r in rows) for c in all_checks}
+    if not new_cards_counted:
+        total.counts["no_new_card"] = None
     return Quality(root=root, on=on, checks=all_checks, rows=rows, total=total)
 
 
@@ -261,14 +346,15 @@ def _flagged_sql(root: UnitVersion, check: Check | None, select: str, flags: boo
     if check is not None and check.key == "cell_gone":
         return f"SELECT DISTINCT {select} {_ORPHANS_FROM}"
     if check is not None:
-        return f"SELECT {select} {_COUNTED_FROM} AND ({check.condition})"
+        source = _FLAGGED_FROM if check.unclean else _COUNTED_FROM
+        return f"SELECT {select} {source} AND ({check.condition})"
     unclean = [c for c in checks() if c.condition and c.unclean]
     condition = " OR ".join(f"({c.condition})" for c in unclean)
     columns = counted = orphaned = ""
     if flags:
         columns = "".join(f", CASE WHEN {c.condition} THEN 1 ELSE 0 END AS flag_{c.key}" for c in unclean)
         counted, orphaned = f"{columns}, 0 AS flag_cell_gone", f"{columns}, 1"
-    return (f"SELECT {select}{counted} {_COUNTED_FROM} AND ({condition}) "
+    return (f"SELECT {select}{counted} {_FLAGGED_FROM} AND ({condition}) "
             f"UNION SELECT {select}{orphaned} {_ORPHANS_FROM}")  # fmt: skip
 
 
