@@ -322,3 +322,19 @@ def test_a_past_list_hides_what_the_scope_no_longer_sees(as_user, demo, flawed):
     assert "12345678901" not in row and "không hiển thị" in row
     assert "12345678901" in as_user("khoi").get(
         f"/chat-luong-du-lieu/danh-sach/?unit={demo['coso']}&check=bad_citizen_id&date={past}").content.decode()
+
+
+def test_a_large_subtree_leaves_the_new_cards_to_its_sub_units(as_user, demo, monkeypatch):
+    from dangbo.members import quality
+
+    monkeypatch.setattr(quality, "NEW_CARD_COUNTED_UP_TO", 100)
+    on = today()
+    root = build_quality(UnitVersion.objects.on(on).get(unit_id=demo["root"]), on)
+    assert root.total.counts["no_new_card"] is None and all(r.counts["no_new_card"] is None for r in root.rows)
+    cell = build_quality(UnitVersion.objects.on(on).get(unit_id=demo["chibo"]), on)
+    assert cell.total.counts["no_new_card"] == sum(
+        1 for s in counted_stints(cell.root, on).select_related("member")
+        if not re.fullmatch(r"[0-9]{12}", s.member.card_number or "")
+    )
+    assert 'check=no_new_card' in as_user("khoi").get("/chat-luong-du-lieu/").content.decode()
+    assert "danh-sach" not in as_user("xem").get("/chat-luong-du-lieu/").content.decode()
