@@ -184,9 +184,11 @@ WHERE s.kind = 'official' AND s.start <= %(day)s AND (s."end" IS NULL OR s."end"
   AND v.path >= %(low)s AND v.path < %(high)s
 """
 
-# The same, for the flagged members only (the partial index on quality_flags), driven from them:
-# SQLite takes CROSS JOIN as the join order.
-_FLAGGED_FROM = """
+# The same, for the flagged members only (the partial index on quality_flags), driven from them to
+# their stints by the (member, start) index: SQLite takes CROSS JOIN as the join order; PostgreSQL,
+# left to choose, scanned every stint to hash them against the flagged members (140 ms at 250,000
+# members), and is led by a LATERAL subquery instead.
+_FLAGGED_FROM_SQLITE = """
 FROM members_member m
 CROSS JOIN members_stint s
 CROSS JOIN orgs_unitversion v
@@ -195,6 +197,22 @@ WHERE m.quality_flags > 0 AND s.member_id = m.id
   AND v.unit_id = s.unit_id AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
   AND v.path >= %(low)s AND v.path < %(high)s
 """
+_FLAGGED_FROM_POSTGRESQL = """
+FROM members_member m
+CROSS JOIN LATERAL (
+    SELECT * FROM members_stint open WHERE open.member_id = m.id
+      AND open.kind = 'official' AND open.start <= %(day)s AND (open."end" IS NULL OR open."end" > %(day)s)
+    OFFSET 0  -- kept a subquery: pulled up into the join, it is hashed again
+) s
+JOIN orgs_unitversion v ON v.unit_id = s.unit_id
+  AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
+WHERE m.quality_flags > 0 AND v.path >= %(low)s AND v.path < %(high)s
+"""
+
+
+def _flagged_from() -> str:
+    return _FLAGGED_FROM_POSTGRESQL if connection.vendor == "postgresql" else _FLAGGED_FROM_SQLITE
+
 
 # Above this many members counted in a subtree, the new card (2 in 3 members of the demo still
 # hold an old one) is not counted on the page: counting it reads every member. The list still
@@ -293,7 +311,7 @@ def build_quality(root: UnitVersion, on: datetime.date) -> Quality:
     sums = ", ".join(f"SUM(CASE WHEN {_page_condition(c, bits)} THEN 1 ELSE 0 END)" for c in flagged)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT substr(v.path, 1, {width}), SUM(CASE WHEN {unclean} THEN 1 ELSE 0 END), {sums} "
-                       f"{_FLAGGED_FROM} GROUP BY 1", params)  # fmt: skip
+                       f"{_flagged_from()} GROUP BY 1", params)  # fmt: skip
         for bucket, failing, *values in cursor.fetchall():
             row = row_of(bucket)
             row.counts.update(zip((c.key for c in flagged), (int(v or 0) for v in values)))
@@ -361,7 +379,7 @@ def _flagged_sql(root: UnitVersion, check: Check | None, select: str, flags: boo
     bits = flag_bits()
     if check is not None:
         if check.unclean:
-            return f"SELECT {select} {_FLAGGED_FROM} AND ({_page_condition(check, bits)})"
+            return f"SELECT {select} {_flagged_from()} AND ({_page_condition(check, bits)})"
         return f"SELECT {select} {_COUNTED_FROM} AND ({check.condition})"
     unclean = [c for c in checks() if c.condition and c.unclean]
     condition = " OR ".join(f"({_page_condition(c, bits)})" for c in unclean)
@@ -370,7 +388,7 @@ def _flagged_sql(root: UnitVersion, check: Check | None, select: str, flags: boo
         columns = "".join(f", CASE WHEN {_page_condition(c, bits)} THEN 1 ELSE 0 END AS flag_{c.key}"
                           for c in unclean)
         counted, orphaned = f"{columns}, 0 AS flag_cell_gone", f"{columns}, 1"
-    return (f"SELECT {select}{counted} {_FLAGGED_FROM} AND ({condition}) "
+    return (f"SELECT {select}{counted} {_flagged_from()} AND ({condition}) "
             f"UNION SELECT {select}{orphaned} {_ORPHANS_FROM}")  # fmt: skip
 
 
