@@ -8,7 +8,7 @@ from dangbo.admissions import views as admission_views
 from dangbo.exchange import export_views
 from dangbo.exchange import views as exchange_views
 from dangbo.meetings import views as meeting_views
-from dangbo.members import event_views, report_views
+from dangbo.members import event_views, quality_views, report_views
 from dangbo.members import views as member_views
 from dangbo.notices import views as notice_views
 from dangbo.orgs import views as org_views
@@ -31,6 +31,9 @@ urlpatterns = [
     path("dang-vien/<int:member_id>/phieu/", report_views.member_sheet, name="member_sheet"),
     path("dang-vien/so-danh-sach/", report_views.register, name="register"),
     path("huy-hieu/", report_views.badges, name="badges"),
+    path("chat-luong-du-lieu/", quality_views.quality_page, name="quality"),
+    path("chat-luong-du-lieu/danh-sach/", quality_views.quality_list, name="quality_list"),
+    path("chat-luong-du-lieu/tai-ve/", quality_views.quality_download, name="quality_download"),
     path("xuat-du-lieu/", export_views.export_page, name="export"),
     path("xuat-du-lieu/tai-ve/", export_views.export_download, name="export_download"),
     path("nhap-du-lieu/mau.xlsx", export_views.import_template, name="import_template"),

@@ -27,6 +27,7 @@ from dangbo.lib import vn
 from dangbo.meetings.cell_years import refresh as refresh_cell_years
 from dangbo.members.events import ADMISSION_MAX_AGE_MONTHS, READMISSION_WAIT_MONTHS, replay
 from dangbo.members.models import Event, EventKind, Member, Stint, TheoryLevel
+from dangbo.members.quality import refresh_quality_flags
 from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitKind, UnitVersion, path_segment
 from dangbo.ratings.models import refresh_level_tallies
@@ -446,6 +447,25 @@ class DemoBuilder:
         member.refresh_derived()
         return member
 
+    def _renew_and_flaw(self) -> None:
+        """New chip cards for a third of the members (the old number kept), and a few records as real
+        lists have them, for the data quality page: an old 9-digit identity card number (CMND), a
+        residence or home town not filled in, a card number with two digits too many. Chosen by
+        position, not by the random generator, and touching no field that a figure counts (status,
+        dates, sex, age, theory level), so every figure of the demo stays the same."""
+        for index, member in enumerate(self.members):
+            if index % 3 == 0:
+                member.old_card_number = member.card_number
+                member.card_number = f"{(100_000_000_003 + index * 7_919) % 10**12:012d}"
+            if index % 211 == 17:
+                member.citizen_id = f"03{index:07d}"
+            if index % 157 == 31:
+                member.residence = ""
+            if index % 263 == 45:
+                member.home_town = ""
+            if index % 307 == 89:
+                member.card_number += "00"
+
     # --- writing ---------------------------------------------------------------------------------
 
     def _events_for(self, index: int) -> list[Event]:
@@ -591,7 +611,9 @@ class DemoBuilder:
             rows.extend(Stint.of(member=member, unit_id=s.unit_id, kind=s.kind, status=s.status, start=s.start,
                                  end=s.end, decided_on=s.decided_on, ceremony_on=s.ceremony_on)
                         for s in timeline.stints)  # fmt: skip
+        self._renew_and_flaw()
         Member.unscoped.bulk_create(self.members, batch_size=2000)
+        refresh_quality_flags()
         Event.unscoped.bulk_create([e for events in histories for e in events], batch_size=5000)
         Stint.unscoped.bulk_create(rows, batch_size=5000)
         self.stint_rows = rows

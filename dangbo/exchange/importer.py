@@ -30,7 +30,9 @@ from dangbo.lib import vn
 from dangbo.lib.http import today as today_
 from dangbo.members import actions as member_actions
 from dangbo.members.events import SequenceError, replay
+from dangbo.members.identifiers import is_accepted_card, is_accepted_identity
 from dangbo.members.models import Event, EventKind, Member, Sex, Stint, StintKind
+from dangbo.members.quality import refresh_flags_of
 from dangbo.members.tallies import refresh_tallies, units_above
 from dangbo.orgs import actions as org_actions
 from dangbo.orgs.models import ALLOWED_PARENT_KINDS, CELL_KINDS, PATH_WIDTH, Unit, UnitKind, UnitVersion, path_segment
@@ -555,10 +557,10 @@ class Planner:
         official = self._day(S, row, rec, "official_on", "Ngày chính thức", not_future=True)
         cid = parse_number_text(rec.get("citizen_id"), 12)
         card = parse_number_text(rec.get("card_number"), 8)
-        if cid and (not cid.isdigit() or len(cid) not in (9, 12)):
+        if cid and not is_accepted_identity(cid):
             self.problem("Số CCCD phải gồm 12 chữ số (số CMND cũ 9 chữ số cũng được nhận, sẽ hiện ở trang chất lượng "
                          "dữ liệu).", S, row, "Số CCCD", cid)  # fmt: skip
-        if card and (not card.isdigit() or len(card) > 16):
+        if card and not is_accepted_card(card):
             self.problem("Số thẻ đảng viên chỉ gồm chữ số (thẻ cũ 8 số, thẻ mới 12 số).", S, row, "Số thẻ đảng viên",
                          card)  # fmt: skip
         if not cid and not card:
@@ -1017,6 +1019,7 @@ def write_members(planner: Planner, actor, chunk: list[PlannedMember]) -> None:
         member.refresh_derived()
         members.append(member)
     Member.unscoped.bulk_create(members)
+    refresh_flags_of({member.search_name for member in members})
     events, stints = [], []
     for planned, member in zip(fresh, members):
         for event in planned.events:

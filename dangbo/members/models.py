@@ -86,12 +86,20 @@ class Member(models.Model):
     search_name = models.CharField(max_length=255, editable=False, db_index=True)
     sort_key = models.CharField(max_length=255, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The data quality checks the record failed when last written (a bit per check, see
+    # members.quality): the quality page reads the flagged members only.
+    quality_flags = models.PositiveIntegerField(default=0, editable=False)
 
     unscoped = models.Manager()
 
     class Meta:
         verbose_name = "đảng viên"
         verbose_name_plural = "đảng viên"
+        indexes = [
+            # Possible duplicates (the data quality page): the same folded name and birth date.
+            models.Index(fields=["search_name", "birth_date"], name="member_name_birth"),
+            models.Index(fields=["quality_flags"], condition=models.Q(quality_flags__gt=0), name="member_flagged"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(official_on__isnull=True) | models.Q(official_on__gt=models.F("admitted_on")),
@@ -104,10 +112,21 @@ class Member(models.Model):
         return self.full_name
 
     def save(self, *args, **kwargs):
+        from .quality import refresh_flags_of
+
         self.refresh_derived()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_name", "sort_key"}
         super().save(*args, **kwargs)
+        # Its quality flags, and those of the namesakes it joins or leaves (possible duplicates).
+        refresh_flags_of({self.search_name, getattr(self, "_stored_name", None)})
+        self._stored_name = self.search_name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        member = super().from_db(db, field_names, values)
+        member._stored_name = member.__dict__.get("search_name")
+        return member
 
     @property
     def full_name(self) -> str:
