@@ -39,10 +39,11 @@ def ensure_postgres_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def open_database(members: int, database_url: str | None) -> None:
-    """Point Django at the benchmark's database (the SQLite file bench-<members>.sqlite3 unless a
-    URL is given), migrate it, and build the demo committee of that size in it when it is empty."""
-    url = database_url or f"sqlite:///{ROOT / f'bench-{members}.sqlite3'}"
+def open_database(members: int, database_url: str | None, *, build=None, prefix: str = "bench") -> None:
+    """Point Django at the benchmark's database (the SQLite file <prefix>-<members>.sqlite3 unless a
+    URL is given), migrate it, and build the demo committee of that size in it when it is empty
+    (`build(members)` instead of the whole demo, when given)."""
+    url = database_url or f"sqlite:///{ROOT / f'{prefix}-{members}.sqlite3'}"
     if url.startswith("postgres"):
         ensure_postgres_database(url)
     os.environ["DATABASE_URL"] = url
@@ -61,7 +62,7 @@ def open_database(members: int, database_url: str | None) -> None:
     call_command("migrate", verbosity=0)
     if not Unit.objects.exists():
         start = time.perf_counter()
-        build_demo(members=members)
+        (build or (lambda n: build_demo(members=n)))(members)
         print(f"built committee of {members:,} members in {time.perf_counter() - start:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -27,41 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overview import count_queries, open_database, page_getter, percentile, timed  # noqa: E402
 
 
-def open_members_only(members: int, database_url: str | None) -> None:
-    """Like overview.open_database, with only the demo's tree, members and logins built."""
-    import os
-    import time
-
-    from overview import ROOT, ensure_postgres_database
-
-    url = database_url or f"sqlite:///{ROOT / f'bench-quality-{members}.sqlite3'}"
-    if url.startswith("postgres"):
-        ensure_postgres_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangbo.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection, transaction
+def members_only(members: int) -> None:
+    """The demo's tree, members and logins alone, from the demo's own generator."""
+    from django.db import transaction
 
     from dangbo.demo.builder import DemoBuilder
-    from dangbo.orgs.models import Unit
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if not Unit.objects.exists():
-        start = time.perf_counter()
-        with transaction.atomic():
-            builder = DemoBuilder(members=members)
-            builder.plan_tree()
-            builder.plan_members()
-            builder.write()
-            builder.create_logins()
-        print(f"built the tree and {members:,} members in {time.perf_counter() - start:.1f} s")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with transaction.atomic():
+        builder = DemoBuilder(members=members)
+        builder.plan_tree()
+        builder.plan_members()
+        builder.write()
+        builder.create_logins()
 
 
 def main() -> None:
@@ -74,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.members_only:
-        open_members_only(args.members, args.database_url)
+        open_database(args.members, args.database_url, build=members_only, prefix="bench-quality")
     else:
         open_database(args.members, args.database_url)
     from django.db import connection
