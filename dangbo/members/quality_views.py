@@ -71,14 +71,20 @@ def quality_page(request):
     return render(request, "members/quality.html", context)
 
 
-@login_required
-def quality_list(request):
+def _members_behind(request):
+    """The scope (one that sees people: the viewer gets 404), the day, the unit and the check of a
+    list of members behind a count."""
     scope = scope_for(request, people=True)
     on, date_error = date_from_request(request)
     root = _unit(request, scope, on)
     if root is None:
         raise Http404
-    key, check = _check(request)
+    return scope, on, date_error, root, *_check(request)
+
+
+@login_required
+def quality_list(request):
+    scope, on, date_error, root, key, check = _members_behind(request)
     number = id_param(request.GET.get("page")) or 1
     count, rows = flagged_page(root, on, check, (number - 1) * PAGE_SIZE, PAGE_SIZE)
     paginator = Paginator(range(count), PAGE_SIZE)
@@ -101,12 +107,7 @@ def quality_list(request):
 
 @login_required
 def quality_download(request):
-    scope = scope_for(request, people=True)
-    on, _ = date_from_request(request)
-    root = _unit(request, scope, on)
-    if root is None:
-        raise Http404
-    key, check = _check(request)
+    scope, on, _, root, key, check = _members_behind(request)
     ids = flagged_ids(root, on, check)
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # removed when the response closes it
     counts = write_workbook(handle, root, on, member_ids=ids, scope=scope)
