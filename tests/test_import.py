@@ -30,6 +30,7 @@ from dangbo.exchange.models import ImportBatch
 from dangbo.exchange.reader import FileRefused, open_book, parse_day, records
 from dangbo.lib.http import today
 from dangbo.members.models import Event, EventKind, Member, Stint, StintKind
+from dangbo.members.quality import flag_bits
 from dangbo.once.tokens import FIELD, new_key
 from dangbo.orgs.models import Unit, UnitKind, UnitVersion
 from tests.conftest import committed_demo_back
@@ -596,6 +597,13 @@ def test_a_possible_duplicate_is_flagged_and_created_only_when_confirmed(demo):
     assert Member.unscoped.filter(search_name=known.search_name, birth_date=known.birth_date).count() == 2
     known.refresh_from_db()
     assert known.citizen_id != cid(0)
+    # Both records now carry the data quality page's "possible duplicate" flag, the one already
+    # there included; a namesake born another day does not.
+    duplicate = flag_bits()["duplicate"]
+    twins = Member.unscoped.filter(search_name=known.search_name, birth_date=known.birth_date)
+    assert all(flags & duplicate for flags in twins.values_list("quality_flags", flat=True))
+    others = Member.unscoped.filter(search_name=known.search_name).exclude(birth_date=known.birth_date)
+    assert not any(flags & duplicate for flags in others.values_list("quality_flags", flat=True))
 
 
 def test_two_rows_of_one_name_and_birth_date_in_the_file_are_flagged(demo):

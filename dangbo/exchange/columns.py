@@ -9,6 +9,7 @@ spacing and punctuation (`header_key`), so "Họ tên", "HO VA TEN" and "Họ v�
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,7 +36,12 @@ class Column:
 
 def header_key(text) -> str:
     """A header as compared: folded (no case, no diacritics) and without spaces or punctuation."""
-    return re.sub(r"[^0-9a-z]", "", vn.fold(str(text or "")))
+    return _key(str(text or ""))
+
+
+@functools.lru_cache(maxsize=4096)  # the choices of a sheet's columns, read again on every row
+def _key(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", vn.fold(text))
 
 
 UNIT_COLUMNS = (

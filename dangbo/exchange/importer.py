@@ -26,13 +26,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from dangbo.audit.log import record, snapshot
-from dangbo.lib import vn
+from dangbo.lib import bulk, vn
 from dangbo.lib.http import today as today_
 from dangbo.members import actions as member_actions
 from dangbo.members.events import SequenceError, replay
 from dangbo.members.identifiers import is_accepted_card, is_accepted_identity
 from dangbo.members.models import Event, EventKind, Member, Sex, Stint, StintKind
-from dangbo.members.quality import refresh_flags_of
+from dangbo.members.quality import refresh_flags_of_new
 from dangbo.members.tallies import refresh_tallies, units_above
 from dangbo.orgs import actions as org_actions
 from dangbo.orgs.models import ALLOWED_PARENT_KINDS, CELL_KINDS, PATH_WIDTH, Unit, UnitKind, UnitVersion, path_segment
@@ -1018,8 +1018,9 @@ def write_members(planner: Planner, actor, chunk: list[PlannedMember]) -> None:
         member = Member(**planned.fields)
         member.refresh_derived()
         members.append(member)
-    Member.unscoped.bulk_create(members)
-    refresh_flags_of({member.search_name for member in members})
+    bulk.insert(Member, members)
+    if members:
+        refresh_flags_of_new(min(m.pk for m in members), max(m.pk for m in members))
     events, stints = [], []
     for planned, member in zip(fresh, members):
         for event in planned.events:
@@ -1032,8 +1033,8 @@ def write_members(planner: Planner, actor, chunk: list[PlannedMember]) -> None:
                                    start=s.start, end=s.end, decided_on=s.decided_on,
                                    ceremony_on=s.ceremony_on))  # fmt: skip
             planner.touched.add(real(s.unit_id))
-    Event.unscoped.bulk_create(events, batch_size=5000)
-    Stint.unscoped.bulk_create(stints, batch_size=5000)
+    bulk.insert(Event, events)
+    bulk.insert(Stint, stints)
     for planned in (m for m in chunk if m.state == "updated"):
         member = planned.existing
         recorded = member_actions._lock(member)

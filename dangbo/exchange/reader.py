@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import functools
 import io
 import unicodedata
 from collections.abc import Iterator
@@ -85,7 +86,12 @@ def clean_text(value) -> str:
         value = int(value)
     if isinstance(value, (datetime.date, datetime.datetime)):
         return vn.format_date(value)
-    return vn.normalize(fold_digits(str(value)))
+    return _clean_string(str(value))
+
+
+@functools.lru_cache(maxsize=16384)  # kinds, statuses, places, positions: the same texts row after row
+def _clean_string(text: str) -> str:
+    return vn.normalize(fold_digits(text))
 
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)

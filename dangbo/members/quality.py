@@ -169,6 +169,20 @@ def refresh_flags_of(names) -> None:
                               params)  # fmt: skip
 
 
+def refresh_flags_of_new(low: int, high: int) -> None:
+    """The flags of the members just inserted with ids low..high, and of those who became their
+    namesakes (same folded name and birth date): the only records whose flags such an insert can
+    change. Found from the new rows through the (name, birth date) index, not by name alone: a
+    city's list repeats its common names thousands of times, and refreshing every member of a
+    name at each chunk of an import rewrote most of the table each time."""
+    refresh_quality_flags(
+        "m.id IN (SELECT d.id FROM members_member n JOIN members_member d "
+        "ON d.search_name = n.search_name AND d.birth_date = n.birth_date "
+        "WHERE n.id BETWEEN %(low)s AND %(high)s)",
+        {"low": low, "high": high},
+    )
+
+
 ANY = "any"  # any check that makes a record unclean: the complement of the clean ones
 ANY_LABEL = "Hồ sơ chưa sạch"
 CELL_GONE_LABEL = "Chi bộ không còn"
