@@ -10,6 +10,7 @@ and one row. Entities are not resolved and the network is never used, whatever t
 from __future__ import annotations
 
 import datetime
+import functools
 import posixpath
 import re
 import zipfile
@@ -58,8 +59,14 @@ def _parser():
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
+_LOCAL: dict = {}  # tag → local name: a sheet has few tags, met millions of times
+
+
 def _local(tag) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    local = _LOCAL.get(tag)
+    if local is None:
+        local = _LOCAL[tag] = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    return local
 
 
 def open_workbook(source) -> Workbook:
@@ -141,12 +148,23 @@ def _date_styles(archive: zipfile.ZipFile, path: str) -> set[int]:
 _COLUMN = re.compile(r"[A-Z]+")
 
 
-def _column_index(reference: str) -> int:
-    letters = _COLUMN.match(reference).group()
+@functools.lru_cache(maxsize=1024)
+def _column_of(letters: str) -> int:
     index = 0
     for letter in letters:
         index = index * 26 + ord(letter) - 64
     return index - 1
+
+
+def _letters(reference: str) -> str:
+    return reference.rstrip("0123456789")
+
+
+def _column_index(reference: str) -> int:
+    letters = _letters(reference)
+    if not letters or not _COLUMN.fullmatch(letters):
+        raise ValueError(reference)
+    return _column_of(letters)
 
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]*\d*:?[A-Z]*(\d+)\"")
@@ -196,7 +214,7 @@ def _cell(book: Workbook, c, reference: str) -> Cell:
             formula = child.text or "="
         elif tag == "is":
             value = _text(child)
-    column = _COLUMN.match(reference).group() if reference else ""
+    column = _letters(reference)
     if value is None or kind == "inlineStr":
         return Cell(value, formula, column)
     if kind == "s":
