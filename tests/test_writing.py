@@ -195,3 +195,40 @@ def test_the_report_and_request_text_areas_grow_and_load_the_writing_script(logi
         assert areas and all("grow" in (a.get("class") or "").split() for a in areas), url
         assert html.xpath('//script[contains(@src, "dangbo/writing.js")]'), url
         assert html.xpath('//link[contains(@href, "dangbo/writing.css")]'), url
+
+
+# --- deleting asks for confirmation -----------------------------------------------------------------------
+
+
+def test_deleting_a_plan_without_the_confirmation_deletes_nothing_and_says_why(login, ids):
+    from dangbo.meetings.models import Meeting
+    from tests.test_meeting_views import counts, new_plan
+
+    meeting = new_plan(ids["chibo"])
+    chibo = login("chibo")
+    page = lxml.html.fromstring(chibo.get(f"/sinh-hoat/{meeting.pk}/").content.decode())
+    box = page.xpath('//form[@id="delete-form"]//input[@type="checkbox"][@name="xac-nhan"]')
+    assert len(box) == 1 and box[0].get("required") is not None
+    before = counts()
+    response = chibo.post(f"/sinh-hoat/{meeting.pk}/xoa/", follow=True)
+    assert response.redirect_chain == [(f"/sinh-hoat/{meeting.pk}/", 302)]
+    shown = " ".join(lxml.html.fromstring(response.content.decode()).xpath('//p[@role="alert"]//text()'))
+    assert "Chưa xóa: hãy đánh dấu ô xác nhận" in shown and is_vietnamese(shown)
+    assert counts() == before and Meeting.unscoped.filter(pk=meeting.pk).exists()
+    # out of scope it is 404 before anything is asked
+    assert login("ngoai").post(f"/sinh-hoat/{meeting.pk}/xoa/", {"xac-nhan": "1"}).status_code == 404
+    assert Meeting.unscoped.filter(pk=meeting.pk).exists()
+    response = chibo.post(f"/sinh-hoat/{meeting.pk}/xoa/", {"xac-nhan": "1"})
+    assert response.status_code == 302 and not Meeting.unscoped.filter(pk=meeting.pk).exists()
+
+
+def test_the_minutes_and_plan_text_areas_grow(login, ids):
+    from tests.test_meeting_views import new_plan
+
+    meeting = new_plan(ids["chibo"])
+    chibo = login("chibo")
+    for url in (f"/sinh-hoat/{meeting.pk}/ghi-bien-ban/", f"/sinh-hoat/{meeting.pk}/ke-hoach/"):
+        html = lxml.html.fromstring(chibo.get(url).content.decode())
+        areas = html.xpath("//main//textarea")
+        assert areas and all("grow" in (a.get("class") or "").split() for a in areas), url
+        assert html.xpath('//script[contains(@src, "dangbo/writing.js")]'), url
