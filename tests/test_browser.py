@@ -361,11 +361,10 @@ def test_cell_secretary_records_minutes_and_downloads_them_as_word(browser_page,
 
 def test_the_cell_proposes_and_the_committee_decides_in_the_2025_rating_round(browser_page, demo_live):
     """chibo opens the 2025 round from "Xếp loại chất lượng" and proposes a member's level (his cell
-    has no proposals yet); coso opens the same round, finds that deciding every pre-filled proposal
-    breaks the 20% quota of his committee (refused, nothing written, the form as it was), then
-    decides the members of chibo's cell only: the results are in the table, the database and the
-    quota cards."""
-    from collections import Counter
+    has no proposals yet); coso opens the same round, filters those proposed excellent and finds that
+    deciding them as proposed breaks the 20% quota of his committee (refused, nothing written, the
+    figures and the names listed), then decides the members of chibo's cell only, confirming it: the
+    results are in the table, the database and the quota cards."""
 
     from playwright.sync_api import expect
 
@@ -404,9 +403,8 @@ def test_the_cell_proposes_and_the_committee_decides_in_the_2025_rating_round(br
     # chibo: only his cell; the level matching the member's self score, the score kept.
     log_in(page, url, "chibo")
     open_round()
-    expect(page.locator("#round tbody tr")).to_have_count(
-        MemberRating.unscoped.filter(period=period, cell_id=demo["chibo"]).count()
-    )
+    member_rows = page.locator('#round tbody tr[id^="rating-"]')
+    expect(member_rows).to_have_count(MemberRating.unscoped.filter(period=period, cell_id=demo["chibo"]).count())
     expect(page.locator("#decide-form")).to_have_count(0)
     row = page.locator(f"#rating-{chosen.pk}")
     row.get_by_label(f"Mức xếp loại: {name}", exact=True).select_option(level)
@@ -414,7 +412,7 @@ def test_the_cell_proposes_and_the_committee_decides_in_the_2025_rating_round(br
     with page.expect_navigation():
         row.get_by_role("button", name="Chi bộ đề xuất").click()
     expect(page.get_by_role("status")).to_have_text(f"Chi bộ đã đề xuất mức xếp loại của {name}.")
-    expect(page.locator(f"#rating-{chosen.pk} td").nth(3)).to_have_text(f"{labels[level]} · {score} điểm")
+    expect(page.locator(f"#rating-{chosen.pk} td").nth(2)).to_have_text(f"{labels[level]} · {score} điểm")
     chosen.refresh_from_db()
     assert (chosen.proposed_level, chosen.proposed_score, chosen.decided_level) == (level, score, "")
     page.get_by_role("button", name="Đăng xuất").click()
@@ -426,47 +424,58 @@ def test_the_cell_proposes_and_the_committee_decides_in_the_2025_rating_round(br
     cards = page.locator("#quota .card b")
     expect(cards).to_have_text(["0", "0 / 0", "0"])
     committee = ratings.filter(grassroots_id=demo["coso"])
-    form = page.locator("#decide-form")
-    expect(form.locator("select")).to_have_count(committee.count())
+    filters = page.locator("form.filters")
 
-    # Every proposal pre-filled: more excellent than 20% of the good or better (counted here).
-    proposed = Counter(committee.exclude(proposed_level="").values_list("proposed_level", flat=True))
-    good_or_better = proposed["excellent"] + proposed["good"]
-    allowed = good_or_better * 20 // 100
-    assert proposed["excellent"] > allowed, "the demo's proposals were expected to exceed the quota"
+    # Those the cells proposed excellent, every proposal pre-filled in its row: deciding them all
+    # at once breaks the 20% quota (counted here), and the page lists them with the figures.
+    proposed_excellent = committee.filter(proposed_level="excellent").count()
+    assert 0 < proposed_excellent <= 50, proposed_excellent
+    filters.locator("select[name=buoc]").select_option("de-xuat-xuat-sac")
+    filters.get_by_role("button", name="Xem").click()
+    page.wait_for_url(f"{round_url}?tccs={demo['coso']}&chibo=&buoc=de-xuat-xuat-sac")
+    expect(page.locator('select[form="decide-form"]')).to_have_count(proposed_excellent)
+    allowed = proposed_excellent * 20 // 100
     audit_before = AuditEntry.objects.count()
+    form = page.locator("#decide-form")
+    # Without the confirmation box ticked the browser does not send the decision.
+    form.get_by_role("button", name="Quyết định xếp loại").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    form.get_by_label(re.compile("Tôi xác nhận quyết định xếp loại")).check()
     assert submit(page, form).status == 400
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Vượt tỷ lệ đảng viên hoàn thành xuất sắc nhiệm vụ: không quá 20%")
-    expect(alert).to_contain_text(f"Với {good_or_better} đảng viên hoàn thành tốt nhiệm vụ trở lên, tối đa {allowed}")
+    expect(alert).to_contain_text(
+        f"Với {proposed_excellent} đảng viên hoàn thành tốt nhiệm vụ trở lên, tối đa {allowed}"
+    )
+    panel = page.locator("#quota-refused")
+    expect(panel.locator("b[data-figure]")).to_have_text(
+        [str(proposed_excellent), str(allowed), "0", str(allowed), str(proposed_excellent)]
+    )
+    expect(panel.locator('tbody tr[id^="excellent-"]')).to_have_count(proposed_excellent)
     assert not MemberRating.unscoped.filter(period=period).exclude(decided_level="").exists()
     assert AuditEntry.objects.count() == audit_before
-    form = page.locator("#decide-form")
-    expect(form.get_by_label(f"Quyết định: {name}", exact=True)).to_have_value(level)
     expect(cards).to_have_text(["0", "0 / 0", "0"])
 
-    # Only chibo's cell: every other row back to "— chưa quyết định —"; its members' levels from
-    # their self scores (the one proposed is pre-filled).
-    expected = {r.pk: (level_of(r.self_score), r.self_score) for r in cell}
-    for select in form.locator("select").all():
-        pk = int(select.get_attribute("name").removeprefix("level-"))
-        if pk not in expected:
-            select.select_option(label="— chưa quyết định —")
-    for pk, (cell_level, cell_score) in expected.items():
-        form.locator(f'select[name="level-{pk}"]').select_option(cell_level)
-        form.locator(f'input[name="score-{pk}"]').fill(str(cell_score))
-    expect(form.locator(f'select[name="level-{chosen.pk}"]')).to_have_value(level)
-    assert submit(page, form).status == 200
-    page.wait_for_url(f"{round_url}?tccs={demo['coso']}")
-    expect(page.get_by_role("status")).to_have_text(f"Đã quyết định xếp loại {len(cell)} đảng viên.")
-    # The committee's rows run over pages: the cell filter finds chibo's.
+    # Only chibo's cell: its members' levels from their self scores (the one proposed is pre-filled).
     filters = page.locator("form.filters")
-    filters.get_by_label("Chi bộ").select_option(str(demo["chibo"]))
+    filters.locator("select[name=chibo]").select_option(str(demo["chibo"]))
+    filters.locator("select[name=buoc]").select_option("")
     filters.get_by_role("button", name="Xem").click()
+    page.wait_for_url(f"{round_url}?tccs={demo['coso']}&chibo={demo['chibo']}&buoc=")
+    expected = {r.pk: (level_of(r.self_score), r.self_score) for r in cell}
+    expect(page.locator('select[form="decide-form"]')).to_have_count(len(cell))
+    expect(page.locator(f'select[name="level-{chosen.pk}"]')).to_have_value(level)
+    for pk, (cell_level, cell_score) in expected.items():
+        page.locator(f'select[name="level-{pk}"]').select_option(cell_level)
+        page.locator(f'input[name="score-{pk}"]').fill(str(cell_score))
+    form = page.locator("#decide-form")
+    form.get_by_label(re.compile("Tôi xác nhận quyết định xếp loại")).check()
+    assert submit(page, form).status == 200
     page.wait_for_url(f"{round_url}?tccs={demo['coso']}&chibo={demo['chibo']}")
+    expect(page.get_by_role("status")).to_have_text(f"Đã quyết định xếp loại {len(cell)} đảng viên.")
     rows_of_cell = MemberRating.unscoped.filter(period=period, cell_id=demo["chibo"]).count()
-    expect(page.locator("#round tbody tr")).to_have_count(rows_of_cell)
-    expect(page.locator(f"#rating-{chosen.pk} td").nth(4)).to_have_text(f"{labels[level]} · {score} điểm")
+    expect(page.locator('#round tbody tr[id^="rating-"]')).to_have_count(rows_of_cell)
+    expect(page.locator(f"#rating-{chosen.pk} td").nth(3)).to_have_text(f"{labels[level]} · {score} điểm")
 
     # The database: those members decided, by coso, one audit entry each; nobody else.
     decided = MemberRating.unscoped.filter(period=period).exclude(decided_level="")

@@ -170,7 +170,7 @@ def test_a_task_note_or_extension_request_is_sent_once(as_user, demo, action):
 
 
 def test_a_report_is_opened_once(as_user, demo):
-    sent_twice(as_user("coso"), "/bao-cao/?loai=thang&ky=2026-10", by_id("open-report"), "/bao-cao/lap/",
+    sent_twice(as_user("coso"), "/bao-cao/?loai=thang&ky=2026-10", by_id("open-thang"), "/bao-cao/lap/",
                lambda: {"loai": "thang", "ky": "2026-10"}, Report.objects.count)  # fmt: skip
 
 

@@ -44,6 +44,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE_SIZE = 50  # rows per page of the list and of the compliance table
 MAX_QUERIES = 12  # the list and the compliance table, whatever the number of cells or meetings
+CONFIRMED = {"xac-nhan": "1"}  # the box ticked to confirm deleting a plan
 
 # The cells a persona sees: chibo's cell, another cell of coso's committee ("neighbour"), and the
 # outsider's cell in another committee ("outside").
@@ -445,7 +446,7 @@ def _upload(client, meeting, form_html):
 
 
 def _delete(client, meeting, form_html):
-    response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/")
+    response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", CONFIRMED)
     return response, not Meeting.unscoped.filter(pk=meeting.pk).exists()
 
 
@@ -537,7 +538,7 @@ def test_a_held_meeting_cannot_be_deleted(login, demo):
     client = login("chibo")
     assert client.get(f"/sinh-hoat/{meeting.pk}/xoa/").status_code == 405
     before = counts()
-    response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", follow=True)
+    response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", CONFIRMED, follow=True)
     assert response.redirect_chain == [(f"/sinh-hoat/{meeting.pk}/", 302)]
     assert alerts(response.content.decode()) == ["Buổi sinh hoạt đã có biên bản; không thể xóa."]
     assert counts() == before
@@ -835,7 +836,7 @@ def _correct_demo_minutes(client, demo):
 
 def _delete_demo_plan(client, demo):
     planned = demo_plan(demo["chibo"])
-    response = client.post(f"/sinh-hoat/{planned.pk}/xoa/")
+    response = client.post(f"/sinh-hoat/{planned.pk}/xoa/", CONFIRMED)
     return response, not Meeting.unscoped.filter(pk=planned.pk).exists()
 
 
@@ -1052,7 +1053,7 @@ def test_deleting_a_plan_removes_its_materials(login, demo, media, django_captur
     client.post(f"/sinh-hoat/{meeting.pk}/tai-lieu/", {"file": SimpleUploadedFile("ke-hoach.pdf", PDF)}, follow=True)
     assert len(files_under(media)) == 1
     with django_capture_on_commit_callbacks(execute=True):  # the files go when the deletion commits
-        response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", follow=True)
+        response = client.post(f"/sinh-hoat/{meeting.pk}/xoa/", CONFIRMED, follow=True)
     assert response.redirect_chain == [("/sinh-hoat/", 302)]
     assert statuses(response.content.decode()) == ["Đã xóa kế hoạch buổi sinh hoạt."]
     assert not Meeting.unscoped.filter(pk=meeting.pk).exists()

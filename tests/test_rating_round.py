@@ -602,8 +602,8 @@ def test_coso_sees_his_committees_rows_and_the_decision_form(as_user, demo, roun
     expected = hand_subtree_ids(period.pk, demo["coso"], period.ends_on)
     assert expected == hand_round_ids(period.pk, "grassroots_id = %s", [demo["coso"]])
     assert elsewhere.pk in expected
-    # The round is read 100 rows a page: walk the pages by the pager's “Trang sau” link.
-    per_page = 100
+    # The round is read 50 rows a page: walk the pages by the pager's “Trang sau” link.
+    per_page = 50
     pages = math.ceil(len(expected) / per_page)
     assert pages >= 2
     shown: set[int] = set()
@@ -696,7 +696,7 @@ def test_coso_decides_and_reopens_on_the_page(as_user, demo, round_2025):
     client = as_user("coso")
     a, b = chibo_rows[:2]
     mark = audit_mark()
-    data = {"action": "decide", "tccs": demo["coso"],
+    data = {"action": "decide", "xac-nhan": "1", "tccs": demo["coso"],
             f"level-{a.pk}": a.self_level, f"score-{a.pk}": a.self_score,
             f"level-{b.pk}": b.self_level, f"score-{b.pk}": b.self_score,
             f"level-{elsewhere.pk}": "", f"score-{elsewhere.pk}": elsewhere.proposed_score}  # fmt: skip
@@ -754,16 +754,17 @@ def test_a_refused_decision_answers_400_and_keeps_the_posted_levels_and_scores(a
     period, chibo_rows, _ = round_2025
     a, b = chibo_rows[:2]
     before = state(period)
-    data = {"action": "decide", f"level-{a.pk}": "excellent", f"score-{a.pk}": "80",
-            f"level-{b.pk}": "good", f"score-{b.pk}": "75"}  # fmt: skip
+    data = {"action": "decide", "xac-nhan": "1", "chibo": demo["chibo"], f"level-{a.pk}": "excellent",
+            f"score-{a.pk}": "80", f"level-{b.pk}": "good", f"score-{b.pk}": "75"}  # fmt: skip
     response = as_user("coso").post(ROUND.format(period.pk), data)
     assert response.status_code == 400
     html = response.content.decode()
     assert RULE_366 in alert_of(html) and "80 điểm" in alert_of(html)
-    form = lxml.html.fromstring(html).get_element_by_id("decide-form")
+    page = lxml.html.fromstring(html)
     for rating, level, score in ((a, "excellent", "80"), (b, "good", "75")):
-        assert form.xpath(f'.//select[@name="level-{rating.pk}"]/option[@selected]')[0].get("value") == level
-        assert form.xpath(f'.//input[@name="score-{rating.pk}"]')[0].get("value") == score
+        chosen = page.xpath(f'//select[@form="decide-form"][@name="level-{rating.pk}"]/option[@selected]')
+        assert chosen[0].get("value") == level
+        assert page.xpath(f'//input[@form="decide-form"][@name="score-{rating.pk}"]')[0].get("value") == score
     assert state(period) == before
 
 

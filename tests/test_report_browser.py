@@ -31,6 +31,7 @@ pytestmark = [
 ]
 
 PERIOD = "2026-10"
+PERIOD_NAME = "Tháng 10/2026"
 PERIOD_END = datetime.date(2026, 10, 31)
 DUE_ON = datetime.date(2026, 11, 5)  # the demo's schedule: monthly reports due on the 5th of the next month
 OPINION = "Tình hình tư tưởng của cán bộ, đảng viên"
@@ -84,9 +85,9 @@ def test_a_monthly_report_sent_returned_sent_again_and_accepted(browser_page, de
     page.locator("header nav").get_by_role("link", name="Báo cáo", exact=True).click()
     page.wait_for_url(f"{url}/bao-cao/")
     expect(page.locator("h1")).to_have_text("Báo cáo định kỳ")
-    form = page.locator("#open-report")
-    form.get_by_label("Loại báo cáo").select_option(label="Báo cáo tháng")
-    form.get_by_label("Kỳ báo cáo").fill(PERIOD)
+    # The period is chosen by its name, not typed as a code.
+    form = page.locator("#open-thang")
+    form.get_by_label("Báo cáo tháng, kỳ").select_option(label=PERIOD_NAME)
     assert click_and_wait(page, form.get_by_role("button", name="Lập báo cáo")).status == 200
     page.wait_for_url(re.compile(r"/bao-cao/\d+/$"))
     report_id = int(re.search(r"/bao-cao/(\d+)/$", page.url)[1])
@@ -114,7 +115,22 @@ def test_a_monthly_report_sent_returned_sent_again_and_accepted(browser_page, de
         "Một số đồng chí còn băn khoăn về việc sắp xếp, tinh gọn tổ chức bộ máy."
     )
     first_stored = first_text.replace(",   ", ", ")  # one space between words, the lines kept
+    # The text areas are as wide as the report, in the page's font, and grow as one types.
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert opinion.evaluate("t => getComputedStyle(t).fontFamily") == font
+    section_width = page.locator("#section-tinh-hinh").evaluate("s => s.clientWidth")
+    assert opinion.evaluate("t => t.offsetWidth") >= section_width - 2
+    height = opinion.evaluate("t => t.offsetHeight")
+    opinion.fill("\n".join(["Một dòng ý kiến của đảng viên."] * 30))
+    grown = opinion.evaluate("t => t.offsetHeight")
+    assert grown > height + 200, (height, grown)
+    assert opinion.evaluate("t => t.scrollHeight <= t.clientHeight + 1")  # nothing hidden behind a scroll bar
     opinion.fill(nfd(first_text))
+    # Sending asks for confirmation: without the box ticked the browser does not send.
+    page.get_by_role("button", name="Gửi báo cáo", exact=True).click()
+    expect(status).to_have_text(DRAFT)
+    assert Report.objects.get(pk=report_id).status == Status.DRAFT
+    page.get_by_label(re.compile("Tôi đã kiểm tra nội dung")).check()
     assert click_and_wait(page, page.get_by_role("button", name="Gửi báo cáo", exact=True)).status == 200
     page.wait_for_url(f"{url}{report_path}")
     expect(status).to_have_text(SUBMITTED)
@@ -137,7 +153,7 @@ def test_a_monthly_report_sent_returned_sent_again_and_accepted(browser_page, de
     row = page.locator("#waiting tbody tr").filter(has=page.locator(f'a[href="{report_path}"]'))
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(0)).to_have_text(coso_name)
-    expect(row.locator("td").nth(2)).to_have_text(PERIOD)
+    expect(row.locator("td").nth(2)).to_have_text(PERIOD_NAME)
     expect(row.locator("td").nth(3)).to_have_text(dmy(DUE_ON))
     row.get_by_role("link", name="Báo cáo tháng").click()
     page.wait_for_url(f"{url}{report_path}")
@@ -175,6 +191,7 @@ def test_a_monthly_report_sent_returned_sent_again_and_accepted(browser_page, de
     limits = "Việc nắm bắt tư tưởng đảng viên ở một số chi bộ chưa thường xuyên."
     page.get_by_role("textbox", name="Hạn chế, nguyên nhân", exact=True).fill(limits)
     expect(page.get_by_role("button", name="Gửi báo cáo", exact=True)).to_have_count(0)
+    page.get_by_label(re.compile("Tôi đã kiểm tra nội dung")).check()
     assert click_and_wait(page, page.get_by_role("button", name="Gửi lại báo cáo", exact=True)).status == 200
     page.wait_for_url(f"{url}{report_path}")
     expect(status).to_have_text(SUBMITTED)

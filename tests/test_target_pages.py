@@ -1056,7 +1056,11 @@ def test_coso_adds_and_deletes_a_registration_audited(as_user, demo):
     assert (added.unit_id, added.year, added.registered_on, added.name, added.result) == (
         demo["chibo"], 2024, d(2024, 9, 1), "Chi bộ đồng hành cùng người dân", "registered")  # fmt: skip
     assert added.pk in shown_registrations(coso.get(REGISTRATIONS).content.decode())
-    response = coso.post(REGISTRATIONS, {"action": "delete", "id": str(added.pk)})
+    # without the box ticked nothing is deleted, and the page says why
+    response = coso.post(REGISTRATIONS, {"action": "delete", "id": str(added.pk)}, follow=True)
+    assert "Chưa xóa: hãy đánh dấu ô xác nhận" in response.content.decode()
+    assert ModelRegistration.objects.filter(pk=added.pk).exists()
+    response = coso.post(REGISTRATIONS, {"action": "delete", "id": str(added.pk), "xac-nhan": "1"})
     assert response.status_code == 302
     assert not ModelRegistration.objects.filter(pk=added.pk).exists()
     entries = list(AuditEntry.objects.filter(pk__gt=mark).order_by("pk"))

@@ -443,10 +443,13 @@ def shown_unit_ids(html: str) -> set[int]:
 
 
 def decide_form_ids(html: str) -> set[int]:
-    form = lxml.html.fromstring(html).get_element_by_id("unit-decide-form", None)
-    if form is None:
+    """The organisations decided by the decision form: its selects sit in their rows, tied to it by
+    their `form` attribute."""
+    page = lxml.html.fromstring(html)
+    if page.get_element_by_id("unit-decide-form", None) is None:
         return set()
-    return {int(s.get("name").rsplit("-", 1)[1]) for s in form.xpath('.//select[starts-with(@name, "unit-level-")]')}
+    selects = page.xpath('//select[@form="unit-decide-form"][starts-with(@name, "unit-level-")]')
+    return {int(s.get("name").rsplit("-", 1)[1]) for s in selects}
 
 
 def alert_of(html: str) -> str:
@@ -483,7 +486,7 @@ def test_coso_sees_his_committee_and_its_sub_units(as_user, demo, unit_round):
 def test_coso_decides_a_sub_unit_on_the_page(as_user, demo, unit_round):
     period, _, sub_unit, _ = unit_round
     mark = audit_mark()
-    data = {"action": "unit_decide", "tccs": demo["coso"],
+    data = {"action": "unit_decide", "xac-nhan": "1", "tccs": demo["coso"],
             f"unit-level-{sub_unit.pk}": "good", f"unit-score-{sub_unit.pk}": sub_unit.self_score}  # fmt: skip
     client = as_user("coso")
     response = client.post(ROUND.format(period.pk), data)
@@ -503,7 +506,13 @@ def test_coso_decides_a_sub_unit_on_the_page(as_user, demo, unit_round):
 def test_coso_may_not_decide_his_own_grassroots_organisation(as_user, demo, unit_round):
     period, own, sub_unit, _ = unit_round
     before = state(period)
-    data = {"action": "unit_decide", "tccs": demo["coso"], f"unit-level-{own.pk}": "good", f"unit-score-{own.pk}": "75"}
+    data = {
+        "action": "unit_decide",
+        "xac-nhan": "1",
+        "tccs": demo["coso"],
+        f"unit-level-{own.pk}": "good",
+        f"unit-score-{own.pk}": "75",
+    }
     assert as_user("coso").post(ROUND.format(period.pk), data).status_code == 403
     # Not even along with a sub-unit he may decide: the whole post is refused.
     data |= {f"unit-level-{sub_unit.pk}": "good", f"unit-score-{sub_unit.pk}": sub_unit.self_score}
@@ -516,7 +525,13 @@ def test_khoi_decides_a_grassroots_organisation_and_coso_may_not_reopen_it(as_us
     client = as_user("khoi")
     html = client.get(ROUND.format(period.pk), {"tccs": demo["coso"]}).content.decode()
     assert own.pk in decide_form_ids(html)
-    data = {"action": "unit_decide", "tccs": demo["coso"], f"unit-level-{own.pk}": "good", f"unit-score-{own.pk}": "75"}
+    data = {
+        "action": "unit_decide",
+        "xac-nhan": "1",
+        "tccs": demo["coso"],
+        f"unit-level-{own.pk}": "good",
+        f"unit-score-{own.pk}": "75",
+    }
     assert client.post(ROUND.format(period.pk), data).status_code == 302
     own.refresh_from_db()
     assert (own.decided_level, own.decided_score, own.decided_by.username) == ("good", 75, "khoi")
@@ -577,7 +592,7 @@ def test_a_refused_unit_decision_answers_400_and_keeps_the_posted_selections(as_
         .order_by("pk")
     )[:3]
     before = state(period)
-    data = {"action": "unit_decide", "tccs": demo["coso"]}
+    data = {"action": "unit_decide", "xac-nhan": "1", "tccs": demo["coso"]}
     for unit in three:
         data |= {f"unit-level-{unit.pk}": "excellent", f"unit-score-{unit.pk}": "95"}
     response = as_user("coso").post(ROUND.format(period.pk), data)
@@ -586,10 +601,11 @@ def test_a_refused_unit_decision_answers_400_and_keeps_the_posted_selections(as_
     message = alert_of(html)
     assert "Vượt tỷ lệ tổ chức đảng hoàn thành xuất sắc nhiệm vụ" in message, message
     assert quota_words(3, 0, 3) in message and COSO_NAME in message, message
-    form = lxml.html.fromstring(html).get_element_by_id("unit-decide-form")
+    page = lxml.html.fromstring(html)
     for unit in three:
-        assert form.xpath(f'.//select[@name="unit-level-{unit.pk}"]/option[@selected]')[0].get("value") == "excellent"
-        assert form.xpath(f'.//input[@name="unit-score-{unit.pk}"]')[0].get("value") == "95"
+        chosen = page.xpath(f'//select[@form="unit-decide-form"][@name="unit-level-{unit.pk}"]/option[@selected]')
+        assert chosen[0].get("value") == "excellent"
+        assert page.xpath(f'//input[@form="unit-decide-form"][@name="unit-score-{unit.pk}"]')[0].get("value") == "95"
     assert state(period) == before
 
 

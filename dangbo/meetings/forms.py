@@ -25,6 +25,10 @@ MATERIAL_SIGNATURES = {
 MATERIAL_MAX_BYTES = 20 * 1024 * 1024
 
 
+# Text areas that grow as one types (static/dangbo/writing.css, writing.js).
+GROW = {"class": "grow"}
+
+
 class TimeInput(forms.TimeInput):
     input_type = "time"
 
@@ -48,7 +52,7 @@ class PlanForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["kind", "topic", "planned_on", "planned_time", "place", "agenda", "materials_sent_on"]
-        widgets = {"agenda": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"agenda": forms.Textarea(attrs={"rows": 4, **GROW})}
         help_texts = {"topic": "Bắt buộc với sinh hoạt chuyên đề."}
 
     def __init__(self, cells: list[tuple[int, str]], *args, **kwargs):
@@ -78,11 +82,13 @@ class MinutesForm(forms.Form):
     place = forms.CharField(label="Địa điểm", max_length=255, required=False)
     chair = forms.TypedChoiceField(label="Chủ trì", coerce=int, empty_value=None, required=False)
     secretary = forms.TypedChoiceField(label="Thư ký", coerce=int, empty_value=None, required=False)
-    opinions = forms.CharField(label="Ý kiến phát biểu", required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    conclusions = forms.CharField(
-        label="Kết luận của chủ trì", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    opinions = forms.CharField(
+        label="Ý kiến phát biểu", required=False, widget=forms.Textarea(attrs={"rows": 4, **GROW})
     )
-    resolution = forms.CharField(label="Nghị quyết", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    conclusions = forms.CharField(
+        label="Kết luận của chủ trì", required=False, widget=forms.Textarea(attrs={"rows": 3, **GROW})
+    )
+    resolution = forms.CharField(label="Nghị quyết", required=False, widget=forms.Textarea(attrs={"rows": 3, **GROW}))
     approved_count = forms.IntegerField(
         label="Số đảng viên tán thành biên bản", required=False, min_value=0,
         help_text="Biểu quyết thông qua biên bản cuối buổi sinh hoạt; để trống nếu chưa biểu quyết.",

@@ -285,6 +285,9 @@ def material_download(request, material_id: int):
 def meeting_delete(request, meeting_id: int):
     scope = scope_for(request, people=True)
     meeting = meeting_or_404(scope, meeting_id)
+    if not request.POST.get("xac-nhan"):
+        messages.error(request, "Chưa xóa: hãy đánh dấu ô xác nhận xóa kế hoạch buổi sinh hoạt và tài liệu kèm theo.")
+        return redirect("meeting", meeting_id=meeting.pk)
     try:
         actions.delete_meeting(request.user, meeting)
     except ValidationError as refusal:

@@ -5,6 +5,8 @@ A decided result is locked: no step changes it until it is reopened."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -164,32 +166,70 @@ def _write_decisions(actor, ratings: list, decisions: dict, action: str) -> list
     return ratings
 
 
-def quota_error(period: RatingPeriod, grassroots_id: int, changes: dict[int, str]) -> str | None:
+@dataclass(frozen=True)
+class Quota:
+    """The excellent-rating quota of one grassroots organisation (Hướng dẫn: at most a share of
+    those rated good or better), counted on its decided results and, when a batch is asked, on
+    the results after it. The round page's counters and the refusal message read this one object,
+    so they cannot disagree."""
+
+    good_or_better: int  # decided good or better, with the batch
+    decided_excellent: int  # decided excellent before the batch
+    allowed: int  # the most that may be excellent, with the batch
+    asked_excellent: int = 0  # excellent in the batch
+
+    @property
+    def remaining(self) -> int:
+        return max(self.allowed - self.decided_excellent, 0)
+
+    @property
+    def broken(self) -> bool:
+        return self.decided_excellent + self.asked_excellent > self.allowed
+
+
+def quota_of(period: RatingPeriod, grassroots_id: int, changes: dict[int, str] | None = None) -> Quota:
+    """The quota of one grassroots organisation, on its decided results and after `changes`
+    ({undecided rating id: level}): one query."""
+    levels = dict(
+        MemberRating.unscoped.filter(period=period, grassroots_id=grassroots_id)
+        .exclude(decided_level="")
+        .values_list("pk", "decided_level")
+    )
+    decided_excellent = sum(1 for level in levels.values() if level == Level.EXCELLENT)
+    levels.update(changes or {})
+    good_or_better = sum(1 for level in levels.values() if level in GOOD_OR_BETTER)
+    excellent = sum(1 for level in levels.values() if level == Level.EXCELLENT)
+    allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
+    return Quota(good_or_better, decided_excellent, allowed, excellent - decided_excellent)
+
+
+class QuotaRefused(ValidationError):
+    """A batch refused for the quota of one grassroots organisation, with the figures it was
+    refused on (the round page lists who is proposed excellent there)."""
+
+    def __init__(self, message: str, grassroots_id: int, quota: Quota):
+        super().__init__(message)
+        self.grassroots_id, self.quota = grassroots_id, quota
+
+
+def quota_error(period: RatingPeriod, grassroots_id: int, changes: dict[int, str]) -> QuotaRefused | None:
     """Why deciding `changes` ({rating id: level}) within one grassroots organisation would break
     the quota on excellent results, counted on its decided results after the change; None if not.
     Only undecided results are decided, so a batch without an excellent one never worsens the
     share (it may even follow a reopening that left the organisation over its quota)."""
     if Level.EXCELLENT not in changes.values():
         return None
-    levels = dict(
-        MemberRating.unscoped.filter(period=period, grassroots_id=grassroots_id)
-        .exclude(decided_level="")
-        .values_list("pk", "decided_level")
-    )
-    levels.update(changes)
-    good_or_better = sum(1 for level in levels.values() if level in GOOD_OR_BETTER)
-    excellent = sum(1 for level in levels.values() if level == Level.EXCELLENT)
-    allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
-    if excellent <= allowed:
+    quota = quota_of(period, grassroots_id, changes)
+    if not quota.broken:
         return None
-    before = excellent - sum(1 for level in changes.values() if level == Level.EXCELLENT)
     name = UnitVersion.objects.filter(unit_id=grassroots_id).order_by("-valid_from").values_list("name", flat=True)
-    return (
+    message = (
         f"Vượt tỷ lệ đảng viên hoàn thành xuất sắc nhiệm vụ: không quá {period.quota_percent}% số đảng viên "
-        f"hoàn thành tốt nhiệm vụ trở lên trong {name.first() or 'tổ chức cơ sở đảng'}. Với {good_or_better} đảng viên "
-        f"hoàn thành tốt nhiệm vụ trở lên, tối đa {allowed} đảng viên được xếp loại xuất sắc; đã quyết định {before}, "
-        f"còn {max(allowed - before, 0)} chỗ; đề nghị này có {excellent - before}."
+        f"hoàn thành tốt nhiệm vụ trở lên trong {name.first() or 'tổ chức cơ sở đảng'}. Với {quota.good_or_better} "
+        f"đảng viên hoàn thành tốt nhiệm vụ trở lên, tối đa {quota.allowed} đảng viên được xếp loại xuất sắc; "
+        f"đã quyết định {quota.decided_excellent}, còn {quota.remaining} chỗ; đề nghị này có {quota.asked_excellent}."
     )
+    return QuotaRefused(message, grassroots_id, quota)
 
 
 @transaction.atomic
@@ -210,9 +250,9 @@ def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPe
         check_level(period, rating, level, score)
         by_grassroots.setdefault(rating.grassroots_id, {})[rating.pk] = level
     for grassroots_id, changes in by_grassroots.items():
-        error = quota_error(period, grassroots_id, changes)
-        if error:
-            raise ValidationError(error)
+        refusal = quota_error(period, grassroots_id, changes)
+        if refusal is not None:
+            raise refusal
     return _write_decisions(actor, ratings, decisions, "rating_decide")
 
 

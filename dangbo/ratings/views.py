@@ -30,7 +30,6 @@ from . import actions
 from .discipline import delete_discipline, record_discipline
 from .figures import (
     GRASSROOTS_KINDS,
-    excellent_allowed,
     member_levels,
     member_levels_by_unit,
     member_quotas,
@@ -39,7 +38,7 @@ from .figures import (
     tree_day,
 )
 from .forms import DisciplineEntryForm, PeriodForm
-from .models import GOOD_OR_BETTER, LEVEL_ORDER, Discipline, Level, MemberRating, PeriodKind, RatingPeriod, UnitRating
+from .models import LEVEL_ORDER, Discipline, Level, MemberRating, PeriodKind, RatingPeriod, UnitRating
 
 
 def _root(scope, period):
@@ -132,7 +131,35 @@ def _share(value):
 # --- the workflow of a round: self-assessment, proposal, decision ----------------------------------
 
 
-ROUND_ROWS_PER_PAGE = 100
+ROUND_ROWS_PER_PAGE = 50
+# The steps a member's rating may be at, to filter the round page by (`buoc`), in workflow order.
+STEPS = [
+    ("chua-tu-danh-gia", "Chưa tự đánh giá"),
+    ("cho-de-xuat", "Đã tự đánh giá, chờ chi bộ đề xuất"),
+    ("cho-quyet-dinh", "Chi bộ đã đề xuất, chờ quyết định"),
+    ("de-xuat-xuat-sac", "Đề xuất hoàn thành xuất sắc, chờ quyết định"),
+    ("da-quyet-dinh", "Đã quyết định"),
+    ("mien", "Miễn sinh hoạt, không xếp loại"),
+]
+CONFIRM_DECISION = (
+    "Chưa quyết định: hãy đánh dấu ô xác nhận. Kết quả đã quyết định bị khóa, muốn sửa phải mở lại và nêu lý do."
+)
+
+
+def _at_step(row, step: str) -> bool:
+    if step == "mien":
+        return row.exempted
+    if row.exempted:
+        return False
+    if step == "chua-tu-danh-gia":
+        return not row.self_level and not row.decided_level
+    if step == "cho-de-xuat":
+        return bool(row.self_level) and not row.proposed_level and not row.decided_level
+    if step == "cho-quyet-dinh":
+        return bool(row.proposed_level) and not row.decided_level
+    if step == "de-xuat-xuat-sac":
+        return row.proposed_level == Level.EXCELLENT and not row.decided_level
+    return bool(row.decided_level)  # da-quyet-dinh
 
 
 def _round_rows(scope, period: RatingPeriod, grassroots_id: int | None):
@@ -168,6 +195,25 @@ def _int_or_none(text):
     return int(text) if text.isdigit() else None
 
 
+def _excellent_listing(rows, posted) -> list:
+    """After a batch refused for the quota: who in the grassroots organisation (as far as the
+    scope sees) is already decided excellent, asked excellent in the refused batch, or proposed
+    excellent by the cell and still undecided, so staff can choose whom to change."""
+    listed = []
+    for row in rows:
+        asked = posted.get(f"level-{row.pk}", "") if not row.decided_level else ""
+        if row.decided_level == Level.EXCELLENT:
+            row.excellent_as = "Đã quyết định xuất sắc (muốn đổi phải mở lại)"
+        elif asked == Level.EXCELLENT:
+            row.excellent_as = "Xuất sắc trong đề nghị vừa gửi"
+        elif row.proposed_level == Level.EXCELLENT and not row.decided_level:
+            row.excellent_as = "Chi bộ đề xuất xuất sắc, chưa quyết định"
+        else:
+            continue
+        listed.append(row)
+    return listed
+
+
 @login_required
 def round_page(request, period_id: int):
     scope = scope_for(request, people=True)
@@ -177,57 +223,58 @@ def round_page(request, period_id: int):
     choices = _grassroots_choices(scope, period)
     if not choices:
         raise Http404
+    data = request.POST if request.method == "POST" else request.GET
     asked = id_param(request.GET.get("tccs") or request.POST.get("tccs"))
     grassroots_id = asked if asked in dict(choices) else choices[0][0]
-    error = None
+    error, refused = None, None
     if request.method == "POST":
         try:
             done = _act(request, scope, period, grassroots_id)
+        except actions.QuotaRefused as refusal:
+            error, refused = " ".join(refusal.messages), refusal.quota
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
         else:
             messages.success(request, done)
-            kept = {k: v for k in ("chibo", "page") if (v := request.POST.get(k))}
+            kept = {k: v for k in ("chibo", "buoc", "page") if (v := request.POST.get(k))}
             return redirect(f"{request.path}?{urlencode({'tccs': grassroots_id} | kept)}")
-    rows = _round_rows(scope, period, grassroots_id)
-    # A large organisation is read a cell at a time, or page by page; the decision form holds every
-    # undecided member of the selection (all cells or one), since the committee decides them together.
-    cells = sorted({(r.cell_id, r.cell_name) for r in rows}, key=lambda c: vn.text_sort_key(c[1]))
+    everyone = _round_rows(scope, period, grassroots_id)
+    # A large organisation is read a cell at a time, a step at a time, page by page; the decision
+    # form holds the undecided members of the page shown, each decided in its own row.
+    cells = sorted({(r.cell_id, r.cell_name) for r in everyone}, key=lambda c: vn.text_sort_key(c[1]))
     cell_id = id_param(request.GET.get("chibo") or request.POST.get("chibo"))
-    if cell_id in dict(cells):
-        rows = [r for r in rows if r.cell_id == cell_id]
+    cell_id = cell_id if cell_id in dict(cells) else None
+    in_cell = [r for r in everyone if r.cell_id == cell_id] if cell_id else everyone
+    steps = [(value, label, sum(1 for r in in_cell if _at_step(r, value))) for value, label in STEPS]
+    step = data.get("buoc", "")
+    step = step if step in dict(STEPS) else ""
+    rows = [r for r in in_cell if _at_step(r, step)] if step else in_cell
     _fill_forms(rows, request.POST if error else None)
     page = Paginator(rows, ROUND_ROWS_PER_PAGE).get_page(request.GET.get("page") or request.POST.get("page"))
     # The quota is the whole grassroots organisation's, whatever part of it the user sees.
-    decided = list(
-        MemberRating.unscoped.filter(period=period, grassroots_id=grassroots_id)
-        .exclude(decided_level="")
-        .values_list("decided_level", flat=True)
-    )
-    good_or_better = sum(1 for level in decided if level in GOOD_OR_BETTER)
-    excellent = decided.count(Level.EXCELLENT)
-    allowed = excellent_allowed(good_or_better, period.quota_percent, period.quota_rounding)
+    quota = actions.quota_of(period, grassroots_id)
     units = _unit_rows(scope, request.user, period, grassroots_id, request.POST if error else None)
+    shown = list(page)
     context = {
         "period": period,
-        "rows": list(page),
+        "rows": shown,
         "units": units,
         "undecided_units": [u for u in units if u.may_decide and not u.decided_level],
         "choices": choices,
         "grassroots_id": grassroots_id,
         "cells": cells,
-        "cell_id": cell_id if cell_id in dict(cells) else None,
+        "cell_id": cell_id,
+        "steps": steps,
+        "step": step,
+        "everyone_count": len(in_cell),
         "page": page,
         "levels": Level.choices,
         "error": error,
         "decides": scope.records,
-        "quota": {
-            "good_or_better": good_or_better,
-            "excellent": excellent,
-            "allowed": allowed,
-            "remaining": allowed - excellent,
-        },  # fmt: skip
-        "undecided": [r for r in rows if not r.decided_level and not r.exempted],
+        "quota": quota,
+        "refused": refused,
+        "excellent": _excellent_listing(everyone, request.POST) if refused else [],
+        "undecided": [r for r in shown if not r.decided_level and not r.exempted],
     }
     return render(request, "ratings/round.html", context, status=400 if error else 200)
 
@@ -314,6 +361,8 @@ def _act(request, scope, period, grassroots_id) -> str:
             decisions[pk] = (level, _int_or_none(data.get(f"score-{pk}")))
     if not decisions:
         raise ValidationError("Hãy chọn mức xếp loại cho ít nhất một đảng viên.")
+    if not data.get("xac-nhan"):
+        raise ValidationError(CONFIRM_DECISION)
     actions.decide(request.user, decisions, period)
     return f"Đã quyết định xếp loại {vn.format_number(len(decisions))} đảng viên."
 
@@ -331,6 +380,8 @@ def _act_on_units(request, scope, period, grassroots_id, action) -> str:
                 decisions[pk] = (level, _int_or_none(data.get(f"unit-score-{pk}")))
         if not decisions:
             raise ValidationError("Hãy chọn mức xếp loại cho ít nhất một tổ chức.")
+        if not data.get("xac-nhan"):
+            raise ValidationError(CONFIRM_DECISION)
         actions.decide_units(request.user, decisions, period)
         return f"Đã quyết định xếp loại {vn.format_number(len(decisions))} tổ chức đảng."
     unit = units.get(id_param(data.get("rating")))

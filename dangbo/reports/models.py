@@ -226,6 +226,17 @@ class Report(models.Model):
     def is_sent(self) -> bool:
         return self.status in SENT
 
+    @property
+    def period_name(self) -> str:
+        """The period as users name it ("Tháng 10/2026", "Quý III/2026"…); an ad-hoc report is
+        named by its request's title, never by its key ("dx12"). Select `request` with the report."""
+        if self.request_id:
+            return self.request.title
+        from .periods import parse  # periods reads this module's PeriodKind
+
+        period = parse(self.report_type.period_kind, self.period)
+        return period.name if period else self.period
+
 
 class Step(models.Model):
     """The visible history of a report: created, sent, returned (with the comment), accepted,

@@ -53,6 +53,14 @@ class Period:
         return self.phrase[0].upper() + self.phrase[1:]
 
     @property
+    def name(self) -> str:
+        """How a user picks it from a list: "Tháng 10/2026", "Quý III/2026", "6 tháng đầu năm 2026",
+        "Năm 2026"."""
+        if self.kind == PeriodKind.MONTH:
+            return f"Tháng {self.ends_on.month}/{self.ends_on.year}"
+        return self.label
+
+    @property
     def year_start(self) -> datetime.date:
         return datetime.date(self.ends_on.year, 1, 1)
 
@@ -97,6 +105,16 @@ def containing(kind: str, day: datetime.date) -> Period:
     else:
         key = f"{day.year}"
     return parse(kind, key)
+
+
+# How many periods back of each kind a unit may choose to open a report of (besides the running one).
+CHOICES_BACK = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 4, PeriodKind.HALF: 2, PeriodKind.YEAR: 2}
+
+
+def choices(kind: str, day: datetime.date) -> list[Period]:
+    """The periods a report of a kind may be opened for on `day`, newest first: the running one
+    (a report may be written before its period ends) and the latest ones that have ended."""
+    return [containing(kind, day), *recent(kind, day, CHOICES_BACK[kind])]
 
 
 def recent(kind: str, day: datetime.date, count: int) -> list[Period]:

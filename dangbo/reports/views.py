@@ -26,12 +26,17 @@ from .board import TIMELINESS, board, summary, timeliness
 from .documents import draft_of, file_name, report_docx, report_xlsx
 from .models import AdHocRequest, PeriodKind, ReportType, Schedule, Status
 
+# Named in the messages about a period key that is not one (the pages offer the periods to choose).
 PERIOD_HINTS = {
     PeriodKind.MONTH: "NNNN-TT, ví dụ 2024-09",
     PeriodKind.QUARTER: "NNNN-Qn, ví dụ 2024-Q3",
     PeriodKind.HALF: "NNNN-Hn, ví dụ 2024-H1",
     PeriodKind.YEAR: "NNNN, ví dụ 2024",
 }
+SEND_UNCONFIRMED = (
+    "Báo cáo chưa được gửi: hãy đánh dấu ô xác nhận. Khi gửi (hoặc hoàn thành), báo cáo được cấp số và "
+    "chốt số liệu, không sửa lại được; nội dung vừa soạn vẫn còn trên trang, chưa lưu."
+)
 REPORTER_KINDS = [(k.value, k.label) for k in UnitKind if k != UnitKind.SUPERIOR]
 
 
@@ -56,6 +61,19 @@ def _with_timeliness(reports, day):
     return reports
 
 
+def _open_choices(report_type: ReportType, day, asked) -> dict:
+    """One line of the form that opens a report: the type, the periods to choose from (the running
+    one and the latest ended ones) and the one chosen: the period asked back after a refusal, else
+    the latest ended period, the one usually reported on."""
+    choices = periods.choices(report_type.period_kind, day)
+    chosen = choices[1].key
+    if asked.get("loai") == report_type.code:
+        typed = periods.parse(report_type.period_kind, asked.get("ky", ""))
+        if typed is not None and typed.key in {p.key for p in choices}:
+            chosen = typed.key
+    return {"type": report_type, "periods": choices, "chosen": chosen}
+
+
 @login_required
 def report_list(request):
     scope = scope_for(request)
@@ -66,13 +84,13 @@ def report_list(request):
     own = list(
         reports_of(scope)
         .filter(unit_id=scope.unit_id)
-        .select_related("report_type")
+        .select_related("report_type", "request")
         .order_by("-ends_on", "report_type__order")
     )
     waiting = list(
         reports_of(scope)
         .filter(to_unit_id=scope.unit_id, status=Status.SUBMITTED)
-        .select_related("report_type")
+        .select_related("report_type", "request")
         .order_by("due_on", "pk")
     )
     names = latest_names({r.unit_id for r in waiting})
@@ -89,11 +107,10 @@ def report_list(request):
         "own": _with_timeliness(own, day),
         "waiting": waiting,
         "requests": requests,
-        "types": [(t, PERIOD_HINTS[t.period_kind], periods.recent(t.period_kind, day, 1)[0].key) for t in types],
+        "types": [_open_choices(t, day, request.GET) for t in types],
         "schedules": schedules,
         "my_requests": AdHocRequest.objects.filter(superior_id=scope.unit_id).order_by("-created_at")[:10],
         "acts": acts(request.user),
-        "chosen": {"type": request.GET.get("loai", ""), "period": request.GET.get("ky", "")},
     }
     return render(request, "reports/list.html", context)
 
@@ -136,6 +153,9 @@ def _act(request, scope, report):
     if action in ("accept", "return") and not may_decide(user, scope, report):
         raise Http404
     texts = {key.removeprefix("text-"): value for key, value in request.POST.items() if key.startswith("text-")}
+    if action in ("send", "complete") and not request.POST.get("xac-nhan"):
+        # Sending numbers the report and freezes its figures: it cannot be taken back.
+        raise ValidationError(SEND_UNCONFIRMED)
     if action == "save":
         actions.save_texts(user, report, texts)
         return "Đã lưu nội dung báo cáo."

@@ -221,6 +221,9 @@ def registrations(request):
             registration = registration.first()
             if registration is None:
                 raise Http404
+            if not request.POST.get("xac-nhan"):
+                messages.error(request, f"Chưa xóa: hãy đánh dấu ô xác nhận xóa đăng ký “{registration.name}”.")
+                return redirect("registrations")
             actions.delete_registration(request.user, registration)
             messages.success(request, f"Đã xóa đăng ký mô hình “{registration.name}”.")
             return redirect("registrations")
