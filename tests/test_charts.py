@@ -1,0 +1,172 @@
+"""Charts (lib/charts.py) on the overview, the rating results, the meeting compliance and the
+targets pages: well-formed SVG with a title, figures written in Vietnamese format that equal the
+figures counted independently, the scope of the page, and bounded query counts."""
+
+from __future__ import annotations
+
+import datetime
+import html as htmllib
+import re
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dangbo.demo.builder import HORIZON
+from dangbo.lib import charts, vn
+from dangbo.orgs.models import UnitVersion
+from dangbo.orgs.overview import build_overview, members_over_years
+from tests.helpers import hand_member_counts
+from tests.test_overview import hand_members_with_birth, path_of
+
+SVG = "{http://www.w3.org/2000/svg}"
+FIGURE = re.compile(r'<figure class="chart"><figcaption>(.*?)</figcaption>(<svg.*?</svg>)(.*?)</figure>', re.S)
+
+
+def page_charts(response) -> dict[str, ET.Element]:
+    """{caption: the parsed <svg>} of every chart of a page; parsing fails on malformed SVG."""
+    found = {}
+    for caption, svg, _ in FIGURE.findall(response.content.decode()):
+        found[htmllib.unescape(caption)] = ET.fromstring(svg)
+    return found
+
+
+def chart_titled(response, start: str) -> ET.Element:
+    matches = [svg for caption, svg in page_charts(response).items() if caption.startswith(start)]
+    assert len(matches) == 1, (start, list(page_charts(response)))
+    return matches[0]
+
+
+def rows_of(svg: ET.Element) -> list[list[str]]:
+    """The texts of each row of a chart: its label, then the figures written on or after its bar."""
+    return [[t.text for t in g.iter(f"{SVG}text")] for g in svg.iter(f"{SVG}g") if g.get("class") == "row"]
+
+
+def check_accessible(svg: ET.Element) -> None:
+    assert svg.get("role") == "img"
+    assert svg.get("viewBox", "").startswith("0 0 360 ")
+    assert svg.get("width") is None  # the width comes from the page: it scales to a phone
+    title = svg.find(f"{SVG}title")
+    assert title is not None and title.text
+    desc = svg.find(f"{SVG}desc")
+    assert desc is not None and desc.text
+    assert set(svg.get("aria-labelledby").split()) == {title.get("id"), desc.get("id")}
+
+
+def number(text: str) -> int:
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*", text), text  # 4.466, not 4,466 nor 4466
+    return int(text.replace(".", ""))
+
+
+# --- the module itself ---------------------------------------------------------------------------------
+
+
+def test_a_chart_escapes_its_text_and_draws_nothing_without_rows():
+    chart = charts.bars("A < B & C", [("<b>", 3, "3")], ["x", "y"])
+    svg = ET.fromstring(FIGURE.search(str(chart)).group(2))
+    assert rows_of(svg) == [["<b>", "3"]]
+    assert svg.find(f"{SVG}title").text == "A < B & C"
+    assert str(charts.bars("Trống", [], ["x", "y"])) == ""
+
+
+def test_bars_are_drawn_to_scale_and_patterns_have_their_own_ids():
+    chart = charts.bars("T", [("a", 10, "10"), ("b", 5, "5"), ("c", 0, "0")], ["x", "y"], reference=(20, "Chỉ tiêu"))
+    first, second = (ET.fromstring(FIGURE.search(str(chart)).group(2)) for _ in range(2))
+    widths = [float(r.get("width")) for r in first.iter(f"{SVG}rect") if r.get("height") == str(charts.BAR)]
+    assert len(widths) == 2 and widths[0] == pytest.approx(2 * widths[1])  # c (0) has no bar
+    line = first.find(f"{SVG}line")
+    start = charts.WIDTH - float(line.get("x1"))
+    assert float(line.get("x1")) > max(float(r.get("x")) + float(r.get("width")) for r in first.iter(f"{SVG}rect")
+                                       if r.get("height") == str(charts.BAR))  # fmt: skip
+    assert start > 0
+    ids = lambda svg: {p.get("id") for p in svg.iter(f"{SVG}pattern")}  # noqa: E731
+    assert ids(first) and not ids(first) & ids(second)
+
+
+# --- the overview ------------------------------------------------------------------------------------------
+
+DAYS = [datetime.date(2021, 12, 31), datetime.date(2024, 9, 30), HORIZON]
+
+
+@pytest.mark.parametrize("who", ["root", "coso", "chibo"])
+def test_members_over_the_years_equal_the_overview_and_a_hand_count(demo, who):
+    on = HORIZON
+    root = UnitVersion.objects.on(on).get(unit_id=demo[who])
+    series = members_over_years(root, on)
+    assert series[-1][0] == on and len(series) >= 3
+    assert [day for day, _ in series[:-1]] == [datetime.date(y, 12, 31) for y in range(series[0][0].year, on.year)]
+    for day, n in series:
+        assert n == build_overview(root, day).total.members["total"]
+        assert n == hand_member_counts(path_of(demo[who], day), day)["total"], day
+
+
+def test_the_years_series_costs_one_query(demo):
+    root = UnitVersion.objects.on(HORIZON).get(unit_id=demo["root"])
+    with CaptureQueriesContext(connection) as queries:
+        series = members_over_years(root, HORIZON, years=10)
+    assert len(queries) == 1
+    assert len(series) > 3
+
+
+@pytest.mark.parametrize("on", DAYS)
+@pytest.mark.parametrize("who", ["root", "coso"])
+def test_overview_charts_write_the_counted_figures(as_user, demo, who, on):
+    response = as_user("khoi").get(f"/to-chuc/{demo[who]}/?date={on:%Y-%m-%d}")
+    assert response.status_code == 200
+    found = page_charts(response)
+    assert len(found) == 3
+    for svg in found.values():
+        check_accessible(svg)
+    years = rows_of(chart_titled(response, "Số đảng viên tại ngày 31/12 hằng năm"))
+    assert years[-1][0] == (str(on.year) if (on.month, on.day) == (12, 31) else vn.format_date(on))
+    for label, text in years:
+        day = on if label == years[-1][0] else datetime.date(int(label), 12, 31)
+        assert number(text) == hand_member_counts(path_of(demo[who], day), day)["total"], label
+
+    people = hand_members_with_birth(path_of(demo[who], on), on)
+    ages = [vn.age_on(birth, on) for birth, _ in people]
+    bands = [(18, 30), (31, 40), (41, 50), (51, 60), (61, 70), (71, 200)]
+    age_rows = rows_of(chart_titled(response, "Đảng viên theo độ tuổi"))
+    assert [label for label, _ in age_rows][0] == "Từ 18 đến 30 tuổi"
+    for (label, text), (low, high) in zip(age_rows, bands, strict=True):
+        n = sum(1 for a in ages if low <= a <= high)
+        assert text == f"{vn.format_number(n)} ({vn.format_percent(vn.percent(n, len(people)))})", label
+    theory_rows = rows_of(chart_titled(response, "Đảng viên theo trình độ lý luận chính trị"))
+    levels = ["none", "so_cap", "trung_cap", "cao_cap", "cu_nhan"]
+    assert [label for label, _ in theory_rows] == ["Chưa qua đào tạo", "Sơ cấp", "Trung cấp", "Cao cấp", "Cử nhân"]
+    for (label, text), level in zip(theory_rows, levels, strict=True):
+        n = sum(1 for _, t in people if t == level)
+        assert number(text.split(" (")[0]) == n, label
+
+
+def test_reference_day_writes_4466_in_vietnamese(as_user):
+    response = as_user("khoi").get("/?date=2024-09-30")
+    years = dict(rows_of(chart_titled(response, "Số đảng viên tại ngày 31/12 hằng năm")))
+    assert years["30/09/2024"] == "4.466"
+    assert "năm 2024: tại ngày 30/09/2024" in chart_titled(response, "Số đảng viên").find(f"{SVG}title").text
+
+
+def test_a_unit_s_charts_count_only_its_subtree(as_user, demo, outsider):
+    """coso's page draws coso's figures, not the committee's; an outsider cannot open it at all."""
+    response = as_user("coso").get(f"/?date={HORIZON:%Y-%m-%d}")
+    years = rows_of(chart_titled(response, "Số đảng viên tại ngày 31/12 hằng năm"))
+    assert number(years[-1][1]) == hand_member_counts(path_of(demo["coso"], HORIZON), HORIZON)["total"]
+    assert number(years[-1][1]) < hand_member_counts(path_of(demo["root"], HORIZON), HORIZON)["total"]
+    assert as_user(outsider[0]).get(f"/to-chuc/{demo['coso']}/").status_code == 404
+
+
+def test_overview_with_charts_keeps_its_query_count(as_user, demo):
+    client = as_user("khoi")
+    counts = []
+    for url in ("/?date=2024-09-30", "/?date=2019-01-01", f"/to-chuc/{demo['coso']}/"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert max(counts) <= 13
+
+
+def test_decimal_values_are_drawn(as_user):
+    chart = charts.bars("T", [("a", Decimal("81.625"), "81,63%")], ["x", "y"])
+    assert rows_of(ET.fromstring(FIGURE.search(str(chart)).group(2))) == [["a", "81,63%"]]
