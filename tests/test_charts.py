@@ -170,3 +170,61 @@ def test_overview_with_charts_keeps_its_query_count(as_user, demo):
 def test_decimal_values_are_drawn(as_user):
     chart = charts.bars("T", [("a", Decimal("81.625"), "81,63%")], ["x", "y"])
     assert rows_of(ET.fromstring(FIGURE.search(str(chart)).group(2))) == [["a", "81,63%"]]
+
+
+# --- the rating results -------------------------------------------------------------------------------------
+
+
+def table_of(response, start: str) -> list[list[str]]:
+    """The rows of the table folded under the chart whose caption begins with `start`."""
+    for caption, _, rest in FIGURE.findall(response.content.decode()):
+        if htmllib.unescape(caption).startswith(start):
+            rows = re.findall(r"<tr><th>(.*?)</th>(.*?)</tr>", rest.split("<tbody>")[1])
+            numbers = [re.findall(r'<td class="num">(.*?)</td>', cells) for _, cells in rows]
+            return [[htmllib.unescape(re.sub(r"<.*?>", "", label)), *map(htmllib.unescape, figures)]
+                    for (label, _), figures in zip(rows, numbers)]  # fmt: skip
+    raise AssertionError(start)
+
+
+@pytest.mark.parametrize("who", ["root", "coso"])
+def test_rating_charts_write_each_year_s_shares_by_level(as_user, demo, who):
+    from tests.test_ratings import LABELS, LEVELS, hand_members, hand_tccs, period_of
+
+    response = as_user("khoi" if who == "root" else "coso").get("/xep-loai/", {"nam": 2023})
+    assert response.status_code == 200
+    members = chart_titled(response, "Tỷ lệ đảng viên theo mức xếp loại")
+    organisations = chart_titled(response, "Tỷ lệ tổ chức cơ sở đảng theo mức xếp loại")
+    for svg in (members, organisations):
+        check_accessible(svg)
+        legend = [t.text for t in svg.findall(f"{SVG}text")]
+        assert legend == [LABELS[level] for level in LEVELS]  # the fills are named, for black and white
+    years = [p.year for p in response.context["years"]]
+    assert {2020, 2021, 2022, 2023, 2024} <= set(years)
+
+    def shares(hand):
+        return [vn.format_percent(Decimal(hand.counts[level]) * 100 / hand.rated if hand.rated else None)
+                for level in LEVELS]  # fmt: skip
+
+    member_rows = table_of(response, "Tỷ lệ đảng viên theo mức xếp loại")
+    organisation_rows = table_of(response, "Tỷ lệ tổ chức cơ sở đảng theo mức xếp loại")
+    for year, member_row, organisation_row in zip(years, member_rows, organisation_rows, strict=True):
+        period = period_of(year)
+        assert member_row[0].startswith(str(year))
+        assert member_row[1:] == shares(hand_members(period, demo[who])), year
+        assert organisation_row[1:] == shares(hand_tccs(period, demo[who])), year
+    # The figures written inside the bars are those of the table, in its order.
+    for svg, rows in ((members, member_rows), (organisations, organisation_rows)):
+        for texts, row in zip(rows_of(svg), rows, strict=True):
+            assert texts[0] == row[0].split(" ")[0]
+            inside = texts[1:]
+            if set(row[1:]) == {"—"}:  # nothing rated yet that year
+                assert not inside and "chưa có kết quả" in row[0]
+                continue
+            assert inside and all(text in row[1:] for text in inside)
+            assert all(re.fullmatch(r"\d{1,3}(,\d{1,2})?%", text) for text in inside), inside
+
+
+def test_coso_s_rating_chart_is_not_the_committee_s(as_user, demo):
+    whole = table_of(as_user("khoi").get("/xep-loai/", {"nam": 2023}), "Tỷ lệ đảng viên")
+    own = table_of(as_user("coso").get("/xep-loai/", {"nam": 2023}), "Tỷ lệ đảng viên")
+    assert [r[0] for r in own] == [r[0] for r in whole] and own != whole
