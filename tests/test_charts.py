@@ -228,3 +228,74 @@ def test_coso_s_rating_chart_is_not_the_committee_s(as_user, demo):
     whole = table_of(as_user("khoi").get("/xep-loai/", {"nam": 2023}), "Tỷ lệ đảng viên")
     own = table_of(as_user("coso").get("/xep-loai/", {"nam": 2023}), "Tỷ lệ đảng viên")
     assert [r[0] for r in own] == [r[0] for r in whole] and own != whole
+
+
+# --- meeting compliance -------------------------------------------------------------------------------------
+
+
+def hand_regular_by_month(root_id: int, first: datetime.date, last: datetime.date, day: datetime.date) -> dict:
+    """{month: (cells that held a regular meeting, cells that owed one)}, counted here: a cell owes a
+    month that has ended and that it lived through under the root; a regular or combined meeting
+    held that month is one held."""
+    from django.db.models import Q
+
+    from dangbo.meetings.models import Meeting
+    from dangbo.orgs.models import CELL_KINDS
+
+    period_end = vn.add_months(last, 1)
+    root_path = UnitVersion.objects.filter(unit_id=root_id).order_by("-valid_from").first().path
+    versions = UnitVersion.objects.filter(path__startswith=root_path, kind__in=CELL_KINDS, valid_from__lt=period_end)
+    spans: dict[int, list] = {}
+    for v in versions.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first)):
+        spans.setdefault(v.unit_id, []).append((v.valid_from, v.valid_to or datetime.date.max))
+
+    def lived_through(unit_id, start, end):
+        covered = start
+        for a, b in sorted(spans[unit_id]):
+            if a <= covered < b:
+                covered = b
+        return covered >= end
+
+    held = {(m.cell_id, m.held_on.replace(day=1)) for m in Meeting.unscoped.filter(
+        cell_id__in=list(spans), held_on__gte=first, held_on__lt=period_end, kind__in=["regular", "combined"])}
+    result = {}
+    month = first
+    while month <= last:
+        end = vn.add_months(month, 1)
+        owing = [u for u in spans if end <= day and lived_through(u, month, end)]
+        result[month] = (sum(1 for u in owing if (u, month) in held), len(owing))
+        month = end
+    return result
+
+
+@pytest.mark.parametrize("who", ["root", "coso"])
+def test_compliance_chart_counts_the_cells_that_met_each_month(as_user, demo, who):
+    from dangbo.lib.http import today
+
+    user = "khoi" if who == "root" else "coso"
+    response = as_user(user).get("/sinh-hoat/tuan-thu/?from=2024-10&to=2026-10")
+    assert response.status_code == 200
+    svg = chart_titled(response, "Tỷ lệ chi bộ sinh hoạt thường kỳ theo tháng")
+    check_accessible(svg)
+    hand = hand_regular_by_month(demo[who], datetime.date(2024, 10, 1), datetime.date(2026, 10, 1), today())
+    rows = rows_of(svg)
+    assert [label for label, _ in rows] == [f"{m:%m/%Y}" for m in hand]
+    missing = 0
+    for (label, text), (held, owed) in zip(rows, hand.values(), strict=True):
+        if not owed:
+            assert text == "—", label
+            continue
+        share = vn.format_percent(vn.percent(held, owed), 1)
+        assert text == f"{share} ({vn.format_number(held)}/{vn.format_number(owed)})", label
+        missing += owed - held
+    assert missing > 0  # the period has gaps: the chart shows them
+    assert any(r.get("fill", "").endswith("-hatch)") for r in svg.iter(f"{SVG}rect") if r.get("height") == "18")
+
+
+def test_compliance_chart_of_a_full_period_is_all_100(as_user, demo):
+    response = as_user("xem").get("/sinh-hoat/tuan-thu/?from=2023-01&to=2023-12")
+    rows = rows_of(chart_titled(response, "Tỷ lệ chi bộ sinh hoạt thường kỳ theo tháng"))
+    hand = hand_regular_by_month(demo["root"], datetime.date(2023, 1, 1), datetime.date(2023, 12, 1), HORIZON)
+    assert len(rows) == 12
+    for (_, text), (held, owed) in zip(rows, hand.values(), strict=True):
+        assert held == owed > 0 and text == f"100% ({vn.format_number(owed)}/{vn.format_number(owed)})"
