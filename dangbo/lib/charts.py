@@ -162,6 +162,8 @@ def _svg(chart: Chart) -> str:
             x += width
         if not chart.split:
             parts.append(_label(x + GAP, baseline, row.text, halo=True))
+        elif not total:  # nothing to split: say why
+            parts.append(_label(x + GAP, baseline, row.note or "—", colour="#555"))
         parts.append("</g>")
     if chart.reference is not None:
         value, label = chart.reference
