@@ -39,7 +39,6 @@ def test_charts_fit_a_phone(browser_page, demo_live, path):
     for chart in measured["charts"]:
         assert chart["left"] >= 0 and chart["right"] <= measured["width"], chart
         assert chart["smallest"] >= 11, chart  # the text's box, in CSS pixels
-    page.screenshot(path=f"/tmp/phone-{PAGES.index(path)}.png", full_page=True)
 
 
 def test_printed_overview_keeps_its_charts(browser_page, demo_live):
@@ -47,7 +46,8 @@ def test_printed_overview_keeps_its_charts(browser_page, demo_live):
     _, url = demo_live
     log_in(page, url, "khoi", "/?date=2024-09-30")
     page.emulate_media(media="print")
-    shown = page.evaluate("() => [...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect().height)")
+    heights = "() => [...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect().height)"
+    shown = page.evaluate(heights)
     assert len(shown) == 3 and all(h > 50 for h in shown)
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
