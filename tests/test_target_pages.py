@@ -254,6 +254,12 @@ def target_rows(html: str) -> dict[int, object]:
     }
 
 
+def chart_row(tr):
+    """The row under a target's row that holds its chart, if it has one."""
+    following = tr.xpath("following-sibling::tr[1]")
+    return following[0] if following and following[0].get("class") == "chart-row" else None
+
+
 def row_cells(tr) -> list[str]:
     return [text(td) for td in tr.xpath("./td")]
 
@@ -395,7 +401,9 @@ def test_chibo_sees_cosos_resolution_on_his_cell_counts_not_compared(as_user, de
     assert cells[3] == number(hand_admissions(demo["chibo"], start, REF))
     assert cells[4] == "—" and status_of(count_row) == "—" and projection_of(count_row) is None
     assert count_row.get("class") == "status-not_compared"
-    assert "stroke-dasharray" not in lxml.html.tostring(count_row).decode()  # no target line on the chart
+    chart = chart_row(count_row)
+    assert "<svg" in lxml.html.tostring(chart).decode()
+    assert "stroke-dasharray" not in lxml.html.tostring(chart).decode()  # no target line on the chart
     # Percentages are compared for a cell too: the cell held every meeting it owed, or not.
     meetings_row = rows[hand_target_id(demo["coso"], "2020–2025", "meetings")]
     assert status_of(meetings_row) in {"Vượt", "Đạt", "Chưa đạt", "Có nguy cơ không đạt"}
@@ -489,14 +497,19 @@ def test_each_row_charts_the_years_of_the_term(as_user, demo):
     _, start, _ = hand_term(demo["root"], "2020–2025")
     target = hand_target_id(demo["root"], "2020–2025", "admissions")
     row = target_rows(as_user("khoi").get(LIST + day_of(REF)).content.decode())[target]
-    svg = row.xpath('.//*[local-name()="svg"]')
+    assert not row.xpath('.//*[local-name()="svg"]')  # the chart has a row of its own, full width
+    svg = chart_row(row).xpath('.//*[local-name()="svg"]')
     assert len(svg) == 1
-    # A cumulative count draws its running total since the start of the term at the end of each year.
-    expected = "; ".join(f"{y}: {number(hand_admissions(demo['root'], start, min(REF, d(y, 12, 31))))}"
-                         for y in range(2020, 2025))  # fmt: skip
-    assert text(svg[0].xpath('./*[local-name()="title"]')[0]) == expected
-    assert len(svg[0].xpath('./*[local-name()="rect"]')) == 5
+    # A cumulative count draws its running total since the start of the term at the end of each year,
+    # each bar labelled with its figure.
+    expected = [[str(y), number(hand_admissions(demo["root"], start, min(REF, d(y, 12, 31))))]
+                for y in range(2020, 2025)]  # fmt: skip
+    assert [[text(t) for t in g.xpath('.//*[local-name()="text"]')]
+            for g in svg[0].xpath('.//*[local-name()="g"][@class="row"]')] == expected  # fmt: skip
+    assert len(svg[0].xpath('.//*[local-name()="g"]/*[local-name()="rect"]')) == 5
+    assert text(svg[0].xpath('./*[local-name()="title"]')[0]).endswith("cộng dồn từ đầu nhiệm kỳ, qua các năm")
     assert len(svg[0].xpath('./*[local-name()="line"][@stroke-dasharray]')) == 1  # the target, dashed
+    assert "Chỉ tiêu ≥ 800" in [text(t) for t in svg[0].xpath('./*[local-name()="text"]')]
 
 
 # --- 2. a target's page: summary, years, breakdown, records ------------------------------------------
@@ -1196,7 +1209,10 @@ def test_a_yearly_target_missed_one_year_is_not_met(as_user, demo, term2020):
     table = [[text(td) for td in tr.xpath("./td")] for tr in page.get_element_by_id("years").xpath("./tbody/tr")]
     assert table == [[str(y), number(v), "Đạt" if v >= threshold else "Không đạt"] for y, v in years.items()]
     svg = page.xpath('//*[local-name()="svg"]')[0]
-    assert len(svg.xpath('.//*[local-name()="rect"][starts-with(@fill, "url(#missed")]')) == 1  # hatched
+    hatched = svg.xpath('.//*[local-name()="g"]/*[local-name()="rect"][contains(@fill, "-hatch)")]')
+    assert len(hatched) == 1  # the missed year
+    assert "2020: " in text(svg.xpath('./*[local-name()="desc"]')[0])
+    assert "(không đạt chỉ tiêu năm)" in text(svg.xpath('./*[local-name()="desc"]')[0])
 
 
 @pytest.mark.parametrize("comparator", [Comparator.AT_LEAST, Comparator.AT_MOST])
@@ -1229,7 +1245,7 @@ def test_a_manual_target_without_entries_has_no_figures(as_user, demo, term2020)
     target = new_target(term2020, measure="%", basis=Basis.END, method=Method.MANUAL, indicator="",
                         target_value=Decimal(100))  # fmt: skip
     row = target_rows(as_user("khoi").get(LIST + day_of(REF)).content.decode())[target.pk]
-    assert row_cells(row)[3] == "—" and status_of(row) == "Chưa có số liệu" and row_cells(row)[6] == ""
+    assert row_cells(row)[3] == "—" and status_of(row) == "Chưa có số liệu" and chart_row(row) is None
 
 
 def test_after_the_end_of_the_term_a_missed_count_is_not_met_not_at_risk(demo, term2020):

@@ -565,6 +565,50 @@ def _count(windows: dict, cell_ids, first: datetime.date, period_end: datetime.d
             cell.held_thematic = len(seen[key, cell_id, "thematic"] & set(cell.owed_thematic))
 
 
+@dataclass
+class PeriodHeld:
+    """One period of regular meetings (a month) of a compliance table: the cells that owed a regular
+    meeting in it and those of them that held one."""
+
+    start: datetime.date
+    owed: int
+    held: int
+
+    @property
+    def rate(self):
+        return vn.percent(self.held, self.owed)
+
+
+def regular_by_period(compliance_: Compliance) -> list[PeriodHeld]:
+    """For each period of regular meetings of the table's months, every cell of the table counted:
+    those owing it (`CellRow.owed_regular`, as for the table) and those that held a regular meeting
+    in it (what the grid leaves unmarked, `months_of`). A period owed is one the cell lived through
+    in the subtree, so any meeting it held then counts: read from the cells' yearly summaries in one
+    query (from their meetings when a period runs across two years)."""
+    length = rules()["regular_months"]
+    first, period_end = compliance_.start, vn.add_months(compliance_.end, 1)
+    keys = sorted({period_key(month, length) for month in compliance_.months})
+    owing: dict[int, list[int]] = defaultdict(list)
+    for cell in compliance_.cells:
+        for key in cell.owed_regular:
+            owing[key].append(cell.unit_id)
+    held: set[tuple[int, int]] = set()  # (cell, period key)
+    if owing and 12 % length == 0:
+        years = CellYear.objects.filter(cell_id__in=compliance_.cell_ids, year__gte=first.year,
+                                        year__lte=compliance_.end.year)  # fmt: skip
+        bits = {(c, y): b for c, y, b in years.values_list("cell_id", "year", "regular_months")}
+        for key, cells in owing.items():
+            year, mask = period_start(key, length).year, _period_mask(key, length)
+            held.update((cell, key) for cell in cells if bits.get((cell, year), 0) & mask)
+    elif owing:
+        meetings = Meeting.unscoped.filter(cell_id__in=compliance_.cell_ids, kind__in=REGULAR_KINDS,
+                                           held_on__gte=first, held_on__lt=period_end)  # fmt: skip
+        for cell, month in meetings.values_list("cell_id", "month_index").distinct():
+            held.add((cell, month // length))
+    return [PeriodHeld(period_start(key, length), len(owing[key]), sum(1 for c in owing[key] if (c, key) in held))
+            for key in keys]  # fmt: skip
+
+
 def months_of(cells: list[CellRow], compliance_: Compliance) -> dict[int, dict[datetime.date, list[str]]]:
     """For the cells shown: {cell: {first day of month: [kinds of the meetings held that month]}},
     and their missing periods filled in. One query."""

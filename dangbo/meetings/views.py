@@ -31,7 +31,17 @@ from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion, latest_names
 
 from . import actions
-from .compliance import compliance, is_short, month_start, months_of, period_start, rules, unexcused_members
+from .charts import regular_chart
+from .compliance import (
+    compliance,
+    is_short,
+    month_start,
+    months_of,
+    period_start,
+    regular_by_period,
+    rules,
+    unexcused_members,
+)
 from .forms import MaterialForm, MinutesForm, PlanForm, attendance_from
 from .minutes import minutes_docx, minutes_of
 from .models import Attendance, Material, Meeting, MeetingKind, Presence
@@ -380,6 +390,7 @@ def compliance_table(request):
         "flagged": flagged,
         "sees_people": scope.sees_people,
         "linkable": linkable,
+        "chart": regular_chart(regular_by_period(table), r["regular_months"]),
     }
     return render(request, "meetings/compliance.html", context)
 

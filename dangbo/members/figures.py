@@ -109,35 +109,37 @@ def _as_date(value):
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-# One row per direct sub-unit on the day (and the root itself when it is a cell): its latest tally
-# interval starting on or before the day (an index seek), kept if it has not ended by then. Written
-# by hand because the ORM cannot express that join. PostgreSQL runs it as a LATERAL join; SQLite,
-# which has no LATERAL, joins on a correlated subquery (which PostgreSQL would instead answer by
-# hashing every tally row).
+# One row per direct sub-unit on each day asked (and the root itself when it is a cell): its latest
+# tally interval starting on or before the day (an index seek), kept if it has not ended by then.
+# Written by hand because the ORM cannot express that join. PostgreSQL runs it as a LATERAL join;
+# SQLite, which has no LATERAL, joins on a correlated subquery (which PostgreSQL would instead answer
+# by hashing every tally row). The days are a list of constants: one for a page's date, a few for
+# a series of year ends, in the same query.
 _SUBTREE_FIGURES_SQL = {
     "postgresql": """
-SELECT v.path, {sums}
-FROM {versions} v
+SELECT d.i, v.path, {sums}
+FROM (VALUES {days}) AS d (i, day)
+JOIN {versions} v ON (v.parent_id = %(root)s OR v.unit_id = %(own)s)
+  AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
 CROSS JOIN LATERAL (
     SELECT * FROM {tallies} latest
-    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= %(day)s
+    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= d.day
     ORDER BY latest.valid_from DESC LIMIT 1
 ) t
-WHERE (v.parent_id = %(root)s OR v.unit_id = %(own)s)
-  AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
-  AND (t.valid_to IS NULL OR t.valid_to > %(day)s)
+WHERE (t.valid_to IS NULL OR t.valid_to > d.day)
 """,
     "sqlite": """
-SELECT v.path, {sums}
-FROM {versions} v
+WITH d (i, day) AS (VALUES {days})
+SELECT d.i, v.path, {sums}
+FROM d CROSS JOIN {versions} v
 JOIN {tallies} t ON t.id = (
     SELECT latest.id FROM {tallies} latest
-    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= %(day)s
+    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= d.day
     ORDER BY latest.valid_from DESC LIMIT 1
 )
 WHERE (v.parent_id = %(root)s OR v.unit_id = %(own)s)
-  AND v.valid_from <= %(day)s AND (v.valid_to IS NULL OR v.valid_to > %(day)s)
-  AND (t.valid_to IS NULL OR t.valid_to > %(day)s)
+  AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
+  AND (t.valid_to IS NULL OR t.valid_to > d.day)
 """,
 }
 
@@ -148,16 +150,29 @@ def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, dict[str,
 
     Every member and unit figure of the overview comes from here; a subtree's totals are the sums of
     its rows. Reads the tallies (see tallies.py), one row per direct sub-unit."""
+    return subtree_figures_on_days(root, [on])[on]
+
+
+def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dict[datetime.date, dict]:
+    """`subtree_figures` for each of `days` ({day: {path: {measure: count}}}), in one query: a
+    series over the years costs what one day does, a row per direct sub-unit and day. The direct
+    sub-units are those of each day (the tree changes); the root stays the same unit."""
     measures = MEASURES + UNIT_MEASURES
+    cast = "::date" if connection.vendor == "postgresql" else ""
     sql = _SUBTREE_FIGURES_SQL[connection.vendor].format(
         sums=", ".join(f"t.{measure}" for measure in measures),
         versions=UnitVersion._meta.db_table,
         tallies=UnitTally._meta.db_table,
+        days=", ".join(f"({i}, %(day{i})s{cast})" for i in range(len(days))),
     )
     own = root.unit_id if root.kind in CELL_KINDS else 0
+    params = {"root": root.unit_id, "own": own} | {f"day{i}": day for i, day in enumerate(days)}
+    result: dict[datetime.date, dict] = {day: {} for day in days}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"day": on, "root": root.unit_id, "own": own})
-        rows = {path: dict(zip(measures, values)) for path, *values in cursor.fetchall()}
-    if root.path in rows:  # a cell's own row: its members, not itself as a unit
-        rows[root.path] = {k: v for k, v in rows[root.path].items() if k in MEASURES}
-    return rows
+        cursor.execute(sql, params)
+        for i, path, *values in cursor.fetchall():
+            row = dict(zip(measures, values))
+            if path == root.path:  # a cell's own row: its members, not itself as a unit
+                row = {k: v for k, v in row.items() if k in MEASURES}
+            result[days[i]][path] = row
+    return result

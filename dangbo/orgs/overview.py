@@ -13,7 +13,7 @@ from typing import NamedTuple
 from django.utils.safestring import mark_safe
 
 from dangbo.lib import vn
-from dangbo.members.figures import AGE_BANDS, subtree_figures
+from dangbo.members.figures import AGE_BANDS, subtree_figures, subtree_figures_on_days
 from dangbo.members.models import TheoryLevel
 
 from .models import UnitKind, UnitVersion
@@ -125,8 +125,27 @@ def build_overview(root: UnitVersion, on: datetime.date) -> Overview:
     counts = subtree_figures(root, on)
     rows = [Row(child, Figures(counts.get(child.path))) for child in children]
     own = Figures(counts.get(root.path))
-    summed = Counter()
+    return Overview(root=root, on=on, rows=rows, own=own, total=summed(counts))
+
+
+def summed(counts: dict[str, dict[str, int]]) -> Figures:
+    """The figures of a whole subtree: the sum of its rows (`subtree_figures`)."""
+    total = Counter()
     for row in counts.values():
-        summed.update(row)
-    total = Figures(dict(summed))
-    return Overview(root=root, on=on, rows=rows, own=own, total=total)
+        total.update(row)
+    return Figures(dict(total))
+
+
+YEARS_SHOWN = 10
+
+
+def members_over_years(root: UnitVersion, on: datetime.date, years: int = YEARS_SHOWN) -> list[tuple]:
+    """[(day, members)]: the subtree's members at 31/12 of each of the `years` years up to `on`'s,
+    the last one on `on` itself; the years before the subtree had any member left out. The same
+    figure as the overview's total on each of those days, all read in one query."""
+    days = [datetime.date(year, 12, 31) for year in range(on.year - years + 1, on.year)] + [on]
+    counts = subtree_figures_on_days(root, days)
+    series = [(day, summed(counts[day]).members["total"]) for day in days]
+    while len(series) > 1 and not series[0][1]:
+        series.pop(0)
+    return series

@@ -6,8 +6,9 @@ from dangbo.accounts.scope import scope_for
 from dangbo.admissions.deadlines import pipeline_deadlines
 from dangbo.lib.http import date_from_request
 
+from .charts import overview_charts
 from .models import PATH_WIDTH, UnitKind
-from .overview import TABLE_COLUMNS, build_overview, table_cells_html, table_numbers
+from .overview import TABLE_COLUMNS, build_overview, members_over_years, table_cells_html, table_numbers
 
 SUB_UNITS_PER_PAGE = 100
 
@@ -34,6 +35,7 @@ def overview(request, unit_id: int | None = None):
         context["table_total"] = table_cells_html(table_numbers(overview.total), "th")
         context["ancestors"] = _trail(scope, root, on)
         context["deadlines"] = pipeline_deadlines(root, on, names=False).counts()
+        context["charts"] = overview_charts(overview, members_over_years(root, on))
     return render(request, "orgs/overview.html", context)
 
 

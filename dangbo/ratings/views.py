@@ -27,6 +27,7 @@ from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion, latest_names
 
 from . import actions
+from .charts import results_charts
 from .discipline import delete_discipline, record_discipline
 from .figures import (
     GRASSROOTS_KINDS,
@@ -82,6 +83,7 @@ def results(request):
         "quotas": member_quotas(root, period),
         "comparison": comparison,
         "levels": [(level, Level(level).label) for level in LEVEL_ORDER],
+        "charts": results_charts(comparison),
     }
     if request.GET.get("xlsx"):
         return _excel(context)

@@ -1,55 +1,36 @@
-"""A small bar chart of a target's values year by year, drawn as inline SVG on the server: no
-script, no internet, and it prints as it shows (grey bars, black text, the target as a dashed line)."""
+"""A target's values year by year over the term, as a chart of lib/charts.py: a bar a year with
+its figure written, the target as a dashed line, a year that missed its yearly target hatched."""
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal
 
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
-
-from dangbo.lib import vn
-
-WIDTH, HEIGHT, BAR, GAP, TOP, BOTTOM = 240, 84, 30, 12, 14, 16
-_ids = itertools.count(1)
+from dangbo.lib import charts, vn
 
 
-def year_chart(years, target_value, percentage: bool, decimals: int = 2, compared: bool = True) -> str:
-    """`years`: YearValue items (year, what is drawn, met). The scale runs from 0 to the largest of the
-    values and the target; a missed year's bar is hatched, so it reads in black and white too."""
-    values = [(y.year, y.shown, y.met) for y in years]
-    known = [Decimal(v) for _, v, _ in values if v is not None]
-    if not known:
+def _format(value, percentage: bool, decimals: int) -> str:
+    if value is None:
+        return "—"
+    return vn.format_percent(value, decimals) if percentage else vn.format_number(value)
+
+
+def year_chart(title: str, years, target_value, percentage: bool, decimals: int = 2, compared: bool = True,
+               at_most: bool = False) -> charts.Chart | str:  # fmt: skip
+    """`years`: YearValue items (year, what is drawn, met): the same figures as the years table of the
+    target's page. The scale runs from 0 to the largest of the values and the target."""
+    if not any(y.shown is not None for y in years):
         return ""
-    top = max(known + ([Decimal(target_value)] if compared else []))
-    top = top or Decimal(1)
-    width = max(WIDTH, len(values) * (BAR + GAP) + GAP)
-    pattern = f"missed-{next(_ids)}"  # one id per chart: a page holds many
-    plot = HEIGHT - TOP - BOTTOM
-    parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {HEIGHT}" width="{width}" height="{HEIGHT}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f'<defs><pattern id="{pattern}" width="4" height="4" patternUnits="userSpaceOnUse">'
-        '<path d="M0,4 L4,0" stroke="#000" stroke-width="1"/></pattern></defs>',
-    ]
-    labels = []
-    for i, (year, value, met) in enumerate(values):
-        x = GAP + i * (BAR + GAP)
-        text = "—" if value is None else (vn.format_percent(value, decimals) if percentage else vn.format_number(value))
-        labels.append(f"{year}: {text}")
-        if value is not None:
-            h = float(Decimal(value) / top) * plot
-            fill = f"url(#{pattern})" if met is False else "#9a9a9a"
-            parts.append(f'<rect x="{x}" y="{TOP + plot - h:.1f}" width="{BAR}" height="{h:.1f}" fill="{fill}" '
-                         f'stroke="#000" stroke-width="0.5"/>')  # fmt: skip
-        height = 0 if value is None else float(Decimal(value) / top) * plot
-        parts.append(f'<text x="{x + BAR / 2}" y="{TOP + plot - height - 3:.1f}" font-size="8" '
-                     f'text-anchor="middle">{escape(text)}</text>')  # fmt: skip
-        parts.append(f'<text x="{x + BAR / 2}" y="{HEIGHT - 4}" font-size="9" text-anchor="middle">{year}</text>')
+    rows = []
+    for y in years:
+        fill = charts.HATCH if y.met is False else charts.LIGHT
+        note = "không đạt chỉ tiêu năm" if y.met is False else ""
+        text = _format(y.shown, percentage, decimals)
+        rows.append(charts.Row(str(y.year), [charts.Segment(y.shown, text, fill)], text, note))
+    reference = None
     if compared and target_value:
-        y = TOP + plot - float(Decimal(target_value) / top) * plot
-        parts.append(f'<line x1="0" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#000" stroke-dasharray="4 3"/>')
-    parts.insert(1, f"<title>{escape('; '.join(labels))}</title>")
-    parts.append("</svg>")
-    return mark_safe("".join(parts))
+        sign = "≤" if at_most else "≥"
+        reference = (Decimal(target_value), f"Chỉ tiêu {sign} {_format(Decimal(target_value), percentage, decimals)}")
+    legend = []
+    if any(y.met is False for y in years):
+        legend = [charts.Legend(charts.LIGHT, "Năm đạt chỉ tiêu"), charts.Legend(charts.HATCH, "Năm không đạt")]
+    return charts.Chart(title, rows, ["Năm", "Giá trị"], reference=reference, legend=legend, label_width=48)

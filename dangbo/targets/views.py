@@ -65,8 +65,7 @@ def targets_page(request):
             evaluations = []
             for target in resolution.targets.all():
                 evaluation = evaluator.evaluate(target, term, compared(target, unit.unit_id, owner.unit_id))
-                evaluation.chart = year_chart(evaluation.years, target.target_value, target.measure == "%",
-                                              evaluation.decimals, evaluation.compared)  # fmt: skip
+                evaluation.chart = _chart(target, evaluation)
                 evaluations.append(evaluation)
             parts = list(resolution.parts.all())
             resolutions.append({"resolution": resolution, "evaluations": evaluations, "parts": parts})
@@ -87,6 +86,12 @@ def targets_page(request):
         "is_root": unit.unit_id == scope.unit_id,
     }
     return render(request, "targets/targets.html", context)
+
+
+def _chart(target: Target, evaluation):
+    title = f"{target.name}: {'cộng dồn từ đầu nhiệm kỳ, ' if target.basis == Basis.CUMULATIVE else ''}qua các năm"
+    return year_chart(title, evaluation.years, target.target_value, target.measure == "%", evaluation.decimals,
+                      evaluation.compared, target.comparator == Comparator.AT_MOST)  # fmt: skip
 
 
 def _target_or_404(scope, target_id, unit: UnitVersion, on: datetime.date) -> tuple[Target, Term, UnitVersion]:
@@ -138,8 +143,7 @@ def target_page(request, target_id: int):
     target, term, owner = _target_or_404(scope, target_id, unit, on)
     evaluator = Evaluator(unit.unit_id, on)
     evaluation = evaluator.evaluate(target, term, compared(target, unit.unit_id, owner.unit_id))
-    evaluation.chart = year_chart(evaluation.years, target.target_value, target.measure == "%", evaluation.decimals,
-                                  evaluation.compared)  # fmt: skip
+    evaluation.chart = _chart(target, evaluation)
     context = {"on": on, "date_error": date_error, "unit": unit, "term": term, "owner": owner, "target": target,
                "evaluation": evaluation, "is_manual": target.method == Method.MANUAL,
                "is_root": unit.unit_id == scope.unit_id}  # fmt: skip
