@@ -395,3 +395,18 @@ def test_the_theory_indicator_lists_the_level_in_force_at_the_end_of_the_period(
     later = _theory_records(demo["coso"], datetime.date(2025, 1, 1), LATER)
     assert member.pk not in earlier
     assert member.pk in {s.member_id for s in later.items}
+
+
+def test_an_import_correcting_a_theory_level_moves_the_figures_as_a_refresh_would(demo):
+    from tests.test_import import member as row
+    from tests.test_import import plan, three_units, workbook
+
+    plan(workbook(three_units(), [row(0)]), commit=True, refused=False)
+    imported = Member.unscoped.get(citizen_id=row(0)["citizen_id"])
+    assert imported.theory_level == "none" and not AttributeChange.unscoped.filter(member=imported).exists()
+    plan(workbook(three_units(), [row(0, theory_level="Trung cấp")]), commit=True, refused=False)
+    imported.refresh_from_db()
+    assert imported.theory_level == "trung_cap"
+    rows = sorted(r[1:] for r in UnitTally.objects.values_list())
+    refresh_tallies()
+    assert rows == sorted(r[1:] for r in UnitTally.objects.values_list())

@@ -110,10 +110,13 @@ def member_detail(request, member_id: int):
         "can_correct_ceremony": timeline.status == MemberStatus.PROBATIONARY and timeline.ceremony_on is not None,
         "attendance": attendance_by_year(member.pk, before=seen.until),
         "disciplines": [d for d in member.disciplines.order_by("-decided_on") if seen.knew(d.decided_on)],
-        # Edits are shown to a scope that holds the member now: they may postdate a former one's time.
-        "record_history": record_history(member) if seen.current else [],
-        "theory_then": _theory_then(member, on) if seen.current else None,
     }
+    # Edits are shown to a scope that holds the member now: they may postdate a former one's time.
+    # Dated changes are recorded by edits only (with their date in the audit note): a member never
+    # edited so costs no further query.
+    history = record_history(member) if seen.current else []
+    context["record_history"] = history
+    context["theory_then"] = _theory_then(member, on) if any(entry["note"] for entry in history) else None
     return render(request, "members/detail.html", context)
 
 
