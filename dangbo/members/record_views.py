@@ -110,12 +110,15 @@ def _shown(name: str, value) -> str:
     return str(value)
 
 
-def record_history(member: Member) -> list[dict]:
-    """The edits of the member's record, latest first: when, by whom, each field's value before and
-    after, and the day a dated change took effect. One query."""
+def record_history(member: Member, before: datetime.date | None = None) -> list[dict]:
+    """The edits of the member's record (made before the day `before`, if given), latest first:
+    when, by whom, each field's value before and after, and the day a dated change took effect.
+    One query."""
     entries = AuditEntry.objects.filter(
         target_type="members.member", target_id=str(member.pk), action__in=list(HISTORY_ACTIONS)
     ).select_related("actor")
+    if before is not None:
+        entries = entries.filter(at__date__lt=before)
     entries = entries.order_by("-at", "-pk")
     history = []
     for entry in entries:

@@ -111,12 +111,13 @@ def member_detail(request, member_id: int):
         "attendance": attendance_by_year(member.pk, before=seen.until),
         "disciplines": [d for d in member.disciplines.order_by("-decided_on") if seen.knew(d.decided_on)],
     }
-    # Edits are shown to a scope that holds the member now: they may postdate a former one's time.
-    # Dated changes are recorded by edits only (with their date in the audit note): a member never
-    # edited so costs no further query.
-    history = record_history(member) if seen.current else []
+    # A scope the member has left sees the edits made before they left it, no later one. Dated
+    # changes are recorded by edits only (with their date in the audit note): a member never edited
+    # costs no further query.
+    history = record_history(member, before=seen.until)
     context["record_history"] = history
-    context["theory_then"] = _theory_then(member, on) if any(entry["note"] for entry in history) else None
+    dated = seen.current and any(entry["note"] for entry in history)
+    context["theory_then"] = _theory_then(member, on) if dated else None
     return render(request, "members/detail.html", context)
 
 
