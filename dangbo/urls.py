@@ -8,7 +8,7 @@ from dangbo.admissions import views as admission_views
 from dangbo.exchange import export_views
 from dangbo.exchange import views as exchange_views
 from dangbo.meetings import views as meeting_views
-from dangbo.members import event_views, quality_views, report_views
+from dangbo.members import event_views, quality_views, record_views, report_views
 from dangbo.members import views as member_views
 from dangbo.notices import views as notice_views
 from dangbo.orgs import views as org_views
@@ -28,6 +28,8 @@ urlpatterns = [
     path("to-chuc/<int:unit_id>/", org_views.overview, name="unit"),
     path("dang-vien/", member_views.member_list, name="member_list"),
     path("dang-vien/<int:member_id>/", member_views.member_detail, name="member_detail"),
+    path("dang-vien/<int:member_id>/sua/", record_views.member_edit, name="member_edit"),
+    path("dang-vien/tiep-nhan/", record_views.member_arrival, name="member_arrival"),
     path("dang-vien/<int:member_id>/phieu/", report_views.member_sheet, name="member_sheet"),
     path("dang-vien/so-danh-sach/", report_views.register, name="register"),
     path("huy-hieu/", report_views.badges, name="badges"),

@@ -1044,6 +1044,8 @@ def write_members(planner: Planner, actor, chunk: list[PlannedMember]) -> None:
                 setattr(member, name, value)
             member.save(update_fields=list(planned.changes))
             record(actor, "import_member", member, before, snapshot(member))
+            if member_actions.COUNTED_FIELDS & set(planned.changes):  # a correction the figures count
+                planner.touched.update(Stint.unscoped.filter(member=member).values_list("unit_id", flat=True))
         if planned.events:
             for event in planned.events:
                 event.member = member

@@ -12,6 +12,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from dangbo.audit.log import record, snapshot
@@ -20,8 +21,9 @@ from dangbo.lib.http import today
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from .events import SequenceError, Timeline, replay
-from .models import Event, EventKind, Member, Stint, StintKind
-from .tallies import adjust_tallies
+from .identifiers import is_card_number, is_citizen_id
+from .models import AttributeChange, DatedAttribute, Event, EventKind, Member, Stint, StintKind
+from .tallies import adjust_tallies, profile_of
 
 K = EventKind
 
@@ -330,3 +332,219 @@ def cancel_latest_event(actor, member: Member, reason: str) -> Event:
     latest.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
     record(actor, "cancel_event", latest, before, snapshot(latest), note=reason)
     return latest
+
+
+# --- the member's record: corrections and dated changes --------------------------------------------
+
+# The fields of the member sheet (DOMAIN §3) staff edit on the member's page. The party dates come
+# from the events (admission, recognition), never typed.
+EDITABLE_FIELDS = (
+    "family_name", "middle_name", "given_name", "other_name", "sex", "birth_date", "ethnicity", "religion",
+    "home_town", "residence", "citizen_id", "education", "qualification", "theory_level", "foreign_language",
+    "occupation", "workplace", "party_position", "government_position", "union_position", "card_number",
+    "old_card_number", "background_number", "badge",
+)  # fmt: skip
+# Fields the tallies count: a change moves the figures of the member's units.
+COUNTED_FIELDS = {"sex", "birth_date", "theory_level"}
+CHANGED_MEANWHILE = (
+    "Hồ sơ của đảng viên vừa được người khác sửa sau khi bạn mở trang này; thay đổi của bạn chưa được lưu. "
+    "Hãy xem lại hồ sơ hiện tại rồi sửa lại."
+)
+
+
+def _identifier_errors(member: Member, changed: set[str]) -> dict[str, str]:
+    """The workbook's rules for identifiers (members.identifiers), on the fields being changed: a
+    record that still holds an old 9-digit identity card number can be edited otherwise."""
+    errors = {}
+    if "citizen_id" in changed and member.citizen_id is not None and not is_citizen_id(member.citizen_id):
+        errors["citizen_id"] = "Số căn cước công dân gồm đúng 12 chữ số."
+    for name in ("card_number", "old_card_number"):
+        value = getattr(member, name)
+        if name in changed and value and not is_card_number(value):
+            errors[name] = "Số thẻ đảng viên gồm 8 chữ số (thẻ cũ) hoặc 12 chữ số (thẻ mới)."
+    if "card_number" in changed and member.card_number:
+        other = Member.unscoped.filter(card_number=member.card_number).exclude(pk=member.pk).exists()
+        if other:
+            errors["card_number"] = "Số thẻ đảng viên này đã có trong hồ sơ một đảng viên khác."
+    return errors
+
+
+@transaction.atomic
+def edit_member(actor, member: Member, values: dict, *, effective_on: datetime.date | None = None,
+                seen_at: datetime.datetime | None = None) -> list[str]:  # fmt: skip
+    """Correct or update the member's record with `values` (some of EDITABLE_FIELDS); returns the
+    fields changed (none: nothing written). `seen_at` is the record's `updated_at` when the form was
+    drawn: a record changed since is refused rather than overwritten. With `effective_on`, the
+    dated attributes changed (theory level, positions) take their new value from that day and keep
+    the old one before it (`AttributeChange`); without it, a change is a correction of the value in
+    force since the latest dated change (or always). Field errors are a ValidationError by field."""
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Không sửa được các trường: {', '.join(sorted(unknown))}.")
+    locked = Member.unscoped.select_for_update().get(pk=member.pk)
+    changed = [name for name in EDITABLE_FIELDS if name in values and getattr(locked, name) != values[name]]
+    if not changed:
+        return []
+    if seen_at is not None and locked.updated_at != seen_at:
+        raise ValidationError(CHANGED_MEANWHILE)
+    dated = [name for name in changed if name in DatedAttribute.values]
+    if effective_on is not None:
+        if not dated:
+            raise ValidationError({"effective_on": "Ngày có hiệu lực chỉ dùng khi thay đổi lý luận chính trị hoặc chức "
+                                                   "vụ; để trống nếu chỉ sửa thông tin nhập sai."})  # fmt: skip
+        if effective_on > today():
+            raise ValidationError({"effective_on": "Ngày có hiệu lực không được sau hôm nay: chỉ ghi nhận thay đổi "
+                                                   "đã có."})  # fmt: skip
+        born = values.get("birth_date", locked.birth_date)
+        if effective_on <= born:
+            raise ValidationError({"effective_on": "Ngày có hiệu lực phải sau ngày sinh."})
+        latest = dict(
+            AttributeChange.unscoped.filter(member=locked, attribute__in=dated)
+            .values_list("attribute")
+            .annotate(latest=Max("effective_on"))
+        )
+        for name in dated:
+            if latest.get(name) and effective_on < latest[name]:
+                since = vn.format_date(latest[name])
+                message = (f"{DatedAttribute(name).label} đã có thay đổi từ ngày {since}: ngày có hiệu lực phải "
+                           "từ ngày đó trở đi.")  # fmt: skip
+                raise ValidationError({"effective_on": message})
+    before, was = snapshot(locked), profile_of(locked)
+    for name in changed:
+        setattr(locked, name, values[name])
+    errors = _identifier_errors(locked, set(changed))
+    try:
+        locked.full_clean(exclude=[f.name for f in Member._meta.fields if f.name not in changed])
+    except ValidationError as invalid:
+        for name, messages in invalid.message_dict.items():
+            errors.setdefault(name, " ".join(messages))
+    if errors:
+        raise ValidationError(errors)
+    if "birth_date" in changed:
+        try:
+            replay(ordered(locked.events.active()), born_on=locked.birth_date)
+        except SequenceError as error:
+            raise ValidationError({"birth_date": error.message}) from None
+        if locked.birth_date >= locked.admitted_on:
+            raise ValidationError({"birth_date": "Ngày sinh phải trước ngày vào Đảng."})
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:  # the citizen ID, written meanwhile by another request
+        raise ValidationError({"citizen_id": Member._meta.get_field("citizen_id").error_messages["unique"]}) from None
+    if effective_on is not None:
+        by = actor if getattr(actor, "is_authenticated", False) else None
+        AttributeChange.unscoped.bulk_create(
+            AttributeChange(member=locked, attribute=name, effective_on=effective_on, previous=before[name] or "",
+                            value=values[name] or "", recorded_by=by)
+            for name in dated
+        )  # fmt: skip
+    if COUNTED_FIELDS & set(changed):
+        official = [(u, a, b, s) for u, a, b, s in Stint.unscoped.filter(member=locked, kind=StintKind.OFFICIAL)
+                    .values_list("unit_id", "start", "end", "status")]  # fmt: skip
+        adjust_tallies(locked, official, official, was=was)
+    note = f"Có hiệu lực từ ngày {vn.format_date(effective_on)}" if effective_on else ""
+    record(actor, "update_member", locked, before, snapshot(locked), note=note)
+    member.__dict__.update({name: getattr(locked, name) for name in [*changed, "updated_at", "search_name",
+                                                                      "sort_key"]})  # fmt: skip
+    return changed
+
+
+# --- a member who arrives from outside the tree ----------------------------------------------------
+
+# The party file (hồ sơ đảng viên) that comes with an official transfer, and the letter of a
+# temporary one; the papers received and those missing are kept in the arrival event's note.
+PAPERS = [
+    ("gioi_thieu", "Giấy giới thiệu sinh hoạt đảng"),
+    ("phieu_dang_vien", "Phiếu đảng viên (mẫu 2-HSĐV)"),
+    ("ly_lich", "Lý lịch của người xin vào Đảng (mẫu 2-KNĐ)"),
+    ("don", "Đơn xin vào Đảng"),
+    ("gioi_thieu_ket_nap", "Giấy giới thiệu người vào Đảng"),
+    ("quyet_dinh_ket_nap", "Quyết định kết nạp đảng viên"),
+    ("quyet_dinh_chinh_thuc", "Quyết định công nhận đảng viên chính thức"),
+    ("phieu_bo_sung", "Phiếu bổ sung hồ sơ đảng viên (mẫu 3-HSĐV)"),
+]
+# A member hosted temporarily brings the letter only; their file stays with their home committee.
+TEMPORARY_PAPERS = ["gioi_thieu"]
+ARRIVAL_KINDS = (K.TRANSFER_IN, K.TEMPORARY_HOSTED)
+
+
+def papers_note(kind: str, papers, official: bool, dues_paid_until: str = "") -> str:
+    """The note of an arrival: the papers received, those missing, and the dues paid."""
+    labels = dict(PAPERS)
+    unknown = set(papers) - set(labels)
+    if unknown:
+        raise ValidationError({"papers": "Giấy tờ không hợp lệ."})
+    expected = TEMPORARY_PAPERS if kind == K.TEMPORARY_HOSTED else [
+        code for code, _ in PAPERS if official or code != "quyet_dinh_chinh_thuc"
+    ]  # fmt: skip
+    received = [labels[code] for code, _ in PAPERS if code in set(papers)]
+    missing = [labels[code] for code in expected if code not in set(papers)]
+    parts = [f"Hồ sơ đã nhận: {'; '.join(received) or 'chưa có'}."]
+    if missing:
+        parts.append(f"Còn thiếu: {'; '.join(missing)}.")
+    if dues_paid_until:
+        parts.append(f"Đã đóng đảng phí hết tháng {dues_paid_until}.")
+    return " ".join(parts)
+
+
+@transaction.atomic
+def take_in(actor, fields: dict, *, kind: str, unit: Unit, effective_on: datetime.date, other_side: str,
+            admitted_on: datetime.date, official_on: datetime.date | None = None, ceremony_on=None, ends_on=None,
+            papers=(), dues_paid_until: str = "", note: str = "", **decision) -> Member:  # fmt: skip
+    """A member who comes from a committee outside the tree (`other_side`): officially
+    (chuyển sinh hoạt chính thức đến, `K.TRANSFER_IN`) or to be hosted temporarily
+    (`K.TEMPORARY_HOSTED`, until `ends_on`). Creates the record from `fields` and the history the
+    file shows — the admission outside on `admitted_on`, the recognition on `official_on` (12 months
+    after a ceremony) — then the arrival into `unit`, each through `_record` and its rules."""
+    if kind not in ARRIVAL_KINDS:
+        raise ValidationError("Hình thức tiếp nhận không hợp lệ.")
+    other_side = (other_side or "").strip()
+    if not other_side:
+        raise ValidationError({"other_side": "Hãy ghi tên tổ chức đảng nơi đảng viên chuyển đến từ đó."})
+    if admitted_on is None:
+        raise ValidationError({"admitted_on": "Hãy nhập ngày vào Đảng."})
+    if effective_on is None:
+        raise ValidationError({"effective_on": "Hãy nhập ngày hiệu lực."})
+    if admitted_on >= effective_on:
+        raise ValidationError({"admitted_on": "Ngày vào Đảng phải trước ngày chuyển đến."})
+    if official_on is not None:
+        if official_on > effective_on:
+            raise ValidationError({"official_on": "Ngày chính thức sau ngày chuyển đến: hãy để trống và ghi nhận công "
+                                                  "nhận đảng viên chính thức khi có quyết định."})  # fmt: skip
+        ceremony_on = vn.add_years(official_on, -1)
+        if ceremony_on < admitted_on:
+            raise ValidationError({"official_on": "Ngày chính thức phải sau ngày vào Đảng ít nhất 12 tháng (hết 12 "
+                                                  "tháng dự bị tính từ lễ kết nạp)."})  # fmt: skip
+    elif ceremony_on is not None and ceremony_on < admitted_on:
+        raise ValidationError({"ceremony_on": "Lễ kết nạp không thể trước ngày vào Đảng."})
+    if "birth_date" in fields and fields["birth_date"] and fields["birth_date"] >= admitted_on:
+        raise ValidationError({"birth_date": "Ngày sinh phải trước ngày vào Đảng."})
+    member = Member(**fields, admitted_on=admitted_on)
+    errors = {}
+    try:
+        member.full_clean()
+    except ValidationError as invalid:
+        errors = {name: " ".join(messages) for name, messages in invalid.message_dict.items()}
+    for name, message in _identifier_errors(member, {"citizen_id", "card_number", "old_card_number"}).items():
+        errors.setdefault(name, message)
+    if errors:
+        raise ValidationError(errors)
+    arrival_note = " ".join(part for part in (papers_note(kind, papers, official_on is not None, dues_paid_until),
+                                              (note or "").strip()) if part)  # fmt: skip
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:
+        raise ValidationError({"citizen_id": Member._meta.get_field("citizen_id").error_messages["unique"]}) from None
+    record(actor, "create_member", member, None, snapshot(member))
+    source = "Theo hồ sơ đảng viên chuyển đến"
+    _record(actor, member, K.ADMISSION, admitted_on, other_side=other_side, decided_on=admitted_on,
+            ceremony_on=ceremony_on, note=f"{source}: kết nạp tại tổ chức đảng bên ngoài Đảng bộ.")  # fmt: skip
+    if official_on is not None:
+        _record(actor, member, K.RECOGNITION, official_on, note=source + ".")
+    arrival = {"ends_on": ends_on} if kind == K.TEMPORARY_HOSTED else {}
+    _record(actor, member, kind, effective_on, unit=unit, other_side=other_side, note=arrival_note,
+            **arrival, **decision)  # fmt: skip
+    member.refresh_from_db()
+    return member

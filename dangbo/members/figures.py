@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
 
-from .models import Stint, TheoryLevel, UnitTally
+from .models import AttributeChange, DatedAttribute, Stint, TheoryLevel, UnitTally
 from .tallies import UNIT_MEASURES
 
 # Age bands of the party statistics forms: (key, label, lowest age, highest age or None).
@@ -50,6 +51,17 @@ def counted_stints(root: UnitVersion, on: datetime.date):
     in a unit that was inside the subtree on that day. Temporary activity is not counted."""
     in_subtree = valid_on(on, prefix="unit__versions__") & Q(unit__versions__path__startswith=root.path)
     return Stint.unscoped.official().open_on(on).filter(in_subtree)
+
+
+def theory_level_on(on: datetime.date, member: str = "member_id"):
+    """An expression for the theory level in force on `on` of the member `member` (a column of the
+    row): the level before their first dated change after that day, else the record's current level
+    (models.value_on, in the database)."""
+    later = AttributeChange.unscoped.filter(
+        member_id=OuterRef(member), attribute=DatedAttribute.THEORY_LEVEL, effective_on__gt=on
+    ).order_by("effective_on", "pk")
+    current = "theory_level" if member == "pk" else f"{member.removesuffix('_id')}__theory_level"
+    return Coalesce(Subquery(later.values("previous")[:1]), F(current))
 
 
 # Below this many units, a subtree's stints are read unit by unit; above, from the probation index.

@@ -328,3 +328,61 @@ class UnitTally(models.Model):
 
     def __str__(self):
         return f"{self.unit_id} [{self.valid_from}, {self.valid_to}): {self.total}"
+
+
+class DatedAttribute(models.TextChoices):
+    """The attributes of a member record that change over time and keep the date of each change: the
+    theory level after a course (counted by the figures), and the positions."""
+
+    THEORY_LEVEL = "theory_level", "Lý luận chính trị"
+    PARTY_POSITION = "party_position", "Chức vụ Đảng"
+    GOVERNMENT_POSITION = "government_position", "Chức vụ chính quyền"
+    UNION_POSITION = "union_position", "Chức vụ đoàn thể"
+
+
+class AttributeChange(models.Model):
+    """A dated change of one of a member's `DatedAttribute`s: `previous` held until `effective_on`,
+    `value` from then on. The member record holds the current value; a member without changes (an
+    imported or admitted record) had it on every day. The value in force on a day is therefore the
+    `previous` of the first change after that day, or the current value when there is none
+    (`value_on`); a correction without a date changes only the current value, that is the value
+    since the latest change. Changes of one attribute are recorded in date order, never edited."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attribute_changes")
+    attribute = models.CharField("thông tin", max_length=32, choices=DatedAttribute.choices)
+    effective_on = models.DateField("có hiệu lực từ ngày")
+    previous = models.CharField("giá trị trước", max_length=255, blank=True)
+    value = models.CharField("giá trị mới", max_length=255, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")  # fmt: skip
+
+    unscoped = models.Manager()
+
+    class Meta:
+        verbose_name = "thay đổi thông tin đảng viên"
+        verbose_name_plural = "thay đổi thông tin đảng viên"
+        indexes = [models.Index(fields=["member", "attribute", "effective_on"])]
+
+    def __str__(self):
+        return f"{self.member_id} {self.attribute} {self.previous!r} → {self.value!r} ({self.effective_on})"
+
+
+def value_on(current: str, changes, day: datetime.date) -> str:
+    """The value of an attribute on `day`: `changes` are its (effective_on, previous) in date order."""
+    for effective_on, previous in changes:
+        if effective_on > day:
+            return previous
+    return current
+
+
+def value_spans(current: str, changes) -> list[tuple[datetime.date | None, datetime.date | None, str]]:
+    """[(from, to, value)] over all time (None: open) from the attribute's (effective_on, previous)
+    changes in date order and its current value."""
+    spans, start = [], None
+    for effective_on, previous in changes:
+        if start is None or effective_on > start:
+            spans.append((start, effective_on, previous))
+            start = effective_on
+    spans.append((start, None, current))
+    return spans

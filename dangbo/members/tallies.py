@@ -27,7 +27,7 @@ from django.db import connection
 from dangbo.lib import vn
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
-from .models import Sex, Stint, StintKind, UnitTally
+from .models import AttributeChange, DatedAttribute, Sex, Stint, StintKind, UnitTally, value_spans
 
 # Ages at which a member moves to the next band (figures.AGE_BANDS).
 _BAND_STARTS = [(18, "18_30"), (31, "31_40"), (41, "41_50"), (51, "51_60"), (61, "61_70"), (71, "71_plus")]
@@ -52,7 +52,8 @@ def _band(birth: datetime.date, day: datetime.date) -> str:
 
 
 # An item is something counted over [start, end): a unit of the subtree, (start, end, kind), or a
-# member's official stint, (start, end, status, sex, birth_date, theory_level).
+# member's official stint, (start, end, status, sex, birth_date, theory_level) — split where the
+# theory level changed (`member_spans`), so that each part counts the level in force on its days.
 def _measures(item: tuple, day: datetime.date) -> tuple[str, ...]:
     if len(item) == 3:
         return (f"units_{item[2]}",)
@@ -96,6 +97,33 @@ def tally_intervals(items: list[tuple]) -> list[tuple[datetime.date, datetime.da
         else:
             intervals.append([day, None, snapshot])
     return [tuple(interval) for interval in intervals]
+
+
+def theory_histories(members=None) -> dict[int, list[tuple[datetime.date, str]]]:
+    """{member: [(effective_on, previous)]} of the dated changes of theory level, in date order, for
+    the members of the query `members` (all when None); members without a change are left out."""
+    changes = AttributeChange.unscoped.filter(attribute=DatedAttribute.THEORY_LEVEL)
+    if members is not None:
+        changes = changes.filter(member_id__in=members)
+    history: dict[int, list] = defaultdict(list)
+    for member_id, effective_on, previous in changes.order_by("member_id", "effective_on", "pk").values_list(
+        "member_id", "effective_on", "previous"
+    ):
+        history[member_id].append((effective_on, previous))
+    return history
+
+
+def member_spans(start, end, status, sex, birth, theory: str, history) -> list[tuple]:
+    """The items of a member's official stint [start, end): one, or one per theory level in force
+    over it when the level changed (`history`: [(effective_on, previous)] in date order)."""
+    if not history:
+        return [(start, end, status, sex, birth, theory)]
+    items = []
+    for low, high, level in value_spans(theory, history):
+        span = _clip(start, end, low or datetime.date.min, high)
+        if span:
+            items.append((*span, status, sex, birth, level))
+    return items
 
 
 def units_above(unit_ids: Iterable[int]) -> set[int]:
@@ -171,12 +199,15 @@ def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
     stints = Stint.unscoped.filter(kind=StintKind.OFFICIAL)
     if unit_ids is not None:
         stints = stints.filter(unit_id__in=list(cell_windows))
-    fields = ("unit_id", "start", "end", "status", "member__sex", "member__birth_date", "member__theory_level")
-    for cell, start, end, status, sex, birth, theory in stints.values_list(*fields).iterator(chunk_size=10_000):
+    histories = theory_histories(None if unit_ids is None else stints.values("member_id"))
+    fields = ("unit_id", "start", "end", "status", "member__sex", "member__birth_date", "member__theory_level",
+              "member_id")  # fmt: skip
+    rows = stints.values_list(*fields).iterator(chunk_size=10_000)
+    for cell, start, end, status, sex, birth, theory, member_id in rows:
         for target, window_start, window_end in cell_windows.get(cell, ()):
             span = _clip(start, end, window_start, window_end)
             if span:
-                items[target].append((*span, status, sex, birth, theory))
+                items[target] += member_spans(*span, status, sex, birth, theory, histories.get(member_id))
     stale = UnitTally.objects.all() if unit_ids is None else UnitTally.objects.filter(unit_id__in=unit_ids)
     stale.delete()
     # A plain INSERT per row, sent as one batch: a city has millions of tally rows, and building a
@@ -207,14 +238,22 @@ def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
 StintRow = tuple  # (unit_id, start, end, status) of an official stint
 
 
-def _member_items(stints: Iterable[StintRow], member, windows) -> dict[int, list[tuple]]:
+def profile_of(member) -> tuple:
+    """What the tallies count of a member besides their stints: sex, birth date, the current theory
+    level and its dated changes."""
+    history = theory_histories([member.pk]).get(member.pk, [])
+    return (member.sex, member.birth_date, member.theory_level, history)
+
+
+def _member_items(stints: Iterable[StintRow], profile: tuple, windows) -> dict[int, list[tuple]]:
     """For each unit with tallies, the member's stints clipped to the days their cell lay inside it."""
+    sex, birth, theory, history = profile
     items: dict[int, list[tuple]] = defaultdict(list)
     for unit_id, start, end, status in stints:
         for target, window_start, window_end in windows.get(unit_id, ()):
             span = _clip(start, end, window_start, window_end)
             if span:
-                items[target].append((*span, status, member.sex, member.birth_date, member.theory_level))
+                items[target] += member_spans(*span, status, sex, birth, theory, history)
     return items
 
 
@@ -354,12 +393,14 @@ def _write(values: list[tuple]) -> None:
             cursor.execute(f"{head} VALUES {', '.join([one_row] * len(part))}", [v for row in part for v in row])
 
 
-def adjust_tallies(member, before: Iterable[StintRow], after: Iterable[StintRow]) -> int:
+def adjust_tallies(member, before: Iterable[StintRow], after: Iterable[StintRow], *, was: tuple | None = None) -> int:
     """Move the tallies by the difference between the member's official stints `before` and
-    `after` a change; returns the number of units whose rows changed."""
+    `after` a change — and between their counted attributes `was` (a `profile_of` taken before an
+    edit of the record; by default unchanged) and now; returns the number of units whose rows changed."""
     before, after = list(before), list(after)
     windows = _windows({row[0] for row in before + after})
-    old, new = _member_items(before, member, windows), _member_items(after, member, windows)
+    now = profile_of(member)
+    old, new = _member_items(before, was or now, windows), _member_items(after, now, windows)
     differences = {}
     for target in sorted(set(old) | set(new)):
         difference = _difference(tally_intervals(old.get(target, [])), tally_intervals(new.get(target, [])))

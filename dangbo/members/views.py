@@ -15,7 +15,8 @@ from .actions import ordered
 from .event_views import possible_kinds
 from .events import replay
 from .figures import AGE_BANDS, age_band_condition, counted_stints
-from .models import EventKind, Member, MemberStatus, Sex
+from .models import DatedAttribute, EventKind, Member, MemberStatus, Sex, TheoryLevel, value_on
+from .record_views import record_history
 
 PAGE_SIZE = 50
 MAX_UNIT_CHOICES = 300
@@ -67,7 +68,7 @@ def member_list(request):
     sub_units = sorted(sub_units[: MAX_UNIT_CHOICES + 1], key=lambda v: vn.text_sort_key(v.name))
     if len(sub_units) > MAX_UNIT_CHOICES:
         sub_units = []
-    context.update(page=page, unit=unit, filters=filters, sub_units=sub_units)
+    context.update(page=page, unit=unit, filters=filters, sub_units=sub_units, records=scope.records)
     return render(request, "members/list.html", context)
 
 
@@ -110,6 +111,13 @@ def member_detail(request, member_id: int):
         "attendance": attendance_by_year(member.pk, before=seen.until),
         "disciplines": [d for d in member.disciplines.order_by("-decided_on") if seen.knew(d.decided_on)],
     }
+    # A scope the member has left sees the edits made before they left it, no later one. Dated
+    # changes are recorded by edits only (with their date in the audit note): a member never edited
+    # costs no further query.
+    history = record_history(member, before=seen.until)
+    context["record_history"] = history
+    dated = seen.current and any(entry["note"] for entry in history)
+    context["theory_then"] = _theory_then(member, on) if dated else None
     return render(request, "members/detail.html", context)
 
 
@@ -169,6 +177,13 @@ def name_events(seen, events) -> None:
         event.from_unit_name = name_on(event.from_unit_id, day)
         if event.leaving:
             event.other_side = ""
+
+
+def _theory_then(member, on: datetime.date) -> str | None:
+    """The theory level in force on `on`, when it differs from the current one (a dated change)."""
+    changes = member.attribute_changes.filter(attribute=DatedAttribute.THEORY_LEVEL).order_by("effective_on", "pk")
+    level = value_on(member.theory_level, changes.values_list("effective_on", "previous"), on)
+    return TheoryLevel(level).label if level != member.theory_level and level in TheoryLevel.values else None
 
 
 def _holds_on(stint, on) -> bool:

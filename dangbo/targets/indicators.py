@@ -26,7 +26,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from dangbo.lib import vn
 from dangbo.meetings.compliance import compliance, compliance_by_year, compliance_counts_by_year, sorted_cells
-from dangbo.members.figures import counted_stints, subtree_figures
+from dangbo.members.figures import counted_stints, subtree_figures, theory_level_on
 from dangbo.members.models import Event, EventKind, Member, TheoryLevel
 from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names, path_prefixes
 from dangbo.ratings.figures import (
@@ -525,14 +525,15 @@ def _theory_records(unit_id, start, end) -> Records:
     if root is not None:
         items = (
             counted_stints(root, end)
-            .filter(member__theory_level__in=THEORY_INTERMEDIATE_PLUS)
+            .annotate(theory_then=theory_level_on(end))  # the level in force at the end of the period
+            .filter(theory_then__in=THEORY_INTERMEDIATE_PLUS)
             .select_related("member")
             .order_by("member__sort_key", "pk")
         )
 
     def rows(page):
         names = latest_names({s.unit_id for s in page})
-        return [[s.member.full_name, names.get(s.unit_id, ""), s.member.get_theory_level_display()] for s in page]
+        return [[s.member.full_name, names.get(s.unit_id, ""), TheoryLevel(s.theory_then).label] for s in page]
 
     return Records(["Họ và tên", "Chi bộ", "Lý luận chính trị"], items, rows)
 
