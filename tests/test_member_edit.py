@@ -410,3 +410,25 @@ def test_an_import_correcting_a_theory_level_moves_the_figures_as_a_refresh_woul
     rows = sorted(r[1:] for r in UnitTally.objects.values_list())
     refresh_tallies()
     assert rows == sorted(r[1:] for r in UnitTally.objects.values_list())
+
+
+def test_the_register_of_a_date_shows_the_level_and_positions_of_that_date(demo):
+    """Mẫu 7-HSĐV of a day before a dated change prints the values held that day; of a later day, the
+    new ones."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from dangbo.members.registers import register_workbook
+
+    member = chibo_member(demo, theory="none")
+    actions.edit_member(None, member, {"theory_level": "cao_cap", "party_position": "Phó Bí thư chi bộ"},
+                        effective_on=CHANGED_ON)  # fmt: skip
+
+    def line(day):
+        version = UnitVersion.objects.on(day).get(unit_id=demo["chibo"])
+        sheet = load_workbook(io.BytesIO(register_workbook(version, day))).active
+        [row] = [r for r in sheet.iter_rows(values_only=True) if r[1] and str(r[1]).startswith(member.full_name)]
+        return row[4] or ""
+
+    assert "Cao cấp" not in line(EARLIER) and "Cao cấp" in line(LATER)

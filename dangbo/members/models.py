@@ -8,6 +8,7 @@ says `unscoped` (actions, the demo builder, the back office) or starts from a un
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -374,6 +375,22 @@ def value_on(current: str, changes, day: datetime.date) -> str:
         if effective_on > day:
             return previous
     return current
+
+
+def records_on(members, day: datetime.date) -> None:
+    """Set on each of `members` (records in memory, never saved) the dated attributes in force on
+    `day`: one query for all of them, so a register of thousands costs the same as one record."""
+    changes = defaultdict(list)
+    for member_id, attribute, effective_on, previous in (
+        AttributeChange.unscoped.filter(member_id__in=[m.pk for m in members], effective_on__gt=day)
+        .order_by("effective_on", "pk")
+        .values_list("member_id", "attribute", "effective_on", "previous")
+    ):
+        changes[member_id, attribute].append((effective_on, previous))
+    for member in members:
+        for attribute in DatedAttribute.values:
+            if (member.pk, attribute) in changes:
+                setattr(member, attribute, value_on(getattr(member, attribute), changes[member.pk, attribute], day))
 
 
 def value_spans(current: str, changes) -> list[tuple[datetime.date | None, datetime.date | None, str]]:

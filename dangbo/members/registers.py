@@ -15,7 +15,7 @@ from dangbo.lib import vn, xlsx
 from dangbo.orgs.models import UnitVersion
 
 from .figures import counted_stints
-from .models import Event, EventKind, Member, MemberStatus, Stint, StintKind
+from .models import Event, EventKind, Member, MemberStatus, Stint, StintKind, records_on
 
 K = EventKind
 COLUMNS = [
@@ -137,6 +137,8 @@ def register_workbook(root: UnitVersion, on: datetime.date, scope=None) -> bytes
     if scope is not None:
         seen = scope.seen_many([s.member for s in current] + [s.member for s in gone])
         shown = {pk: member.shown_member() for pk, member in seen.items() if not member.current}
+    # Theory level and positions as they were on the register's day (hidden ones stay hidden).
+    records_on([s.member for s in current + gone if s.member_id not in shown], on)
     rows = [
         _row(i, shown.get(s.member_id, s.member), events[s.member_id], subtree, names, on, s.status)
         for i, s in enumerate(current, 1)
