@@ -25,10 +25,11 @@ class Group:
     label: str
     entries: list[Entry] = field(default_factory=list)
     current: bool = False
+    also: tuple[str, ...] = ()  # other addresses of the group's pages (a unit's overview)
 
 
-def _group(label: str, *entries: tuple[str, str] | None) -> Group:
-    return Group(label, [Entry(text, reverse(name)) for text, name in filter(None, entries)])
+def _group(label: str, *entries: tuple[str, str] | None, also: tuple[str, ...] = ()) -> Group:
+    return Group(label, [Entry(text, reverse(name)) for text, name in filter(None, entries)], also=also)
 
 
 def menu_for(user, path: str) -> list[Group]:
@@ -37,7 +38,7 @@ def menu_for(user, path: str) -> list[Group]:
     staff = user.is_superuser or user.role in STAFF
     people = not viewer
     groups = [
-        _group("Tổng quan", ("Tổng quan", "overview")),
+        _group("Tổng quan", ("Tổng quan", "overview"), also=("/to-chuc/",)),
         _group(
             "Đảng viên",
             people and ("Danh sách đảng viên", "member_list"),
@@ -85,8 +86,8 @@ def _current(groups: list[Group], path: str) -> Group | None:
     """The group whose entry's address is the longest beginning of `path` ("/" only for itself)."""
     best, length = None, 0
     for group in groups:
-        for entry in group.entries:
-            matches = path == entry.url if entry.url == "/" else path.startswith(entry.url)
-            if matches and len(entry.url) > length:
-                best, length = group, len(entry.url)
+        for url in [entry.url for entry in group.entries] + list(group.also):
+            matches = path == url if url == "/" else path.startswith(url)
+            if matches and len(url) > length:
+                best, length = group, len(url)
     return best
