@@ -5,6 +5,7 @@ bounded number of queries."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import lxml.html
 import pytest
@@ -18,6 +19,9 @@ from dangbo.members.models import Member
 from dangbo.notices.todo import LIMIT
 from dangbo.orgs.models import UnitKind, UnitVersion
 from dangbo.ratings.models import MemberRating, RatingPeriod
+from dangbo.reports import periods
+from dangbo.reports.models import Report
+from dangbo.reports.models import Status as ReportStatus
 from dangbo.tasks.models import Task
 
 
@@ -170,3 +174,19 @@ def test_rating_rounds_wait_for_the_cells_proposal_then_the_committees_decision(
     ratings.update(proposed_level="good")
     assert "ratings" not in todo(as_user("chibo")), "proposed: nothing waits for the cell"
     assert (period.name, f"/xep-loai/dot/{period.pk}/") in todo(as_user("coso"))["ratings"]
+
+
+def test_reports_to_receive_and_a_returned_one_to_send_again(as_user, demo):
+    received = [text for text, _ in todo(as_user("khoi"))["reports"]]
+    assert received and all(re.fullmatch(r"Tiếp nhận Báo cáo .+ kỳ .+ của .+", t) for t in received), received
+    report = (
+        Report.objects.filter(unit_id=demo["coso"])
+        .exclude(report_type__period_kind="ad_hoc")
+        .order_by("-ends_on")
+        .first()
+    )
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.RETURNED)
+    period = periods.parse(report.report_type.period_kind, report.period)
+    expected = (f"Sửa và gửi lại {report.report_type.name} kỳ {period.label}", f"/bao-cao/{report.pk}/")
+    assert expected in todo(as_user("coso"))["reports"]
+    assert expected not in todo(as_user("chibo")).get("reports", [])

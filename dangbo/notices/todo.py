@@ -32,6 +32,7 @@ from dangbo.meetings.views import meetings_of
 from dangbo.orgs.models import latest_names
 from dangbo.ratings.models import MemberRating, RatingPeriod
 from dangbo.ratings.views import _progress as rating_progress
+from dangbo.reports import periods
 from dangbo.reports.access import reports_of
 from dangbo.reports.models import Status as ReportStatus
 from dangbo.tasks.access import tasks_of
@@ -107,15 +108,22 @@ def _reports(scope: Scope, day: datetime.date) -> Section:
     names = latest_names({r.unit_id for r in shown if r.unit_id != scope.unit_id})
     for report in shown:
         if report.unit_id != scope.unit_id:
-            text, note, late = f"Tiếp nhận {report} của {names.get(report.unit_id, '')}", "đã gửi, chờ tiếp nhận", False
+            text = f"Tiếp nhận {_name(report)} của {names.get(report.unit_id, '')}"
+            note, late = "đã gửi, chờ tiếp nhận", False
         elif report.status == ReportStatus.RETURNED:
-            text, note, late = f"Sửa và gửi lại {report}", "bị trả lại", True
+            text, note, late = f"Sửa và gửi lại {_name(report)}", "bị trả lại", True
         else:
             late = report.due_on is not None and report.due_on < day
-            text = f"Gửi {report}"
+            text = f"Gửi {_name(report)}"
             note = f"hạn {vn.format_date(report.due_on)}" if report.due_on else ""
         section.items.append(Item(text, reverse("report", args=[report.pk]), note, late))
     return section
+
+
+def _name(report) -> str:
+    """A report as the reminders name it ("Báo cáo tháng kỳ 10/2026"); an ad hoc one by its type."""
+    period = periods.parse(report.report_type.period_kind, report.period)
+    return f"{report.report_type.name} kỳ {period.label}" if period else report.report_type.name
 
 
 def _admissions(deadlines: Deadlines) -> list[Section]:
