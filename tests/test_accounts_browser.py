@@ -23,6 +23,7 @@ def test_bulk_account_slip_and_first_login(browser_page, demo_live):
     log_in(page, url, "coso")
     from_menu(page, "Quản trị", "Tài khoản")
     page.get_by_role("link", name="Tạo tài khoản hàng loạt").click()
+    page.wait_for_url(f"{url}/tai-khoan/tao-hang-loat/")  # loaded: the boxes are counted at once below
     boxes = page.locator("#eligible input[name=unit]")
     assert boxes.count() >= 2
     page.locator("#eligible thead input[type=checkbox]").uncheck()  # none, then the first one
