@@ -45,6 +45,7 @@ def test_cell_secretary_overview_search_record_and_404(browser_page, demo_live):
     from_menu(page, "Đảng viên", "Danh sách đảng viên")
     page.get_by_label("Tìm theo tên").fill("nguyen thi huong")
     page.get_by_role("button", name="Lọc").click()
+    page.wait_for_url(re.compile(r"q=nguyen\+thi\+huong"))  # loaded: the rows are counted at once below
     link = page.locator("#members").get_by_role("link", name="Nguyễn Thị Hường")
     assert link.count() >= 1
     link.first.click()
