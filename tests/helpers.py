@@ -144,6 +144,16 @@ def log_in(page, url: str, username: str, path: str = "/") -> None:
     page.wait_for_url(f"{url}{path}")
 
 
+def from_menu(page, group: str, entry: str) -> None:
+    """Open `group` of the header's menu, then its `entry` (on a phone, the menu's button first)."""
+    nav = page.locator("header nav")
+    button = page.locator("#menu-button")
+    if button.is_visible() and not nav.is_visible():
+        button.click()
+    nav.locator("summary").filter(has_text=re.compile(rf"^\s*{re.escape(group)}\s*$")).click()
+    nav.get_by_role("link", name=entry, exact=True).click()
+
+
 def log_out(page) -> None:
     page.locator("header").get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(re.compile(r"/dang-nhap/"))

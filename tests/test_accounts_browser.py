@@ -9,7 +9,7 @@ import pytest
 
 from dangbo.accounts.models import User
 from tests.conftest import CHROMIUM
-from tests.helpers import log_in, log_out
+from tests.helpers import from_menu, log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,8 +21,9 @@ def test_bulk_account_slip_and_first_login(browser_page, demo_live):
     demo, url = demo_live
     page = browser_page
     log_in(page, url, "coso")
-    page.locator("header").get_by_role("link", name="Tài khoản").click()
+    from_menu(page, "Quản trị", "Tài khoản")
     page.get_by_role("link", name="Tạo tài khoản hàng loạt").click()
+    page.wait_for_url(f"{url}/tai-khoan/tao-hang-loat/")  # loaded: the boxes are counted at once below
     boxes = page.locator("#eligible input[name=unit]")
     assert boxes.count() >= 2
     page.locator("#eligible thead input[type=checkbox]").uncheck()  # none, then the first one

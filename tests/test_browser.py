@@ -16,7 +16,7 @@ from dangbo.lib import vn
 from dangbo.members.models import Event, EventKind, Member, MemberStatus, Stint
 from dangbo.orgs.models import UnitVersion
 from tests.conftest import CHROMIUM
-from tests.helpers import log_in
+from tests.helpers import from_menu, log_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,9 +42,10 @@ def test_cell_secretary_overview_search_record_and_404(browser_page, demo_live):
     assert page.locator('[data-figure="members"]').inner_text() == str(members_here)
 
     # Search without diacritics, open the record.
-    page.get_by_role("link", name="Đảng viên", exact=True).click()
+    from_menu(page, "Đảng viên", "Danh sách đảng viên")
     page.get_by_label("Tìm theo tên").fill("nguyen thi huong")
     page.get_by_role("button", name="Lọc").click()
+    page.wait_for_url(re.compile(r"q=nguyen\+thi\+huong"))  # loaded: the rows are counted at once below
     link = page.locator("#members").get_by_role("link", name="Nguyễn Thị Hường")
     assert link.count() >= 1
     link.first.click()
@@ -256,7 +257,7 @@ def test_cell_secretary_records_minutes_and_downloads_them_as_word(browser_page,
     # The meetings of the cell, from the menu; plan one for today (no time of day: see
     # tests/test_meeting_views.py::test_a_time_of_day_is_saved_and_audited).
     log_in(page, url, "chibo")
-    page.locator("header nav").get_by_role("link", name="Sinh hoạt chi bộ", exact=True).click()
+    from_menu(page, "Sinh hoạt", "Sinh hoạt chi bộ")
     page.wait_for_url(f"{url}/sinh-hoat/")
     expect(page.locator("h1")).to_have_text("Sinh hoạt chi bộ")
     page.get_by_role("link", name="Lập kế hoạch buổi sinh hoạt").click()
@@ -273,7 +274,7 @@ def test_cell_secretary_records_minutes_and_downloads_them_as_word(browser_page,
     expect(page.get_by_role("status")).to_have_text(f"Đã lưu kế hoạch buổi sinh hoạt ngày {d(today)}.")
 
     # Back to the list, planned meetings only: open the one just planned.
-    page.locator("header nav").get_by_role("link", name="Sinh hoạt chi bộ", exact=True).click()
+    from_menu(page, "Sinh hoạt", "Sinh hoạt chi bộ")
     filters = page.locator("form.filters")
     filters.get_by_label("Tình trạng").select_option("planned")
     filters.get_by_role("button", name="Lọc").click()
@@ -389,7 +390,7 @@ def test_the_cell_proposes_and_the_committee_decides_in_the_2025_rating_round(br
     level = level_of(score)
 
     def open_round():
-        page.locator("header nav").get_by_role("link", name="Xếp loại chất lượng", exact=True).click()
+        from_menu(page, "Đánh giá", "Xếp loại chất lượng")
         page.wait_for_url(f"{url}/xep-loai/")
         # The results open on the latest decided year; choose 2025, then its round.
         filters = page.locator("form.filters")

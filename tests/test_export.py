@@ -247,11 +247,11 @@ def test_queries_do_not_grow_with_the_members(demo, django_assert_max_num_querie
     on = today()
     root = Unit.objects.get(pk=demo["root"])
     chunks = -(-Member.unscoped.count() // CHUNK)
-    with django_assert_max_num_queries(4 + 3 * chunks):
+    with django_assert_max_num_queries(4 + 4 * chunks):
         write_workbook(io.BytesIO(), root, on)
     for unit_id in (demo["chibo"], demo["coso"]):  # a cell and a committee: the same few queries
         unit = Unit.objects.get(pk=unit_id)
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(9):
             write_workbook(io.BytesIO(), unit, on)
 
 

@@ -23,7 +23,7 @@ from dangbo.audit.models import AuditEntry
 from dangbo.orgs.models import UnitVersion
 from dangbo.reports.models import Report, Status, Step
 from tests.conftest import CHROMIUM
-from tests.helpers import log_in, log_out
+from tests.helpers import from_menu, log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,7 +82,7 @@ def test_a_monthly_report_sent_returned_sent_again_and_accepted(browser_page, de
     assert re.fullmatch(r"\d{1,3}(\.\d{3})*", members), members
 
     # --- he opens the monthly report of 10/2026 from "Báo cáo".
-    page.locator("header nav").get_by_role("link", name="Báo cáo", exact=True).click()
+    from_menu(page, "Báo cáo", "Báo cáo định kỳ")
     page.wait_for_url(f"{url}/bao-cao/")
     expect(page.locator("h1")).to_have_text("Báo cáo định kỳ")
     # The period is chosen by its name, not typed as a code.

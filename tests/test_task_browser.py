@@ -18,7 +18,7 @@ from dangbo.orgs.models import UnitVersion
 from dangbo.tasks.figures import Completion, subtree_completion
 from dangbo.tasks.models import Grade, Priority, Source, Task, UpdateKind
 from tests.conftest import CHROMIUM
-from tests.helpers import log_in, log_out
+from tests.helpers import from_menu, log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
@@ -112,7 +112,7 @@ def test_a_task_assigned_reported_done_graded_and_counted(browser_page, demo_liv
 
     # --- coso finds it in his unit's tasks, logs progress, reports it done.
     log_in(page, url, "coso")
-    page.locator("header nav").get_by_role("link", name="Nhiệm vụ", exact=True).click()
+    from_menu(page, "Nhiệm vụ", "Danh sách nhiệm vụ")
     page.wait_for_url(f"{url}/nhiem-vu/")
     expect(page.locator("nav.tabs a.current")).to_have_text("Nhiệm vụ đơn vị chủ trì")
     filters = page.locator("main form.filters")
@@ -190,7 +190,7 @@ def test_a_task_assigned_reported_done_graded_and_counted(browser_page, demo_liv
         UpdateKind.ASSIGNED, UpdateKind.PROGRESS, UpdateKind.COMPLETED, UpdateKind.GRADED]  # fmt: skip
 
     # --- the statistics of the year of the deadline: one more on time and beyond for coso's committee.
-    page.locator("header nav").get_by_role("link", name="Nhiệm vụ", exact=True).click()
+    from_menu(page, "Nhiệm vụ", "Danh sách nhiệm vụ")
     page.wait_for_url(f"{url}/nhiem-vu/")
     page.get_by_role("link", name="Thống kê hoàn thành").click()
     page.wait_for_url(f"{url}/nhiem-vu/thong-ke/")

@@ -44,7 +44,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from dangbo.lib import xlsx
 from dangbo.members.events import LEAVING, SequenceError, replay
-from dangbo.members.models import Event, EventKind, Member, Sex, Stint, StintKind, TheoryLevel
+from dangbo.members.models import Event, EventKind, Member, Sex, Stint, StintKind, TheoryLevel, records_on
 from dangbo.orgs.models import UnitKind, UnitVersion, default_code
 
 from . import columns as c
@@ -232,7 +232,7 @@ class History:
 def _members(tree: Subtree, member_ids, scope):
     """(member, History, events to write) for each member of the subtree up to `tree.on`, by
     Member.sort_key. Those with a stint in a unit that lay in the subtree at some time are read
-    by one query, then by chunks (3 queries each, a few more for outside names and the scope);
+    by one query, then by chunks (4 queries each, a few more for outside names and the scope);
     whether the stint lay in the subtree while it ran is checked here."""
     on = tree.on
     stints_here = Stint.unscoped.filter(member_id=OuterRef("pk"), start__lte=on,
@@ -245,6 +245,7 @@ def _members(tree: Subtree, member_ids, scope):
     for first in range(0, len(ids), CHUNK):
         part = ids[first : first + CHUNK]
         members = {member.pk: member for member in Member.unscoped.filter(pk__in=part)}
+        records_on(list(members.values()), on)  # theory level and positions of the day
         stints, events = defaultdict(list), defaultdict(list)
         for stint in Stint.unscoped.filter(member_id__in=part, start__lte=on).order_by("start", "pk"):
             stints[stint.member_id].append(stint)

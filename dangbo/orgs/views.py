@@ -4,7 +4,8 @@ from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.admissions.deadlines import pipeline_deadlines
-from dangbo.lib.http import date_from_request
+from dangbo.lib.http import date_from_request, today
+from dangbo.notices.todo import todo
 
 from .charts import overview_charts
 from .models import PATH_WIDTH, UnitKind
@@ -34,7 +35,13 @@ def overview(request, unit_id: int | None = None):
         ]  # fmt: skip
         context["table_total"] = table_cells_html(table_numbers(overview.total), "th")
         context["ancestors"] = _trail(scope, root, on)
-        context["deadlines"] = pipeline_deadlines(root, on, names=False).counts()
+        # The home page, today: the work to do first ("Việc cần làm"), its admission deadlines
+        # named from the same reading as the figures' counts.
+        home = unit_id is None and on == today()
+        deadlines = pipeline_deadlines(root, on, names=home and scope.sees_people)
+        context["deadlines"] = deadlines.counts()
+        if home:
+            context["todo"] = todo(scope, request.user, on, deadlines)
         context["charts"] = overview_charts(overview, members_over_years(root, on))
     return render(request, "orgs/overview.html", context)
 
