@@ -584,11 +584,20 @@ def test_the_overdue_list_is_the_scopes_tasks_past_their_deadline_and_not_done(l
 
 
 @pytest.mark.parametrize("username, unit", [("coso", "coso"), ("chibo", "chibo"), ("ngoai", "outside")])
-def test_all_tasks_of_the_scope_are_listed_by_deadline(login, ids, username, unit):
+def test_all_tasks_of_the_scope_are_listed_by_attention(login, ids, username, unit):
+    """Overdue first, then due soon, in progress, not started, each by deadline; finished work last,
+    the latest deadline first."""
     listed = all_list_ids(login(username), "?xem=tat-ca")
     assert set(listed) == hand_scope_tasks(ids[unit])
     rows = hand_rows(listed)
-    assert [(rows[pk][1], pk) for pk in listed] == sorted((rows[pk][1], pk) for pk in listed)
+    rank = {"overdue": 0, "due_soon": 1, "in_progress": 2, "not_started": 3, "done_on_time": 4, "done_late": 4}
+
+    def attention(pk):
+        level = rank[hand_status(*rows[pk], today())]
+        due = rows[pk][1].toordinal()
+        return level, due if level < 4 else -due, pk
+
+    assert listed == sorted(listed, key=attention)
 
 
 def test_khois_list_of_all_comes_50_rows_a_page(login, ids):

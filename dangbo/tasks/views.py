@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Case, DateField, F, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 
@@ -42,6 +43,18 @@ VIEWS = {
     "qua-han": "Nhiệm vụ quá hạn trong phạm vi",
     "tat-ca": "Tất cả nhiệm vụ trong phạm vi",
 }
+
+
+# The list opens on what needs attention: overdue, then due soon, then the rest of the open work by
+# deadline; finished work last, the latest first.
+ATTENTION = Case(
+    When(status=Status.OVERDUE, then=Value(0)),
+    When(status=Status.DUE_SOON, then=Value(1)),
+    When(status=Status.IN_PROGRESS, then=Value(2)),
+    When(status=Status.NOT_STARTED, then=Value(3)),
+    default=Value(4),
+)
+OPEN_DUE = Case(When(status__in=OPEN_STATUSES, then=F("due_on")), default=None, output_field=DateField())
 
 
 def _with_names(tasks: list[Task]) -> list[Task]:
@@ -76,7 +89,8 @@ def task_list(request):
     deadline = date_param(request.GET.get("han"))
     if deadline is not None:
         tasks = tasks.filter(due_on=deadline)
-    tasks = tasks.select_related("head").order_by("due_on", "pk")
+    tasks = tasks.select_related("head").annotate(attention=ATTENTION, open_due=OPEN_DUE)
+    tasks = tasks.order_by("attention", F("open_due").asc(nulls_last=True), "-due_on", "pk")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
