@@ -46,8 +46,10 @@ def test_pick_a_cell_by_typing_without_diacritics(browser_page, demo_live, viewp
     select = page.locator("select[name=cell]")
     total = select.locator("option").count()
     assert total > 100
-    search = page.get_by_role("searchbox", name=re.compile("Tìm trong chi bộ"))
+    search = page.get_by_role("searchbox", name=re.compile("Tìm nhanh"))
     assert search.is_visible()
+    # The filter's label still names the select, not the search box.
+    assert select.evaluate("s => s.labels.length === 1 && s.labels[0].control === s")
     box = search.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]  # fits the phone's width
 
@@ -81,7 +83,7 @@ def test_pick_a_cell_by_typing_without_diacritics(browser_page, demo_live, viewp
     assert chosen in page.locator("#meetings").inner_text()
 
     # With the keyboard: type, Enter picks the first match, Esc clears a search.
-    search = page.get_by_role("searchbox", name=re.compile("Tìm trong chi bộ"))
+    search = page.get_by_role("searchbox", name=re.compile("Tìm nhanh"))
     search.fill("xyz khong co")
     assert "Không có kết quả" in page.locator(".picker-status").inner_text()
     search.press("Escape")

@@ -1,6 +1,6 @@
 /* A searchable picker for long selects of units.
 
-   Any <select data-picker> with more than 15 options gets a text box above it: typing part of a
+   Any <select data-picker> with more than 15 options gets a text box under it: typing part of a
    name, with or without diacritics ("van phong tai chinh"), narrows the select to the options that
    contain every typed word (those with the words in the order typed first), shown as an open list
    to click or tap. Keys: ↓ from the box moves into the list, Enter picks the first match, Esc
@@ -17,32 +17,21 @@
     return (text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/đ/g, "d");
   }
 
-  function labelText(select) {
-    var label = select.closest("label");
-    if (!label) return "";
-    var text = "";
-    label.childNodes.forEach(function (node) {
-      if (node.nodeType === Node.TEXT_NODE) text += node.textContent;
-    });
-    return text.replace(/\s+/g, " ").trim();
-  }
-
   function enhance(select, index) {
     if (select.multiple || select.options.length <= MIN_OPTIONS || select.dataset.pickerReady) return;
     select.dataset.pickerReady = "1";
     var all = Array.prototype.map.call(select.options, function (option) {
       return { option: option, folded: fold(option.textContent), always: option.value === "" };
     });
-    var name = labelText(select) || "danh sách";
-    if (!select.getAttribute("aria-label")) select.setAttribute("aria-label", name);
-
     var box = document.createElement("input");
     box.type = "search";
     box.className = "picker-search";
     box.id = "picker-" + index;
     box.autocomplete = "off";
     box.placeholder = "Gõ để tìm, không dấu cũng được";
-    box.setAttribute("aria-label", "Tìm trong " + name.toLowerCase() + " (gõ một phần tên, không dấu cũng được)");
+    // Named apart from the select, which keeps its own label: the box comes after the select, so a
+    // <label> around both still names the select (the first control inside it).
+    box.setAttribute("aria-label", "Tìm nhanh (gõ một phần tên, không dấu cũng được)");
     box.setAttribute("aria-controls", select.id || (select.id = "picker-select-" + index));
     var status = document.createElement("small");
     status.className = "picker-status muted";
@@ -50,8 +39,8 @@
     var wrap = document.createElement("span");
     wrap.className = "picker";
     select.parentNode.insertBefore(wrap, select);
-    wrap.appendChild(box);
     wrap.appendChild(select);
+    wrap.appendChild(box);
     wrap.appendChild(status);
 
     // Options holding every typed word; those holding them in the order typed come first (so that
