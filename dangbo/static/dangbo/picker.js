@@ -11,6 +11,7 @@
 
   var MIN_OPTIONS = 15;
   var LIST_ROWS = 8;
+  var HINT = "Gõ vào ô trên một phần tên để tìm, không dấu cũng được.";
 
   // As dangbo/lib/vn.py fold(): lower case, no diacritics, đ as d (Unicode does not decompose it).
   function fold(text) {
@@ -28,7 +29,6 @@
     box.className = "picker-search";
     box.id = "picker-" + index;
     box.autocomplete = "off";
-    box.placeholder = "Gõ để tìm, không dấu cũng được";
     // Named apart from the select, which keeps its own label: the box comes after the select, so a
     // <label> around both still names the select (the first control inside it).
     box.setAttribute("aria-label", "Tìm nhanh (gõ một phần tên, không dấu cũng được)");
@@ -42,6 +42,7 @@
     wrap.appendChild(select);
     wrap.appendChild(box);
     wrap.appendChild(status);
+    status.textContent = HINT;
 
     // Options holding every typed word; those holding them in the order typed come first (so that
     // "van phong tai chinh" puts "Chi bộ Văn phòng — Đảng bộ Sở Tài chính" before "Chi bộ Phòng Kế
@@ -79,7 +80,7 @@
       } else {
         select.removeAttribute("size");
         select.classList.remove("picker-open");
-        status.textContent = "";
+        status.textContent = HINT;
       }
     }
 
