@@ -98,6 +98,8 @@ def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(
     assert candidate, f"the demo has no candidate in chibo's cell who can be admitted on {d(decided)}"
     name = candidate.full_name
     cell_name = UnitVersion.objects.filter(unit_id=demo["chibo"]).latest("valid_from").name
+    # The member's page names the cell with the committee it belongs to.
+    cell_label = f"{cell_name} — {UnitVersion.objects.filter(unit_id=demo['coso']).latest('valid_from').name}"
 
     # The pipeline, filtered on the stage: every row has a complete dossier; open the candidate.
     log_in(page, url, "coso", "/ket-nap/")
@@ -149,7 +151,7 @@ def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(
     expect(page.get_by_role("status")).to_have_text(f"Đã ghi nhận kết nạp {name} ngày {d(decided)}.")
     expect(page.locator("h1")).to_have_text(name)
     status_line = page.locator("main p.muted").filter(has_text=" · tại ngày ")  # the status on the day shown
-    expect(status_line).to_have_text(f"Đảng viên dự bị · sinh hoạt tại {cell_name} · tại ngày {d(today)}")
+    expect(status_line).to_have_text(f"Đảng viên dự bị · sinh hoạt tại {cell_label} · tại ngày {d(today)}")
     admission_row = page.locator("#events tbody tr").filter(has_text=EventKind.ADMISSION.label)
     expect(admission_row).to_have_count(1)
     expect(admission_row.locator("td").nth(0)).to_have_text(d(decided))
@@ -167,8 +169,10 @@ def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(
         if listed:
             row = page.locator("#members tbody tr").filter(has=page.locator(member_link))
             expect(row).to_have_count(1)
-            expect(row.locator("td").nth(5)).to_have_text(MemberStatus.PROBATIONARY.label)
-            expect(row.locator("td").nth(6)).to_have_text(d(decided))
+            expect(row.locator("td").nth(4)).to_have_text(cell_name)
+            expect(row.locator("td").nth(5)).to_have_text(cell_label.partition(" — ")[2])  # Trực thuộc
+            expect(row.locator("td").nth(6)).to_have_text(MemberStatus.PROBATIONARY.label)
+            expect(row.locator("td").nth(7)).to_have_text(d(decided))
         else:
             expect(page.locator("main")).to_contain_text(f"đảng viên khớp với “{vn.fold(name)}”")
             expect(page.locator(member_link)).to_have_count(0)
@@ -191,7 +195,7 @@ def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(
     expect(page.get_by_role("status")).to_have_text(
         f"Đã ghi nhận: {EventKind.RECOGNITION.label} ngày {d(probation_ends)}."
     )
-    expect(status_line).to_have_text(f"Đảng viên chính thức · sinh hoạt tại {cell_name} · tại ngày {d(today)}")
+    expect(status_line).to_have_text(f"Đảng viên chính thức · sinh hoạt tại {cell_label} · tại ngày {d(today)}")
     recognition_row = page.locator("#events tbody tr").filter(has_text=EventKind.RECOGNITION.label)
     expect(recognition_row).to_have_count(1)
     expect(recognition_row.locator("td").nth(0)).to_have_text(d(probation_ends))
@@ -210,7 +214,7 @@ def test_grassroots_staff_admits_then_recognises_and_is_refused_for_an_official(
     )  # fmt: skip
     official_on = official.official_on
     page.goto(f"{url}/dang-vien/{official.pk}/")
-    expect(status_line).to_have_text(re.compile(rf"^Đảng viên chính thức · sinh hoạt tại {re.escape(cell_name)} · "))
+    expect(status_line).to_have_text(re.compile(rf"^Đảng viên chính thức · sinh hoạt tại {re.escape(cell_label)} · "))
     rows_before = page.locator("#events tbody tr").all_inner_texts()
     events_before = list(Event.unscoped.filter(member=official).values_list("pk", "cancelled_at"))
     audit_before = AuditEntry.objects.count()

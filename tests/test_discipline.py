@@ -600,7 +600,8 @@ def test_coso_records_a_member_decision_on_the_page(as_user, demo, coso_user):
     assert str(values[4]) == "2025-03-10" and values[5] == coso_user.pk
     row = lxml.html.fromstring(response.content.decode()).get_element_by_id(f"discipline-{pk}")
     cell_name = one("SELECT name FROM orgs_unitversion WHERE unit_id = %s ORDER BY valid_from DESC", [demo["chibo"]])
-    assert f"(người đứng đầu {cell_name})" in row.text_content()
+    coso_name = one("SELECT name FROM orgs_unitversion WHERE unit_id = %s ORDER BY valid_from DESC", [demo["coso"]])
+    assert f"(người đứng đầu {cell_name} — {coso_name})" in row.text_content()  # with what it belongs to
     assert "Khiển trách" in row.text_content() and "10/03/2025" in row.text_content()
     assert [e.action for e in AuditEntry.objects.filter(pk__gt=mark)] == ["discipline_record"]
     period = year_period(2025).pk
@@ -793,7 +794,8 @@ def test_the_page_reads_a_fixed_number_of_queries(as_user, demo, khoi_user, djan
         return len(queries)
 
     few = count()
-    assert few <= 8  # measured: session, user, scope root, units of the form, count, page, names
+    # measured: session, user, scope root, units of the form and what they belong to, count, page, names
+    assert few <= 9
     members = [r[0] for r in sql("SELECT id FROM members_member ORDER BY id LIMIT 60")]
     Discipline.unscoped.bulk_create(
         new_discipline(member_id=m, decided_on=d(2025, 1, 2), leader_of_id=demo["chibo"] if i % 2 else None,

@@ -355,7 +355,13 @@ def test_transfer_within_through_the_form(login, demo, official, neighbour):
     assert figures[paths[demo["chibo"]]]["total"] == before[demo["chibo"]] - 1
     # The detail page lists the event, with both cells, and says it was recorded.
     html = client.get(response.url).content.decode()
-    names = {u: UnitVersion.objects.on(today()).get(unit_id=u).name for u in paths}
+    def label(unit_id):  # with what it belongs to, up to the grassroots organisation (orgs.labels)
+        path = UnitVersion.objects.on(today()).get(unit_id=unit_id).path
+        ids = [int(path[i : i + 8]) for i in range(0, len(path), 8)]
+        chain = [ids[-1], *reversed(ids[1:-1] or ids[:-1])]
+        return " — ".join(UnitVersion.objects.on(today()).get(unit_id=u).name for u in chain)
+
+    names = {u: label(u) for u in paths}
     assert "Đã ghi nhận: Chuyển sinh hoạt chính thức trong Đảng bộ ngày 02/06/2025." in html
     assert f"từ {names[demo['chibo']]}<br>đến {names[neighbour]}" in html
     assert "Số 45-QĐ/ĐU ngày 28/05/2025" in html

@@ -437,17 +437,19 @@ def test_list_query_count_does_not_grow(as_user, demo):
     counts["chibo"] = count_queries(chibo)
     counts["chibo search"] = count_queries(chibo, q="nguyen thi huong")
     # Choosing a sub-unit costs one lookup of that unit; nothing grows with the rows shown. A list of
-    # a past day reads, in one query, which of the page's members have left the scope since.
-    assert counts["khoi unit"] <= counts["chibo"] + 1 <= 9, counts
+    # a past day reads, in one query, which of the page's members have left the scope since; what
+    # the page's cells belong to (the "Trực thuộc" column) is one more.
+    assert counts["khoi unit"] <= counts["chibo"] + 1 <= 10, counts
     del counts["khoi unit"]
     assert len(set(counts.values())) == 1, counts
-    assert max(counts.values()) <= 9, counts
+    assert max(counts.values()) <= 10, counts
 
 
 def test_detail_query_count_is_bounded(as_user, demo):
     client = as_user("khoi")
     # The members with the most stints and with the most events, and one with few: the same count
-    # (the attendance by year is one more query since cell meetings, the disciplines one more).
+    # (the attendance by year is one more query since cell meetings, the disciplines one more; the
+    # units of stints and events named with what they belong to, one more).
     busiest = []
     for table in ("members_stint", "members_event"):
         sql = f"SELECT member_id FROM {table} GROUP BY member_id ORDER BY COUNT(*) DESC, member_id LIMIT 1"
@@ -459,7 +461,7 @@ def test_detail_query_count_is_bounded(as_user, demo):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(detail(member_id), {"date": ON})
         assert response.status_code == 200
-        assert len(queries) <= 12, [q["sql"] for q in queries]
+        assert len(queries) <= 13, [q["sql"] for q in queries]
         counts.add(len(queries))
     assert len(counts) == 1, counts
 

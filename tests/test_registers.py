@@ -75,6 +75,8 @@ REGISTER_COLUMNS = [
     "Ngày từ trần, lý do",
     "Ngày ra khỏi Đảng, hình thức ra Đảng",
     "Ghi chú",
+    "Chi bộ",
+    "Trực thuộc",
 ]
 BADGE_COLUMNS = [
     "Số TT",
@@ -611,7 +613,7 @@ def test_a_member_moved_to_another_cell_is_listed_there(actor, cell, test_cell, 
     m = member(actor, cell, "Bùi Văn Chuyển", d(1997, 7, 3))
     transfer_within(actor, m, unit=test_cell, effective_on=d(2026, 6, 1))
     assert m.pk not in due(cell.pk, OCCASION)
-    assert due(test_cell.pk, OCCASION)[m.pk].unit_name == "Chi bộ Kiểm thử Sổ danh sách"
+    assert due(test_cell.pk, OCCASION)[m.pk].unit_name == "Chi bộ Kiểm thử Sổ danh sách — Đảng bộ Sở Tài chính"
     assert due(demo["coso"], OCCASION)[m.pk].unit_id == test_cell.pk
 
 
@@ -889,7 +891,9 @@ def test_register_second_part_lists_who_left_since_new_year(as_user, actor, demo
     assert [first_line(r[1]) for r in gone] == ["Trần Văn An", "Lê Thị Bình", "Phạm Văn Cường", "Đỗ Thị Dung",
                                                 "Vũ Văn Em"]  # fmt: skip
     gone = {first_line(r[1]): r for r in gone}
-    cell_name = UnitVersion.objects.on(day).get(unit_id=cell.pk).name
+    version = UnitVersion.objects.on(day).get(unit_id=cell.pk)
+    # A cell named with what it belongs to (orgs.labels): here, right under its committee.
+    cell_name = f"{version.name} — {UnitVersion.objects.on(day).get(unit_id=version.parent_id).name}"
     expected = {
         "Trần Văn An": {WENT_TO: "01/03/2024\nĐảng bộ tỉnh Yên Bái"},
         "Lê Thị Bình": {DIED: "02/05/2024\nBệnh nặng"},

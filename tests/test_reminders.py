@@ -131,7 +131,9 @@ def people(quiet_demo) -> People:
 
 
 def cell_name(people: People) -> str:
-    return UnitVersion.objects.filter(unit_id=people.chibo_unit).latest("valid_from").name
+    """The cell as the reminders name it: with the committee it belongs to (orgs.labels)."""
+    version = UnitVersion.objects.filter(unit_id=people.chibo_unit).latest("valid_from")
+    return f"{version.name} — {UnitVersion.objects.filter(unit_id=version.parent_id).latest('valid_from').name}"
 
 
 def make_task(people: People, title: str, starts_on, due_on, *, created_at=None, last_update_at=None, progress=0,

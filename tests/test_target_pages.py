@@ -115,16 +115,28 @@ def hand_admissions(unit_id: int, start: datetime.date, end: datetime.date) -> i
 WITH_MEMBER = "FROM members_event e JOIN members_member m ON m.id = e.member_id"
 
 
+def hand_label(name: str, path: str, day: datetime.date) -> str:
+    """A unit named with what it belongs to on `day`: its ancestors up to its grassroots organisation
+    (the top of the tree only for a unit right under it)."""
+    ids = [int(path[i : i + 8]) for i in range(0, len(path), 8)][:-1]
+    above = ids[1:] or ids
+    sql_name = f"SELECT v.name FROM orgs_unitversion v WHERE v.unit_id = %s AND {valid('v')}"
+    return " — ".join([name, *(sql(sql_name, [a, day, day])[0][0] for a in reversed(above))])
+
+
 def hand_admission_records(unit_id: int, start: datetime.date, end: datetime.date) -> list[list[str]]:
-    """Name, date, cell (as named on the day) and decision number, by date of admission."""
+    """Name, date, cell (as it stood on the day, with what it belonged to) and decision number, by
+    date of admission."""
     rows = sql(
-        f"""SELECT m.family_name, m.middle_name, m.given_name, e.effective_on, cell.name, e.decision_number
+        f"""SELECT m.family_name, m.middle_name, m.given_name, e.effective_on, cell.name, cell.path,
+                   e.decision_number
             {ADMISSIONS.replace("FROM members_event e", WITH_MEMBER)}
             ORDER BY e.effective_on, e.id""",
         [unit_id, start, end],
     )
     return [
-        [" ".join(p for p in (f, m, g) if p), f"{day:%d/%m/%Y}", cell, number] for f, m, g, day, cell, number in rows
+        [" ".join(p for p in (f, m, g) if p), f"{as_day(day):%d/%m/%Y}", hand_label(cell, path, as_day(day)), number]
+        for f, m, g, day, cell, path, number in rows
     ]
 
 
@@ -606,7 +618,10 @@ def test_the_list_offers_each_sub_unit_by_name(as_user, demo):
     a unit with no sub-units."""
     page = lxml.html.fromstring(as_user("khoi").get(LIST + day_of(REF)).content)
     options = [(o.get("value"), o.text_content()) for o in page.xpath('//select[@name="unit"]/option')]
-    names = hand_children(demo["root"], REF)
+    root = sql(f"SELECT v.name FROM orgs_unitversion v WHERE v.unit_id = %s AND {valid('v')}",
+               [demo["root"], REF, REF])[0][0]  # fmt: skip
+    # Each named with what it belongs to (orgs.labels): here, the page's committee.
+    names = {unit: f"{name} — {root}" for unit, name in hand_children(demo["root"], REF).items()}
     expected = sorted(names.items(), key=lambda item: vn.text_sort_key(item[1]))
     assert options[1:] == [(str(unit), name) for unit, name in expected]
     assert len(options) == len(names) + 1 and options[0][0] == ""

@@ -52,6 +52,8 @@ def test_a_task_assigned_reported_done_graded_and_counted(browser_page, demo_liv
     period = (datetime.date(due_on.year, 1, 1), datetime.date(due_on.year, 12, 31))
     root = UnitVersion.objects.on(today).get(unit_id=demo["root"])
     coso_name = UnitVersion.objects.on(today).get(unit_id=demo["coso"]).name
+    coso_label = f"{coso_name} — {root.name}"  # with what it belongs to; cut short in the list's column
+    coso_short = coso_label if len(coso_label) <= 42 else coso_label[:41].rstrip() + "…"
     khoi, coso = User.objects.get(username="khoi"), User.objects.get(username="coso")
 
     # The figures of coso's committee before, as the statistics read them.
@@ -93,7 +95,7 @@ def test_a_task_assigned_reported_done_graded_and_counted(browser_page, demo_liv
     status = page.locator("main p .task-status")
     expect(status).to_have_text("Đang thực hiện")
     expect(page.locator("#progress")).to_have_text("0%")
-    expect(page.locator("#responsible")).to_have_text(coso_name)
+    expect(page.locator("#responsible")).to_have_text(coso_label)
     expect(page.locator("#head")).to_have_text(head_name)
     expect(page.locator("#due")).to_have_text(dmy(due_on))
     # khoi assigned it: he neither reports on it nor grades it yet.
@@ -122,7 +124,7 @@ def test_a_task_assigned_reported_done_graded_and_counted(browser_page, demo_liv
     expect(page.locator("#tasks tbody tr")).to_have_count(1)
     row = page.locator(f"#task-{task_id}")
     expect(row.locator("td")).to_have_text(
-        [f"{title} ưu tiên cao", coso_name, head_name, root.name, dmy(due_on), "0%", "Đang thực hiện"]
+        [f"{title} ưu tiên cao", coso_short, head_name, root.name, dmy(due_on), "0%", "Đang thực hiện"]
     )
     row.get_by_role("link", name=title).click()
     page.wait_for_url(f"{url}{task_path}")

@@ -584,11 +584,20 @@ def test_the_overdue_list_is_the_scopes_tasks_past_their_deadline_and_not_done(l
 
 
 @pytest.mark.parametrize("username, unit", [("coso", "coso"), ("chibo", "chibo"), ("ngoai", "outside")])
-def test_all_tasks_of_the_scope_are_listed_by_deadline(login, ids, username, unit):
+def test_all_tasks_of_the_scope_are_listed_by_attention(login, ids, username, unit):
+    """Overdue first, then due soon, in progress, not started, each by deadline; finished work last,
+    the latest deadline first."""
     listed = all_list_ids(login(username), "?xem=tat-ca")
     assert set(listed) == hand_scope_tasks(ids[unit])
     rows = hand_rows(listed)
-    assert [(rows[pk][1], pk) for pk in listed] == sorted((rows[pk][1], pk) for pk in listed)
+    rank = {"overdue": 0, "due_soon": 1, "in_progress": 2, "not_started": 3, "done_on_time": 4, "done_late": 4}
+
+    def attention(pk):
+        level = rank[hand_status(*rows[pk], today())]
+        due = rows[pk][1].toordinal()
+        return level, due if level < 4 else -due, pk
+
+    assert listed == sorted(listed, key=attention)
 
 
 def test_khois_list_of_all_comes_50_rows_a_page(login, ids):
@@ -671,7 +680,12 @@ def test_each_row_names_the_units_and_the_head_with_vietnamese_status_and_dates(
     own = listed[ids["coso_open"]]
     assert own[0].startswith("Báo cáo sơ kết 5 năm thực hiện Chỉ thị 05-CT/TW")
     assert "ưu tiên cao" in own[0]
-    assert own[1] == latest_name(ids["coso"])
+    # The unit with what it belongs to, cut short in the column, whole on hover; the top stands alone.
+    whole = f"{latest_name(ids['coso'])} — {latest_name(ids['root'])}"
+    assert own[1] == whole or (own[1].endswith("…") and whole.startswith(own[1][:-1]))
+    if own[1] != whole:
+        page = tree(login("coso").get(LIST + "?xem=cua-don-vi"))
+        assert page.xpath(f'//tr[@id="task-{ids["coso_open"]}"]/td[2]/span/@title') == [whole]
     assert own[2] == " ".join(part for part in name if part)
     assert own[3] == latest_name(ids["root"])
 

@@ -25,6 +25,7 @@ from django.db import transaction
 from dangbo.audit.log import record, snapshot
 from dangbo.lib import vn
 from dangbo.lib.http import today
+from dangbo.orgs.labels import unit_labels, version_labels
 from dangbo.orgs.models import Unit, UnitKind, UnitVersion
 
 from . import throttle
@@ -166,17 +167,6 @@ class Wanted:
     username: str = ""
 
 
-def unit_label(version: UnitVersion, names: dict[int, str]) -> str:
-    """'Chi bộ Văn phòng — Đảng bộ Sở Tài chính': the unit and what it belongs to."""
-    parent = names.get(version.parent_id) if version.parent_id else None
-    return f"{version.name} — {parent}" if parent else version.name
-
-
-def _parent_names(versions: list[UnitVersion], day) -> dict[int, str]:
-    parent_ids = {v.parent_id for v in versions if v.parent_id}
-    return dict(UnitVersion.objects.on(day).filter(unit_id__in=parent_ids).values_list("unit_id", "name"))
-
-
 def eligible_units(actor, scope) -> list[tuple[UnitVersion, str]]:
     """The grassroots organisations and cells of the scope that have no account of the role their
     kind gets (a disabled account counts: re-enable it rather than make another), with that role.
@@ -215,7 +205,7 @@ def create_listed_accounts(actor, wanted: list[Wanted]) -> list[Issued]:
 
 def _create(actor, wanted: list[Wanted], *, note: str) -> list[Issued]:
     day = today()
-    names = _parent_names([w.version for w in wanted], day)
+    names = version_labels([w.version for w in wanted], day)
     usernames = Usernames()
     for item in wanted:  # the names asked for first, so that a derived one never takes them
         if item.username:
@@ -246,7 +236,7 @@ def _create(actor, wanted: list[Wanted], *, note: str) -> list[Issued]:
                 username,
                 user.get_full_name(),
                 Role(item.role).label,
-                unit_label(item.version, names),
+                names[item.version.unit_id],
                 password,
             )
         )
@@ -268,8 +258,7 @@ def reset_password(actor, account: User) -> Issued:
         account.save()
         record(actor, "account_password_reset", account, before, snapshot(account), note="Cấp lại mật khẩu tạm thời")
         throttle.unlock_accounts(actor, [account])
-        version = UnitVersion.objects.on(today()).filter(unit_id=account.unit_id).first()
-        label = unit_label(version, _parent_names([version], today())) if version else ""
+        label = unit_labels([account.unit_id], today()).get(account.unit_id, "")
         return Issued(
             account.pk, account.username, account.get_full_name(), account.get_role_display(), label, password
         )

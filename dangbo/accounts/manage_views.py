@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param, today
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import UnitVersion
+from dangbo.orgs.labels import parent_of, version_labels
 
 from . import actions, issued
 from .models import Role, User
@@ -39,16 +39,17 @@ def _manager_scope(request):
 
 
 def _units_of(scope) -> dict[int, dict]:
-    """The scope's units today, each with its label ("Chi bộ … — Đảng bộ …"), in tree order: two queries."""
-    rows = list(scope.units_on(today()).order_by("path").values("unit_id", "name", "parent_id", "kind", "path"))
-    names = {row["unit_id"]: row["name"] for row in rows}
-    # What the scope's own unit belongs to lies outside the scope: its name, in one more query.
-    above = {row["parent_id"] for row in rows if row["parent_id"] and row["parent_id"] not in names}
-    names |= dict(UnitVersion.objects.on(today()).filter(unit_id__in=above).values_list("unit_id", "name"))
-    for row in rows:
-        parent = names.get(row["parent_id"])
-        row["label"] = f"{row['name']} — {parent}" if parent else row["name"]
-    return {row["unit_id"]: row for row in rows}
+    """The scope's units today, each with its label ("Chi bộ … — Đảng bộ …", orgs.labels), in tree
+    order: two queries."""
+    day = today()
+    fields = ("unit_id", "name", "kind", "path", "valid_from", "valid_to")
+    versions = list(scope.units_on(day).order_by("path").only(*fields))
+    labels = version_labels(versions, day)
+    return {
+        v.unit_id: {"unit_id": v.unit_id, "name": v.name, "kind": v.kind, "path": v.path, "label": labels[v.unit_id],
+                    "parent": parent_of(labels[v.unit_id])}
+        for v in versions
+    }  # fmt: skip
 
 
 def _account_or_404(request, scope, user_id) -> User:
@@ -102,7 +103,7 @@ def account_list(request):
     rows.sort(key=lambda u: (units[u.unit_id]["path"], rank.get(u.role, 0), u.username))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for account in page:
-        account.unit_label = units[account.unit_id]["label"]
+        account.unit_name, account.unit_parent = units[account.unit_id]["name"], units[account.unit_id]["parent"]
         account.managed = actions.may_manage(request.user, account, scope.unit_id)
     context = {
         "page": page,

@@ -19,6 +19,7 @@ from functools import partial
 from dangbo.lib import vn
 from dangbo.members.figures import probations_on
 from dangbo.members.models import Member
+from dangbo.orgs.labels import labelled_choices
 from dangbo.orgs.models import UnitVersion
 from dangbo.workdays.calendar import WorkCalendar
 
@@ -129,9 +130,7 @@ def _name(people: list[Deadline], certificates: list[Deadline], on: datetime.dat
         )
         members.update((row[0], row[1:]) for row in rows)
     cells = dict(
-        UnitVersion.objects.on(on)
-        .filter(unit_id__in={d.unit_id for d in people + certificates})
-        .values_list("unit_id", "name")
+        labelled_choices(UnitVersion.objects.on(on).filter(unit_id__in={d.unit_id for d in people + certificates}), on)
     )
     for deadline in people:
         family, middle, given, sort_key = members[deadline.person_id]

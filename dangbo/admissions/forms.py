@@ -28,6 +28,7 @@ class CandidateForm(forms.ModelForm):
     def __init__(self, cells, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cell"].choices = [("", "— Chọn chi bộ —"), *cells]
+        self.fields["cell"].widget.attrs["data-picker"] = ""  # searchable when long (static/picker.js)
         self.fields["cell"].error_messages["invalid_choice"] = "Chi bộ không hợp lệ hoặc ngoài phạm vi quản lý."
         if self.instance.pk:
             self.initial["cell"] = self.instance.cell_id

@@ -11,6 +11,7 @@ from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
 from dangbo.once.tokens import require_token, submitted_once
+from dangbo.orgs.labels import labelled_choices
 
 from . import actions
 from .deadlines import pipeline_deadlines
@@ -56,7 +57,7 @@ def pipeline(request):
     rows = list(candidates.order_by("sort_key", "pk"))
     if stage and stage != Stage.ADMITTED:
         rows = [c for c in rows if c.stage == stage]
-    names = dict(scope.units_on(on).filter(unit_id__in={c.cell_id for c in rows}).values_list("unit_id", "name"))
+    names = dict(labelled_choices(scope.units_on(on).filter(unit_id__in={c.cell_id for c in rows}), on))
     for candidate in rows:
         candidate.cell_name = names.get(candidate.cell_id, "")
     context = {

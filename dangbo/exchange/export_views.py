@@ -14,6 +14,7 @@ from django.urls import reverse
 from dangbo.accounts.scope import scope_for
 from dangbo.audit.log import record
 from dangbo.lib.http import date_from_request, id_param
+from dangbo.orgs.labels import version_labels
 from dangbo.orgs.models import default_code
 
 from .export import template_workbook, write_workbook
@@ -35,12 +36,13 @@ def export_page(request):
     context = {"on": on, "date_error": date_error, "root": root, "may_import": scope.records}
     if root is not None:
         # The whole subtree in tree order to choose from; a city-size one offers its top two levels.
-        units = scope.units_on(on).order_by("path").only("unit_id", "name", "depth", "path")
+        units = scope.units_on(on).order_by("path").only("unit_id", "name", "depth", "path", "valid_from", "valid_to")
         choices = list(units[: MAX_UNIT_CHOICES + 1])
         if len(choices) > MAX_UNIT_CHOICES:
             choices = list(units.filter(depth__lte=root.depth + 1))
+        labels = version_labels(choices, on)  # each named with what it belongs to, so the picker finds it
         for choice in choices:
-            choice.indent = "— " * (choice.depth - root.depth)
+            choice.label = labels[choice.unit_id]
         context.update(unit=_unit(request, scope, on), choices=choices)
     return render(request, "exchange/export.html", context)
 

@@ -34,3 +34,23 @@ def form_token():
     from dangbo.once.tokens import FIELD, new_key
 
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())
+
+
+@register.filter
+def label_of(labels, unit_id):
+    """{{ labels|label_of:row.unit_id }}: a unit's label from a page's {unit id: label}
+    (dangbo.orgs.labels), so that the page reads them all in two queries."""
+    return labels.get(unit_id, "") if labels else ""
+
+
+SHORT_LABEL = 42
+
+
+@register.filter
+def short_label(text, length=SHORT_LABEL):
+    """A long unit label cut to `length` characters in a column where it repeats, whole on hover."""
+    text = text or ""
+    length = int(length)
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}…</span>', text, text[: length - 1].rstrip())

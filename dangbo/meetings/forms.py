@@ -58,6 +58,7 @@ class PlanForm(forms.ModelForm):
     def __init__(self, cells: list[tuple[int, str]], *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cell"].choices = [("", "— Chọn chi bộ —"), *cells]
+        self.fields["cell"].widget.attrs["data-picker"] = ""  # searchable when long (static/picker.js)
         self.fields["cell"].error_messages["invalid_choice"] = "Chi bộ không có trong phạm vi của bạn."
         self.fields["cell"].error_messages["required"] = "Hãy chọn chi bộ."
         if self.instance.pk:

@@ -28,7 +28,8 @@ from dangbo.lib.http import id_param, today
 from dangbo.members.event_views import cell_choices
 from dangbo.members.models import Member
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion, latest_names
+from dangbo.orgs.labels import unit_labels
+from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
 
 from . import actions
 from .charts import regular_chart
@@ -101,7 +102,7 @@ def meeting_list(request):
     page = Paginator(meetings.order_by("-planned_on", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     names = dict(cells)
     gone = {m.cell_id for m in page} - set(names)
-    names.update(latest_names(gone))
+    names.update(unit_labels(gone))
     for meeting in page:
         meeting.cell_label = names.get(meeting.cell_id, "")
         meeting.short = is_short(meeting)
@@ -143,8 +144,7 @@ def meeting_plan(request, meeting_id: int | None = None):
 
 
 def _cell_label(meeting: Meeting) -> str:
-    version = meeting.cell.version_on(meeting.day) or meeting.cell.versions.order_by("-valid_from").first()
-    return version.name if version else ""
+    return unit_labels([meeting.cell_id], meeting.day).get(meeting.cell_id, "")
 
 
 @login_required

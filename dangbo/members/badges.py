@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from dangbo.lib import vn
+from dangbo.orgs.labels import unit_labels
 from dangbo.orgs.models import UnitVersion
 
 from .actions import ordered
@@ -82,11 +83,7 @@ def badge_list(root: UnitVersion, occasion: datetime.date) -> list[BadgeRow]:
     events = defaultdict(list)
     for event in Event.unscoped.active().filter(member_id__in=list(people)).order_by("effective_on", "pk"):
         events[event.member_id].append(event)
-    names = dict(
-        UnitVersion.objects.on(occasion)
-        .filter(unit_id__in={row[1] for row in people.values()})
-        .values_list("unit_id", "name")
-    )
+    names = unit_labels({row[1] for row in people.values()}, occasion)  # "Chi bộ … — Đảng bộ …"
     rows = []
     for member_id, (_, unit_id, family, middle, given, sort_key, sex, birth, admitted, official) in people.items():
         # The party age on the occasion, not after the member's latest event: a member removed or

@@ -17,7 +17,8 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import id_param, today
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
+from dangbo.orgs.labels import unit_labels, version_labels
+from dangbo.orgs.models import CELL_KINDS, Unit
 
 from . import actions
 from .events import READMITTABLE, RESTORABLE, Timeline
@@ -50,11 +51,9 @@ def possible_kinds(timeline: Timeline) -> list[str]:
 def cell_choices(scope) -> list[tuple[int, str]]:
     """The cells of the scope today, by name, each with the unit above it ("Chi bộ Văn phòng" is
     the name of a cell in many committees): the units a member may be brought into."""
-    units = scope.units_on(today())
-    cells = list(units.filter(kind__in=CELL_KINDS).values_list("unit_id", "name", "parent_id")[:MAX_CELL_CHOICES])
-    parents = UnitVersion.objects.on(today()).filter(unit_id__in={c[2] for c in cells})
-    parents = dict(parents.values_list("unit_id", "name"))
-    labelled = [(unit_id, f"{name} — {parents.get(parent_id, '')}") for unit_id, name, parent_id in cells]
+    units = scope.units_on(today()).filter(kind__in=CELL_KINDS)
+    cells = units.only("unit_id", "name", "path", "valid_from", "valid_to")[:MAX_CELL_CHOICES]
+    labelled = version_labels(cells, today()).items()
     return sorted(labelled, key=lambda c: vn.text_sort_key(c[1]))
 
 
@@ -82,8 +81,7 @@ def _would_record(actor, member, kind: str, kwargs: dict) -> None:
 def _cell_name(member, day) -> str:
     """The name of the cell the member is in on `day` (as it was named then), for the confirmation."""
     stint = Stint.unscoped.filter(member=member, kind=StintKind.OFFICIAL).open_on(day).first()
-    version = UnitVersion.objects.on(day).filter(unit_id=stint.unit_id).first() if stint else None
-    return version.name if version else ""
+    return unit_labels([stint.unit_id], day).get(stint.unit_id, "") if stint else ""
 
 
 @login_required

@@ -112,6 +112,7 @@ class EventForm(DecisionFields):
                     choices=[("", "— Chọn chi bộ —"), *units],
                     error_messages={"invalid_choice": "Chi bộ không hợp lệ hoặc ngoài phạm vi quản lý."},
                 )  # fmt: skip
+                field.widget.attrs["data-picker"] = ""  # searchable when long (static/picker.js)
             else:
                 field = forms.CharField(label=LABELS[name], max_length=255, required=required)
             field.help_text = HELP.get((kind, name), "")

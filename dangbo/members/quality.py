@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import connection
 
 from dangbo.lib import vn
+from dangbo.orgs.labels import unit_labels
 from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names, path_after
 
 from .identifiers import CARD_DIGITS, CITIZEN_ID_DIGITS, NEW_CARD_DIGITS, sql_digits
@@ -416,7 +417,7 @@ def flagged_ids(root: UnitVersion, on: datetime.date, check: Check | None) -> li
 
 def flagged_page(root: UnitVersion, on: datetime.date, check: Check | None, offset: int, limit: int):
     """(count, [Flagged]) for one page of the members behind a count, by given name (sort_key).
-    Three queries: the count, the page, its cells' names."""
+    Four queries: the count, the page, its cells' names and what they belong to."""
     params = _params(root, on)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({_flagged_sql(root, check, 'm.id, s.unit_id')}) q", params)
@@ -425,7 +426,7 @@ def flagged_page(root: UnitVersion, on: datetime.date, check: Check | None, offs
         cursor.execute(f"SELECT * FROM ({sql}) q ORDER BY 5, 1 LIMIT {int(limit)} OFFSET {int(offset)}", params)
         rows = cursor.fetchall()
     result = [_flagged(row, check) for row in rows]
-    names = latest_names({f.unit_id for f in result}) if result else {}
+    names = unit_labels({f.unit_id for f in result}, on) if result else {}
     for item in result:
         item.unit_name = names.get(item.unit_id, "")
     return count, result

@@ -12,6 +12,7 @@ import datetime
 from collections import defaultdict
 
 from dangbo.lib import vn, xlsx
+from dangbo.orgs.labels import labels_on_days, name_of, parent_of
 from dangbo.orgs.models import UnitVersion
 
 from .figures import counted_stints
@@ -33,6 +34,9 @@ COLUMNS = [
     ("Ngày từ trần, lý do", 14),
     ("Ngày ra khỏi Đảng, hình thức ra Đảng", 16),
     ("Ghi chú", 18),
+    # Not in the paper form: a register of a committee lists many cells, several of the same name.
+    ("Chi bộ", 18),
+    ("Trực thuộc", 26),
 ]
 ARRIVALS = {K.ADMISSION, K.READMISSION, K.RESTORATION, K.TRANSFER_IN, K.TRANSFER_WITHIN}
 OUT_OF_PARTY = {K.REMOVAL, K.EXPULSION, K.RESIGNATION, K.NON_RECOGNITION}
@@ -50,22 +54,23 @@ def _lines(*parts) -> str:
 LEAVINGS = {K.TRANSFER_OUT, K.TRANSFER_WITHIN, K.DEATH} | OUT_OF_PARTY
 
 
-def _row(number, member: Member, events: list[Event], subtree: set[int], names: dict, on, status, left_on=None):
-    """The register's line of a member; `left_on`, the day they left the subtree, if they did."""
+def _row(number, member: Member, events: list[Event], subtree: set[int], names: dict, on, status, cell, left_on=None):
+    """The register's line of a member; `names` labels units by (unit id, day) (orgs.labels); `cell`
+    is the label of the member's cell, `left_on` the day they left the subtree, if they did."""
     arrival = next((e for e in reversed(events) if e.kind in ARRIVALS and e.unit_id in subtree
                     and e.effective_on <= on), None)  # fmt: skip
     came_from = ""
     if arrival is not None and arrival.kind == K.TRANSFER_IN:
         came_from = _lines(_d(arrival.effective_on), arrival.other_side)
     elif arrival is not None and arrival.kind == K.TRANSFER_WITHIN and arrival.from_unit_id not in subtree:
-        came_from = _lines(_d(arrival.effective_on), names.get(arrival.from_unit_id, ""))
+        came_from = _lines(_d(arrival.effective_on), names.get((arrival.from_unit_id, arrival.effective_on), ""))
     leaving = next((e for e in events if e.effective_on == left_on and e.kind in LEAVINGS), None)
     went_to = died = left = ""
     if leaving is not None:
         if leaving.kind == K.TRANSFER_OUT:
             went_to = _lines(_d(leaving.effective_on), leaving.other_side)
         elif leaving.kind == K.TRANSFER_WITHIN:
-            went_to = _lines(_d(leaving.effective_on), names.get(leaving.unit_id, ""))
+            went_to = _lines(_d(leaving.effective_on), names.get((leaving.unit_id, leaving.effective_on), ""))
         elif leaving.kind == K.DEATH:
             died = _lines(_d(leaving.effective_on), leaving.note)
         else:
@@ -94,6 +99,8 @@ def _row(number, member: Member, events: list[Event], subtree: set[int], names: 
         died,
         left,
         "; ".join(notes),
+        name_of(cell),
+        parent_of(cell),
     ]
 
 
@@ -131,8 +138,12 @@ def register_workbook(root: UnitVersion, on: datetime.date, scope=None) -> bytes
     events = defaultdict(list)
     for event in Event.unscoped.active().filter(member_id__in=member_ids).order_by("effective_on", "pk"):
         events[event.member_id].append(event)
-    unit_ids = {u for es in events.values() for e in es for u in (e.unit_id, e.from_unit_id)}
-    names = dict(UnitVersion.objects.filter(unit_id__in=unit_ids - {None}).values_list("unit_id", "name"))
+    # Units named as they stood on the day of each event, and each member's cell on the register's
+    # day (or the last day there, for those who left): two queries.
+    days = {(u, e.effective_on) for es in events.values() for e in es for u in (e.unit_id, e.from_unit_id)}
+    cell_days = {s.member_id: (s.unit_id, on) for s in current}
+    cell_days |= {s.member_id: (s.unit_id, s.end - datetime.timedelta(days=1)) for s in gone}
+    names = labels_on_days(days | set(cell_days.values()))
     shown = {}
     if scope is not None:
         seen = scope.seen_many([s.member for s in current] + [s.member for s in gone])
@@ -140,11 +151,13 @@ def register_workbook(root: UnitVersion, on: datetime.date, scope=None) -> bytes
     # Theory level and positions as they were on the register's day (hidden ones stay hidden).
     records_on([s.member for s in current + gone if s.member_id not in shown], on)
     rows = [
-        _row(i, shown.get(s.member_id, s.member), events[s.member_id], subtree, names, on, s.status)
+        _row(i, shown.get(s.member_id, s.member), events[s.member_id], subtree, names, on, s.status,
+             names.get(cell_days[s.member_id], ""))
         for i, s in enumerate(current, 1)
     ]
     left_rows = [
-        _row(i, shown.get(s.member_id, s.member), events[s.member_id], subtree, names, on, s.status, left_on=s.end)
+        _row(i, shown.get(s.member_id, s.member), events[s.member_id], subtree, names, on, s.status,
+             names.get(cell_days[s.member_id], ""), left_on=s.end)
         for i, s in enumerate(gone, 1)
     ]
     heading = [

@@ -2,14 +2,14 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param, today
 from dangbo.meetings.compliance import attendance_by_year
-from dangbo.orgs.models import UnitVersion, latest_names
+from dangbo.orgs.labels import labels_on_days, parent_of, path_labels
 
 from .actions import ordered
 from .event_views import possible_kinds
@@ -52,7 +52,7 @@ def member_list(request):
         stints = stints.filter(member_id__in=named.values("id"))
     stints = (
         stints.select_related("member")
-        .annotate(unit_name=F("unit__versions__name"))
+        .annotate(unit_name=F("unit__versions__name"), unit_path=F("unit__versions__path"))
         .order_by("member__sort_key", "member_id")
     )
     page = Paginator(stints, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -64,11 +64,19 @@ def member_list(request):
             stint.member = seen[stint.member_id].shown_member()
     # The unit filter offers the direct sub-units; a city-size scope has thousands, which no one
     # picks from a list: there the unit pages of the overview lead to their member lists instead.
-    sub_units = scope.units_on(on).filter(parent_id=root.unit_id).only("unit_id", "parent_id", "name")
+    sub_units = scope.units_on(on).filter(parent_id=root.unit_id)
+    sub_units = sub_units.only("unit_id", "parent_id", "name", "path", "valid_from", "valid_to")
     sub_units = sorted(sub_units[: MAX_UNIT_CHOICES + 1], key=lambda v: vn.text_sort_key(v.name))
     if len(sub_units) > MAX_UNIT_CHOICES:
         sub_units = []
-    context.update(page=page, unit=unit, filters=filters, sub_units=sub_units, records=scope.records)
+    # What each unit of the page belongs to (the rows' cells, the choices): one query.
+    named = {s.unit_id: (s.unit_name, s.unit_path) for s in page}
+    named |= {v.unit_id: (v.name, v.path) for v in [*sub_units, unit]} if sub_units else {}
+    labels = path_labels(named, on)
+    for stint in page:
+        stint.unit_parent = parent_of(labels.get(stint.unit_id, ""))
+    context.update(page=page, unit=unit, filters=filters, sub_units=sub_units, unit_labels=labels,
+                   records=scope.records)
     return render(request, "members/list.html", context)
 
 
@@ -79,13 +87,14 @@ def member_detail(request, member_id: int):
     member = seen.shown_member()
     on, date_error = date_from_request(request)
     on = known_day(seen, on)
-    name_then = UnitVersion.objects.filter(unit_id=OuterRef("unit_id"), valid_from__lte=OuterRef("start"))
-    name_then = name_then.order_by("-valid_from").values("name")[:1]
-    stints = clip_stints(seen, member.stints.annotate(unit_name=Subquery(name_then)).order_by("start", "kind"))
+    stints = clip_stints(seen, member.stints.order_by("start", "kind"))
     in_scope_now = scope.units_on(on).filter(unit_id__in=[s.unit_id for s in stints]).values_list("unit_id", flat=True)
     events = known_events(seen, member.events.order_by("effective_on", "pk").select_related("cancelled_by"))
     timeline = replay(ordered(e for e in events if e.cancelled_at is None and seen.knew(e.effective_on)))
-    name_events(seen, events)
+    # Each stint's unit as it stood when the stint began, read with the events' units.
+    labels = name_events(seen, events, also=[(s.unit_id, s.start) for s in stints])
+    for stint in stints:
+        stint.unit_name = labels.get((stint.unit_id, stint.start), "")
     if not seen.current:  # the party dates as of the day they left
         member.admitted_on, member.official_on = timeline.admitted_on or member.admitted_on, timeline.official_on
     records = scope.records and seen.current
@@ -156,27 +165,26 @@ def known_events(seen, events) -> list:
     return events
 
 
-def name_events(seen, events) -> None:
-    """Set each event's unit names: the latest names for a current member; for a member who left,
-    the names the units had on the event's day (a unit's later name belongs to its later place),
-    and no destination on the day they left."""
-    units = {e.unit_id for e in events} | {e.from_unit_id for e in events} - {None}
-    if seen.until is None:
-        names = latest_names(units)
-        for event in events:
-            event.unit_name, event.from_unit_name = names.get(event.unit_id), names.get(event.from_unit_id)
-        return
-    versions = list(UnitVersion.objects.filter(unit_id__in=units).order_by("valid_from"))
+def name_events(seen, events, also=()) -> dict:
+    """Set each event's unit names ("Chi bộ … — Đảng bộ …", orgs.labels): the latest for a current
+    member; for a member who left, as the units stood on the event's day (a unit's later name belongs
+    to its later place), and no destination on the day they left. Two queries, which also label the
+    (unit id, day) pairs `also`: returns {(unit id, day): label}."""
 
-    def name_on(unit_id, day):
-        return next((v.name for v in reversed(versions) if v.unit_id == unit_id and v.valid_from <= day), None)
+    def day_of(event):
+        if seen.until is None:
+            return None
+        return min(event.effective_on, seen.until - datetime.timedelta(days=1))
 
+    pairs = [(e.unit_id, day_of(e)) for e in events] + [(e.from_unit_id, day_of(e)) for e in events]
+    names = labels_on_days(pairs + list(also))
     for event in events:
-        day = min(event.effective_on, seen.until - datetime.timedelta(days=1))
-        event.unit_name = None if event.leaving else name_on(event.unit_id, day)
-        event.from_unit_name = name_on(event.from_unit_id, day)
+        day = day_of(event)
+        event.unit_name = None if event.leaving else names.get((event.unit_id, day))
+        event.from_unit_name = names.get((event.from_unit_id, day))
         if event.leaving:
             event.other_side = ""
+    return names
 
 
 def _theory_then(member, on: datetime.date) -> str | None:

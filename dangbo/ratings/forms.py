@@ -100,6 +100,7 @@ class DisciplineEntryForm(forms.ModelForm):
             del self.fields["leader_of"]
             self.fields["unit"].required = True
             self.fields["unit"].choices = [("", "— Chọn tổ chức —"), *units]
+            self.fields["unit"].widget.attrs["data-picker"] = ""  # searchable when long (static/picker.js)
             self.fields["unit"].error_messages["invalid_choice"] = "Tổ chức không có trong phạm vi của bạn."
             self.fields["unit"].error_messages["required"] = "Hãy chọn tổ chức đảng bị kỷ luật."
 

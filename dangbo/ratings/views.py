@@ -24,7 +24,8 @@ from dangbo.lib import vn, xlsx
 from dangbo.lib.http import id_param
 from dangbo.members.models import Stint
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion, latest_names
+from dangbo.orgs.labels import labelled_choices, unit_labels
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion
 
 from . import actions
 from .charts import results_charts
@@ -173,7 +174,7 @@ def _round_rows(scope, period: RatingPeriod, grassroots_id: int | None):
     if grassroots_id is not None:
         rows = rows.filter(grassroots_id=grassroots_id)
     rows = list(rows.select_related("member"))
-    names = dict(cells.values_list("unit_id", "name"))
+    names = unit_labels({r.cell_id for r in rows}, on)
     for row in rows:
         row.cell_name = names.get(row.cell_id, "")
     rows.sort(key=lambda r: (vn.text_sort_key(r.cell_name), r.member.sort_key, r.member.pk))
@@ -189,7 +190,10 @@ def _grassroots_choices(scope, period) -> list[tuple[int, str]]:
         grassroots = ids.values_list("grassroots_id", flat=True).first()
         if grassroots:
             units = list(UnitVersion.objects.on(on).filter(unit_id=grassroots).values_list("unit_id", "name"))
-    return sorted(units, key=lambda u: vn.text_sort_key(u[1]))
+    labels = unit_labels([unit_id for unit_id, _ in units], on)
+    return sorted(
+        ((unit_id, labels.get(unit_id, name)) for unit_id, name in units), key=lambda u: vn.text_sort_key(u[1])
+    )
 
 
 def _int_or_none(text):
@@ -292,9 +296,7 @@ def _unit_rows(scope, user, period: RatingPeriod, grassroots_id: int, posted=Non
     on = tree_day(period)
     held = scope.units_on(on).values("unit_id")
     rows = list(UnitRating.objects.filter(period=period, grassroots_id=grassroots_id, unit_id__in=held))
-    names = dict(
-        UnitVersion.objects.on(on).filter(unit_id__in=[r.unit_id for r in rows]).values_list("unit_id", "name")
-    )
+    names = dict(labelled_choices(UnitVersion.objects.on(on).filter(unit_id__in=[r.unit_id for r in rows]), on))
     for row in rows:
         row.name = names.get(row.unit_id, "")
         is_grassroots = row.kind in GRASSROOTS_KINDS
@@ -513,8 +515,8 @@ def disciplines(request):
     if member:
         form = DisciplineEntryForm(posted, member=member, led=_led_by(scope, member, today))
     else:
-        units = scope.units_on(today).exclude(kind=UnitKind.SUPERIOR).order_by("path").values_list("unit_id", "name")
-        form = DisciplineEntryForm(posted, units=list(units))
+        units = labelled_choices(scope.units_on(today).exclude(kind=UnitKind.SUPERIOR).order_by("path"), today)
+        form = DisciplineEntryForm(posted, units=units)
     error = None
     if request.method == "POST":
         if not scope.records:
@@ -550,7 +552,7 @@ def disciplines(request):
                 return redirect("disciplines")
     rows = _scoped_disciplines(scope).select_related("member").order_by("-decided_on", "-pk")
     page = Paginator(rows, DISCIPLINES_PER_PAGE).get_page(request.GET.get("page"))
-    names = latest_names({d.unit_id for d in page} | {d.leader_of_id for d in page} - {None})
+    names = unit_labels({d.unit_id for d in page} | {d.leader_of_id for d in page} - {None})
     for d in page:
         d.unit_name, d.leader_of_name = names.get(d.unit_id), names.get(d.leader_of_id)
     context = {"page": page, "form": form, "member": member, "records": scope.records, "error": error}

@@ -18,7 +18,8 @@ from dangbo.lib import partydoc, vn, xlsx
 from dangbo.lib.forms import Meaning, out_of_range
 from dangbo.lib.http import id_param, today
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import UnitKind, UnitVersion, latest_names
+from dangbo.orgs.labels import unit_labels
+from dangbo.orgs.models import UnitKind, UnitVersion
 
 from . import actions, periods
 from .access import acts, may_decide, may_edit, report_or_404, reports_of
@@ -93,7 +94,7 @@ def report_list(request):
         .select_related("report_type", "request")
         .order_by("due_on", "pk")
     )
-    names = latest_names({r.unit_id for r in waiting})
+    names = unit_labels({r.unit_id for r in waiting})
     for report in waiting:
         report.unit_name = names.get(report.unit_id, "")
     requests = []
@@ -209,7 +210,8 @@ def report_page(request, report_id: int):
         "timeliness": TIMELINESS.get(timeliness(report, report.due_on, today())) if report.to_unit_id else "",
         "comment": request.POST.get("comment", "") if request.method == "POST" else "",
         "has_pdf": partydoc.office() is not None,
-        "to_name": latest_names([report.to_unit_id]).get(report.to_unit_id, "") if report.to_unit_id else "",
+        "to_name": unit_labels([report.to_unit_id]).get(report.to_unit_id, "") if report.to_unit_id else "",
+        "unit_label": unit_labels([report.unit_id], report.ends_on).get(report.unit_id, ""),
     }
     return render(request, "reports/report.html", context)
 

@@ -50,6 +50,7 @@ class RegistrationForm(forms.ModelForm):
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [("", "— Chọn tổ chức —"), *units]
+        self.fields["unit"].widget.attrs["data-picker"] = ""  # searchable when long (static/picker.js)
         self.fields["unit"].error_messages["invalid_choice"] = "Tổ chức không có trong phạm vi của bạn."
         self.fields["unit"].error_messages["required"] = "Hãy chọn tổ chức đảng đăng ký."
         self.order_fields(["unit", "year", "registered_on", "name", "field", "result"])

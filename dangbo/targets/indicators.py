@@ -28,7 +28,8 @@ from dangbo.lib import vn
 from dangbo.meetings.compliance import compliance, compliance_by_year, compliance_counts_by_year, sorted_cells
 from dangbo.members.figures import counted_stints, subtree_figures, theory_level_on
 from dangbo.members.models import Event, EventKind, Member, TheoryLevel
-from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, latest_names, path_prefixes
+from dangbo.orgs.labels import labels_on_days, unit_labels
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitVersion, path_prefixes
 from dangbo.ratings.figures import (
     GRASSROOTS_KINDS,
     member_levels,
@@ -165,8 +166,9 @@ def _admission_records(unit_id, start, end) -> Records:
     events = admission_events(unit_id, start, end).select_related("member").order_by("effective_on", "pk")
 
     def rows(page):
-        names = latest_names({e.unit_id for e in page})
-        return [[e.member.full_name, vn.format_date(e.effective_on), names.get(e.unit_id, ""), e.decision_number]
+        names = labels_on_days((e.unit_id, e.effective_on) for e in page)  # each cell as it stood that day
+        return [[e.member.full_name, vn.format_date(e.effective_on), names.get((e.unit_id, e.effective_on), ""),
+                 e.decision_number]
                 for e in page]  # fmt: skip
 
     return Records(["Họ và tên", "Ngày kết nạp", "Chi bộ", "Số quyết định"], events, rows)
@@ -357,7 +359,7 @@ def _unit_rating_records(unit_id, start, end) -> Records:
         items = sorted(ratings.exclude(decided_level=""), key=lambda r: (LEVEL_RANK[r.decided_level], r.unit_id))
 
     def rows(page):
-        names = latest_names({r.unit_id for r in page})
+        names = unit_labels({r.unit_id for r in page})
         return [[names.get(r.unit_id, ""), r.get_decided_level_display(), str(period.year)] for r in page]
 
     return Records(["Tổ chức cơ sở đảng", "Kết quả xếp loại", "Năm"], items, rows)
@@ -404,7 +406,7 @@ def _member_rating_records(unit_id, start, end) -> Records:
         items = RatedMembers(of_round.filter(cell_id__in=inside), of_round, _member_levels(root, period).rated)
 
     def rows(page):
-        names = latest_names({r.cell_id for r in page})
+        names = unit_labels({r.cell_id for r in page})
         return [[r.member.full_name, names.get(r.cell_id, ""), r.get_decided_level_display()] for r in page]
 
     return Records(["Họ và tên", "Chi bộ", "Kết quả xếp loại"], items, rows)
@@ -532,7 +534,7 @@ def _theory_records(unit_id, start, end) -> Records:
         )
 
     def rows(page):
-        names = latest_names({s.unit_id for s in page})
+        names = unit_labels({s.unit_id for s in page})
         return [[s.member.full_name, names.get(s.unit_id, ""), TheoryLevel(s.theory_then).label] for s in page]
 
     return Records(["Họ và tên", "Chi bộ", "Lý luận chính trị"], items, rows)

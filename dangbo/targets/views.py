@@ -22,7 +22,8 @@ from dangbo.accounts.scope import scope_for
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import Term, UnitKind, UnitVersion, latest_names, path_prefixes
+from dangbo.orgs.labels import labelled_choices, unit_labels
+from dangbo.orgs.models import Term, UnitKind, UnitVersion, path_prefixes
 
 from . import actions
 from .chart import year_chart
@@ -69,7 +70,7 @@ def targets_page(request):
                 evaluations.append(evaluation)
             parts = list(resolution.parts.all())
             resolutions.append({"resolution": resolution, "evaluations": evaluations, "parts": parts})
-    children = UnitVersion.objects.on(on).filter(parent_id=unit.unit_id).values_list("unit_id", "name")
+    children = labelled_choices(UnitVersion.objects.on(on).filter(parent_id=unit.unit_id), on)
     # A city committee has thousands of sub-units: their options are written here from plain rows,
     # not by a loop of the template over model instances.
     children = sorted(children, key=lambda c: vn.text_sort_key(c[1]))
@@ -213,9 +214,9 @@ def _child_met(target, value: Value):
 def registrations(request):
     scope = scope_for(request)
     today = datetime.date.today()
-    units = scope.units_on(today).exclude(kind=UnitKind.SUPERIOR).order_by("path").values_list("unit_id", "name")
+    units = labelled_choices(scope.units_on(today).exclude(kind=UnitKind.SUPERIOR).order_by("path"), today)
     form = RegistrationForm(request.POST if request.method == "POST" and request.POST.get("action") == "add" else None,
-                            units=list(units))  # fmt: skip
+                            units=units)  # fmt: skip
     if request.method == "POST":
         if not scope.records:
             raise PermissionDenied
@@ -243,7 +244,7 @@ def registrations(request):
     kept = scope.units_kept().values("unit_id")
     rows = ModelRegistration.objects.filter(unit_id__in=kept).order_by("-registered_on", "-pk")
     page = Paginator(rows, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
-    names = latest_names({r.unit_id for r in page})
+    names = unit_labels({r.unit_id for r in page})
     for r in page:
         r.unit_name = names.get(r.unit_id, "")
     context = {"page": page, "form": form, "records": scope.records}

@@ -54,6 +54,7 @@ class TaskForm(forms.Form):
     def __init__(self, *args, units=(), heads=(), links=(), indicators=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible_unit"].choices = [("", "— Chọn đơn vị —"), *units]
+        self.fields["responsible_unit"].widget.attrs["data-picker"] = ""  # searchable when long (static/picker.js)
         self.fields["responsible_unit"].error_messages.update(
             required="Hãy chọn đơn vị chủ trì.", invalid_choice="Đơn vị chủ trì không thuộc phạm vi của bạn."
         )
@@ -137,6 +138,7 @@ class SplitForm(forms.Form):
     def __init__(self, *args, units=(), heads=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible_unit"].choices = [("", "— Chọn đơn vị —"), *units]
+        self.fields["responsible_unit"].widget.attrs["data-picker"] = ""  # searchable when long (static/picker.js)
         self.fields["responsible_unit"].error_messages.update(
             required="Hãy chọn đơn vị nhận nhiệm vụ con.", invalid_choice="Đơn vị không thuộc đơn vị chủ trì."
         )

@@ -30,7 +30,7 @@ from dangbo.accounts.models import Role, User
 from dangbo.lib import vn
 from dangbo.notices import links
 from dangbo.notices.models import Notification
-from dangbo.orgs.models import latest_names
+from dangbo.orgs.labels import unit_labels
 from dangbo.reports.reminders import claim_due as report_reminders
 
 from .actions import generate_all_occurrences
@@ -140,7 +140,7 @@ def send(day: datetime.date, now: datetime.datetime, connection=None) -> dict[st
         claimed = [i for i in due(day, now) if claim(i.kind, i.task.pk, day, now)]
         by_user = _recipients(claimed)
         reports, report_count = report_reminders(day)
-        names = latest_names({i.task.responsible_unit_id for i in claimed})
+        names = unit_labels({i.task.responsible_unit_id for i in claimed})
         users = {u.pk: u for u in User.objects.filter(pk__in=list(by_user) + list(reports))}
         digests = []
         for user_id in sorted(set(by_user) | set(reports)):

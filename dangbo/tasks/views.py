@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Case, DateField, F, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 
@@ -22,7 +23,8 @@ from dangbo.lib.forms import Meaning, bounds, date_param, month_param
 from dangbo.lib.http import id_param, today
 from dangbo.members.models import Member
 from dangbo.once.tokens import require_token, submitted_once
-from dangbo.orgs.models import UnitVersion, latest_names, path_prefixes
+from dangbo.orgs.labels import unit_labels, version_labels
+from dangbo.orgs.models import UnitVersion, path_prefixes
 from dangbo.targets.indicators import REGISTRY
 from dangbo.targets.indicators import choices as indicator_choices
 from dangbo.targets.models import Resolution
@@ -44,9 +46,21 @@ VIEWS = {
 }
 
 
+# The list opens on what needs attention: overdue, then due soon, then the rest of the open work by
+# deadline; finished work last, the latest first.
+ATTENTION = Case(
+    When(status=Status.OVERDUE, then=Value(0)),
+    When(status=Status.DUE_SOON, then=Value(1)),
+    When(status=Status.IN_PROGRESS, then=Value(2)),
+    When(status=Status.NOT_STARTED, then=Value(3)),
+    default=Value(4),
+)
+OPEN_DUE = Case(When(status__in=OPEN_STATUSES, then=F("due_on")), default=None, output_field=DateField())
+
+
 def _with_names(tasks: list[Task]) -> list[Task]:
-    """Each task's units by their latest names, in one query for the page."""
-    names = latest_names({t.responsible_unit_id for t in tasks} | {t.assigned_by_unit_id for t in tasks})
+    """Each task's units by their latest labels ("Name — Parent"), in two queries for the page."""
+    names = unit_labels({t.responsible_unit_id for t in tasks} | {t.assigned_by_unit_id for t in tasks})
     for task in tasks:
         task.responsible_name = names.get(task.responsible_unit_id, "")
         task.assigner_name = names.get(task.assigned_by_unit_id, "")
@@ -76,7 +90,8 @@ def task_list(request):
     deadline = date_param(request.GET.get("han"))
     if deadline is not None:
         tasks = tasks.filter(due_on=deadline)
-    tasks = tasks.select_related("head").order_by("due_on", "pk")
+    tasks = tasks.select_related("head").annotate(attention=ATTENTION, open_due=OPEN_DUE)
+    tasks = tasks.order_by("attention", F("open_due").asc(nulls_last=True), "-due_on", "pk")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -104,11 +119,12 @@ def board(request):
     columns = {status: [] for status in Status.values}
     for task in _with_names(list(tasks.order_by("due_on", "pk"))):
         columns[task.status].append(task)
-    children = UnitVersion.objects.on(day).filter(parent_id=unit.unit_id)
+    children = list(UnitVersion.objects.on(day).filter(parent_id=unit.unit_id))
     context = {
         "unit": unit,
         "columns": [(Status(s).label, s, columns[s]) for s in Status.values],
         "children": sorted(children, key=lambda c: vn.text_sort_key(c.name)),
+        "labels": version_labels(children, day),
         "root": scope.root_on(day),
     }
     return render(request, "tasks/board.html", context)
@@ -181,7 +197,9 @@ def _unit_choices(unit_id: int, day: datetime.date, own: bool = True) -> list[tu
     if version is None:
         return []
     children = sorted(UnitVersion.objects.on(day).filter(parent_id=unit_id), key=lambda c: vn.text_sort_key(c.name))
-    return ([(version.unit_id, version.name)] if own else []) + [(c.unit_id, c.name) for c in children]
+    shown = ([version] if own else []) + children
+    labels = version_labels(shown, day)
+    return [(v.unit_id, labels[v.unit_id]) for v in shown]
 
 
 def _links(unit: UnitVersion, day: datetime.date) -> list[tuple[str, str]]:
@@ -296,7 +314,7 @@ def task_page(request, task_id: int):
     if task.is_series:
         occurrences = list(task.occurrences.with_status(day).select_related("head").order_by("-due_on", "-pk"))
     coordinating = list(task.coordinating_units.values_list("pk", flat=True))
-    names = latest_names({task.responsible_unit_id, task.assigned_by_unit_id, *coordinating})
+    names = unit_labels({task.responsible_unit_id, task.assigned_by_unit_id, *coordinating})
     task.responsible_name, task.assigner_name = names.get(task.responsible_unit_id), names.get(task.assigned_by_unit_id)
     above = task.parent_id or task.series_id
     context = {
@@ -366,7 +384,7 @@ def _act(request, action: str, task: Task, data: dict, day: datetime.date) -> st
         return "Đã đánh giá kết quả nhiệm vụ."
     part = {key: data[key] for key in ("responsible_unit", "head", "due_on", "expected_result")}
     (subtask,) = actions.split(user, task, [part], day)
-    return f"Đã giao nhiệm vụ con cho {latest_names([subtask.responsible_unit_id]).get(subtask.responsible_unit_id)}."
+    return f"Đã giao nhiệm vụ con cho {unit_labels([subtask.responsible_unit_id]).get(subtask.responsible_unit_id)}."
 
 
 @login_required
