@@ -3,7 +3,8 @@ to the page where it is done. The rules are those of the reminders and of the pa
 
 - tasks: the unit's own open tasks overdue or due soon, and the overdue ones it assigned (the
   accounts `tasks.reminders` writes to), by the one definition of a task's status (`tasks.models.status`);
-- reports: the unit's reports returned to it or still a draft near their due day, and those sent to
+- reports: the unit's reports returned to it or still a draft near their due day, those it owes
+  the committee above and has not begun while the reminders remind it of them, and those sent to
   it waiting to be received;
 - admissions: ceremonies not yet held and recognitions as official member due, in the subtree
   (`admissions.deadlines`, the overview's deadlines with the people's names);
@@ -29,12 +30,15 @@ from dangbo.accounts.scope import Scope
 from dangbo.admissions.deadlines import Deadlines
 from dangbo.lib import vn
 from dangbo.meetings.views import meetings_of
-from dangbo.orgs.models import latest_names
+from dangbo.orgs.models import UnitVersion, latest_names
 from dangbo.ratings.models import MemberRating, RatingPeriod
 from dangbo.ratings.views import _progress as rating_progress
 from dangbo.reports import periods
 from dangbo.reports.access import reports_of
+from dangbo.reports.board import terms_of
+from dangbo.reports.models import Report
 from dangbo.reports.models import Status as ReportStatus
+from dangbo.reports.reminders import due_rounds, reminded_on
 from dangbo.tasks.access import tasks_of
 from dangbo.tasks.models import Status as TaskStatus
 
@@ -117,7 +121,34 @@ def _reports(scope: Scope, day: datetime.date) -> Section:
             text = f"Gửi {_name(report)}"
             note = f"hạn {vn.format_date(report.due_on)}" if report.due_on else ""
         section.items.append(Item(text, reverse("report", args=[report.pk]), note, late))
+    for item in _not_begun(scope, day):
+        section.items.append(item)
+        section.total += 1
     return section
+
+
+def _not_begun(scope: Scope, day: datetime.date) -> list[Item]:
+    """The reports the unit owes its committee above that the reminders remind it of (due soon, or
+    overdue for less than a month) and that it has not begun: a draft is listed above. A unit
+    reports to its direct parent (reports.board.expected); a few queries a report the parent
+    expects, whatever the size of the tree."""
+    version = UnitVersion.objects.on(day).filter(unit_id=scope.unit_id).first()
+    if version is None or version.parent_id is None:
+        return []
+    items = []
+    for superior_id, report_type, key, ends_on, due_on, request, label in due_rounds(day, version.parent_id):
+        terms = terms_of(superior_id, report_type, key, request)
+        if terms is None or not reminded_on(day, due_on):
+            continue
+        kinds, _ = terms
+        owed = UnitVersion.objects.on(ends_on).filter(unit_id=scope.unit_id, parent_id=superior_id, kind__in=kinds)
+        if not owed.exists() or Report.objects.filter(unit_id=scope.unit_id, report_type=report_type,
+                                                        period=key).exists():  # fmt: skip
+            continue
+        late = due_on < day
+        note = f"quá hạn {(day - due_on).days} ngày" if late else f"hạn {vn.format_date(due_on)}"
+        items.append(Item(f"Lập và gửi {label}", reverse("reports"), f"chưa lập · {note}", late))
+    return items
 
 
 def _name(report) -> str:

@@ -32,10 +32,14 @@ def _claim(report_type: ReportType, unit_id: int, period: str, kind: str, day: d
     return True
 
 
-def _rounds(day: datetime.date):
+def due_rounds(day: datetime.date, superior_id: int | None = None):
     """(superior id, type, period key, period end, due day, request, label) of the reports whose due day
-    is near or just past."""
-    for schedule in Schedule.objects.filter(active=True).select_related("report_type"):
+    is near or just past; of one committee's (`superior_id`) or of every one."""
+    schedules = Schedule.objects.filter(active=True).select_related("report_type")
+    requests = AdHocRequest.objects.all()
+    if superior_id is not None:
+        schedules, requests = schedules.filter(superior_id=superior_id), requests.filter(superior_id=superior_id)
+    for schedule in schedules:
         kind = schedule.report_type.period_kind
         if kind == PeriodKind.AD_HOC:
             continue
@@ -48,17 +52,22 @@ def _rounds(day: datetime.date):
         day - datetime.timedelta(days=OVERDUE_FOR_DAYS),
         day + datetime.timedelta(days=settings.REPORT_DUE_SOON_DAYS),
     )
-    for request in AdHocRequest.objects.filter(due_on__range=window):
+    for request in requests.filter(due_on__range=window):
         yield request.superior_id, ad_hoc, f"dx{request.pk}", request.ends_on, request.due_on, request, request.title
+
+
+def reminded_on(day: datetime.date, due_on: datetime.date) -> bool:
+    """Whether a report due on `due_on` is reminded on `day`: due soon, or overdue for less than a month."""
+    soon = datetime.timedelta(days=settings.REPORT_DUE_SOON_DAYS)
+    return due_on - soon <= day <= due_on + datetime.timedelta(days=OVERDUE_FOR_DAYS)
 
 
 def claim_due(day: datetime.date) -> tuple[dict[int, list[str]], int]:
     """({user id: lines}, how many reminders were claimed) for `day`; call inside a transaction."""
     lines_by_unit = defaultdict(list)
-    soon = datetime.timedelta(days=settings.REPORT_DUE_SOON_DAYS)
     link = reverse("reports")  # a path: linked in the notification, after SITE_URL in the email
-    for superior_id, report_type, key, ends_on, due_on, request, label in _rounds(day):
-        if not (due_on - soon <= day <= due_on + datetime.timedelta(days=OVERDUE_FOR_DAYS)):
+    for superior_id, report_type, key, ends_on, due_on, request, label in due_rounds(day):
+        if not reminded_on(day, due_on):
             continue
         overdue = day > due_on
         kind = "overdue" if overdue else "due_soon"
