@@ -841,7 +841,8 @@ def test_admission_records_are_the_653_admissions(demo):
     for event, (name, day, cell, _decision) in zip(page, rows):
         assert name == event.member.full_name and len(name.split()) >= 2
         assert DATE_DMY.match(day) and day == f"{event.effective_on:%d/%m/%Y}"
-        assert cell == names[event.unit_id] and cell.startswith("Chi bộ")
+        # The cell, then what it belongs to ("Chi bộ … — Đảng bộ …", orgs.labels).
+        assert cell.split(" — ")[0] == names[event.unit_id] and cell.startswith("Chi bộ")
         days.append(event.effective_on)
     assert days == sorted(days) and days[0] == D(2020, 10, 15)
     assert any(is_vietnamese(row[0]) for row in rows)
@@ -935,7 +936,7 @@ def test_grown_records_name_the_new_members_and_put_failures_first(grown):
     g = grown
     records = REGISTRY["admissions"].records(g.G1.pk, *Y2022)
     rows = records.rows(list(records.items))
-    assert [row[:3] for row in rows] == [
+    assert [[*row[:2], row[2].split(" — ")[0]] for row in rows] == [
         ["Phạm Văn Cường", "01/02/2022", "Chi bộ Đội Lưu động"],
         ["Lê Văn Bình", "15/03/2022", "Chi bộ Phòng Kiểm định"],
         ["Hoàng Văn Đức", "05/05/2022", "Chi bộ Tổ Tạm thời"],
@@ -949,7 +950,8 @@ def test_grown_records_name_the_new_members_and_put_failures_first(grown):
     assert by_name["Chi bộ Đội Lưu động"][2:5] == ["0", "0", "1"]
     tccs = REGISTRY["tccs_failed"].records(g.root.pk, *Y2022)
     first = tccs.rows(list(tccs.items)[:1])[0]
-    assert first == ["Chi bộ Trường Thử nghiệm Đồng Tâm", "Không hoàn thành nhiệm vụ", "2022"]
+    assert first == ["Chi bộ Trường Thử nghiệm Đồng Tâm — Đảng bộ Khối các cơ quan thành phố",
+                     "Không hoàn thành nhiệm vụ", "2022"]  # fmt: skip
 
 
 # --- (5) query counts ------------------------------------------------------------------------------------

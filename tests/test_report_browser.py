@@ -152,7 +152,7 @@ def test_a_monthly_report_sent_returned_sent_again_and_accepted(browser_page, de
     log_in(page, url, "khoi", "/bao-cao/")
     row = page.locator("#waiting tbody tr").filter(has=page.locator(f'a[href="{report_path}"]'))
     expect(row).to_have_count(1)
-    expect(row.locator("td").nth(0)).to_have_text(coso_name)
+    expect(row.locator("td").nth(0)).to_have_text(re.compile("^" + re.escape(coso_name + " — ")))  # and its parent
     expect(row.locator("td").nth(2)).to_have_text(PERIOD_NAME)
     expect(row.locator("td").nth(3)).to_have_text(dmy(DUE_ON))
     row.get_by_role("link", name="Báo cáo tháng").click()

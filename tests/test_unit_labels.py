@@ -177,7 +177,10 @@ def test_rating_round_names_cells_with_their_parents(as_user, demo):
     finance = _finance()
     rating = MemberRating.unscoped.filter(grassroots_id=finance.unit_id).order_by("-period__year").first()
     page = _page(client, f"/xep-loai/dot/{rating.period_id}/?tccs={finance.unit_id}")
-    shown = set(re.findall(r'<span title="(Chi bộ [^"]*)">', page)) | set(re.findall(r"<td>(Chi bộ [^<]*)</td>", page))
+    cell_filter = page[page.index('<select name="chibo"') :].split("</select>")[0]
+    shown = (set(re.findall(r'<span title="(Chi bộ [^"]*)">', page)) | set(re.findall(r"<td>(Chi bộ [^<]*)</td>", page))
+             | set(re.findall(r'scope="rowgroup">(Chi bộ [^<]*)</th>', page))  # the rows' group headings
+             | set(re.findall(r'<option value="\d+"(?: selected)?>(Chi bộ [^<]*)</option>', cell_filter)))
     assert shown and all(label.endswith(FINANCE) for label in shown)
     assert any(label.startswith(OFFICE + SEPARATOR) for label in shown)
 
