@@ -1,7 +1,8 @@
 """Inserting many new rows at once, for a committee's first import: PostgreSQL takes them by COPY,
 SQLite by one prepared statement run over every row. The ORM's bulk_create spent more time
 compiling its SQL (preparing each of millions of values through its field, then quoting thousands
-of parameters into each statement) than the database spent storing the rows.
+of parameters into each statement) than the database spent storing the rows. The tallies' rows,
+already plain values, go through `insert_rows`.
 
 Only plain columns are passed as they are (text, numbers, booleans, dates, foreign keys); every
 other field (date-times, files …) goes through the field's own preparation, as the ORM does. Model
@@ -52,7 +53,27 @@ def _new_ids(model, count: int) -> list[int]:
         return list(range(start, start + count))
 
 
-def insert(model, objs: Sequence[models.Model], *, batch: int = 5000) -> None:
+def insert_rows(table: str, columns: Sequence[str], rows) -> None:
+    """Insert `rows` (tuples of values for `columns`, ready for the database) into `table`: COPY on
+    PostgreSQL; on SQLite, INSERTs of up to 500 rows each."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    # Errors come out as Django's (IntegrityError …), as they do from the ORM.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        rows = list(rows)
+        one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for first in range(0, len(rows), 500):
+            part = rows[first : first + 500]
+            cursor.execute(f"INSERT INTO {quote(table)} ({names}) VALUES {', '.join([one_row] * len(part))}",
+                           [value for row in part for value in row])  # fmt: skip
+
+
+def insert(model, objs: Sequence[models.Model]) -> None:
     """Insert the new `objs` of `model`, giving each its primary key."""
     if not objs:
         return
@@ -60,19 +81,8 @@ def insert(model, objs: Sequence[models.Model], *, batch: int = 5000) -> None:
         obj.pk = pk
     fields = list(model._meta.concrete_fields)
     getters = [_value_getter(field) for field in fields]
-    table = model._meta.db_table
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    # Errors come out as Django's (IntegrityError …), as they do from the ORM.
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
-                for obj in objs:
-                    copy.write_row([get(obj) for get in getters])
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {connection.ops.quote_name(table)} ({columns}) VALUES ({marks})"
-            for first in range(0, len(objs), batch):
-                cursor.executemany(sql, [[get(obj) for get in getters] for obj in objs[first : first + batch]])
+    insert_rows(model._meta.db_table, [field.column for field in fields],
+                ([get(obj) for get in getters] for obj in objs))  # fmt: skip
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from dangbo.lib import vn
+from dangbo.lib import bulk, vn
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
 
 from .models import AttributeChange, DatedAttribute, Sex, Stint, StintKind, UnitTally, value_spans
@@ -146,15 +146,6 @@ _KEY_COLUMNS = ("id", "unit_id", "valid_from", "valid_to")
 @functools.cache
 def _measure_columns() -> list[str]:
     return [f.attname for f in UnitTally._meta.concrete_fields if f.attname not in _KEY_COLUMNS]
-
-
-@functools.cache
-def _insert_sql() -> str:
-    """A plain INSERT of one tally row: (unit_id, valid_from, valid_to, *measures)."""
-    columns = [*_KEY_COLUMNS[1:], *_measure_columns()]
-    return "INSERT INTO {} ({}) VALUES ({})".format(
-        UnitTally._meta.db_table, ", ".join(columns), ", ".join(["%s"] * len(columns))
-    )
 
 
 def refresh_tallies(unit_ids: Iterable[int] | None = None) -> int:
@@ -375,22 +366,9 @@ def _apply_differences(differences: dict[int, list]) -> None:
 def _write(values: list[tuple]) -> None:
     """Insert tally rows (unit_id, valid_from, valid_to, *measures). A unit's rows run into the
     future (every member's next age band), so a change from today rewrites a hundred rows or more:
-    PostgreSQL takes them by COPY; SQLite by plain multi-row INSERTs. Preparing each value through
-    the ORM, or quoting thousands of parameters into one statement, cost more than the rest of
-    recording an event."""
-    if connection.vendor == "postgresql":
-        columns = ", ".join([*_KEY_COLUMNS[1:], *_measure_columns()])
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {UnitTally._meta.db_table} ({columns}) FROM STDIN"
-        ) as copy:
-            for row in values:
-                copy.write_row(row)
-        return
-    head, one_row = _insert_sql().split(" VALUES ")
-    with connection.cursor() as cursor:
-        for chunk in range(0, len(values), 500):
-            part = values[chunk : chunk + 500]
-            cursor.execute(f"{head} VALUES {', '.join([one_row] * len(part))}", [v for row in part for v in row])
+    preparing each value through the ORM, or quoting thousands of parameters into one statement,
+    cost more than the rest of recording an event (lib.bulk: COPY on PostgreSQL)."""
+    bulk.insert_rows(UnitTally._meta.db_table, [*_KEY_COLUMNS[1:], *_measure_columns()], values)
 
 
 def adjust_tallies(member, before: Iterable[StintRow], after: Iterable[StintRow], *, was: tuple | None = None) -> int:
