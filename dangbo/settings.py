@@ -177,7 +177,7 @@ AUTHENTICATION_BACKENDS = ["dangbo.accounts.throttle.ThrottledModelBackend"]
 # Login throttling (accounts.throttle): this many failures for one account name within the window
 # lock it for a window; one client address gets more, since many people may share it.
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
 # Behind a reverse proxy, the header it writes the client's address in (X-Forwarded-For, X-Real-IP)
 # and how many proxies stand in front. Unset, the header is ignored: a client could write anything.

@@ -141,6 +141,35 @@ def test_an_address_over_its_limit_is_refused_but_accounts_stay_open(client, dem
     assert logged_in_as(other) == "khoi"
 
 
+def test_thirty_wrong_passwords_from_one_address_lock_it(client, demo):
+    """Thirty wrong passwords within a minute, from one address, each on another account name: the
+    address is locked, and the next attempt is refused even with the right password, in Vietnamese."""
+    assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 30
+    started = timezone.now()
+    for i in range(30):
+        assert WRONG in post_login(client, f"thu-ten-{i}", "sai-mat-khau").content.decode()
+    assert timezone.now() - started < timedelta(minutes=1)
+    response = post_login(client, "khoi", "demo")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert ADDRESS_LOCKED in html and "Vui lòng thử lại sau" in html
+    assert logged_in_as(client) is None
+
+
+def test_thirty_wrong_passwords_on_one_account_lock_it(client, demo):
+    """Thirty wrong passwords on one account: locked after the fifth, and the right password is then
+    refused with the account's own message, not "wrong password"."""
+    answers = [post_login(client, "coso", "sai-mat-khau").content.decode() for _ in range(30)]
+    assert sum(WRONG in answer for answer in answers) == settings.LOGIN_FAILURE_LIMIT
+    assert all(ACCOUNT_LOCKED in answer for answer in answers[settings.LOGIN_FAILURE_LIMIT :])
+    response = post_login(client, "coso", "demo")
+    assert ACCOUNT_LOCKED in response.content.decode() and WRONG not in response.content.decode()
+    assert logged_in_as(client) is None
+    # Another account from the same address still signs in: the locked attempts counted against coso only.
+    assert post_login(client, "chibo", "demo").status_code == 302
+    assert logged_in_as(client) == "chibo"
+
+
 def test_admin_login_is_throttled(client, demo):
     for _ in range(settings.LOGIN_FAILURE_LIMIT):
         response = post_login(client, "admin", "sai-mat-khau", url=ADMIN_LOGIN)
