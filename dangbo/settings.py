@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Two-step sign-in: the authenticator (TOTP) and recovery codes, used by accounts.two_factor.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "dangbo.audit",
     "dangbo.once",
     "dangbo.accounts",
@@ -117,7 +121,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # An account with a one-time password goes to the password change first (accounts.middleware).
+    # A session that owes its two-step code, or must set up an authenticator, goes there first; an
+    # account with a one-time password goes to the password change first (accounts.middleware).
+    "dangbo.accounts.middleware.TwoFactorMiddleware",
     "dangbo.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -179,6 +185,33 @@ AUTHENTICATION_BACKENDS = ["dangbo.accounts.throttle.ThrottledModelBackend"]
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+
+# Two-step sign-in (accounts.two_factor): after the password, a code from an authenticator app or a
+# printed recovery code. Required, when TWO_FACTOR_REQUIRED is on (the default in production; off in
+# development so the demo's logins work without a phone), for superusers and the roles listed in
+# TWO_FACTOR_REQUIRED_ROLES: by default the committees' staff, who record decisions and manage
+# accounts. A cell secretary (one per cell, sees only that cell) and a viewer (aggregated figures,
+# no one's record) may turn it on themselves; an install adds cell_secretary to require it of them.
+TWO_FACTOR_ROLES = {"superior_staff", "grassroots_staff", "cell_secretary", "viewer"}
+TWO_FACTOR_REQUIRED = envbool("TWO_FACTOR_REQUIRED", not DEVELOPMENT)
+TWO_FACTOR_REQUIRED_ROLES = [
+    role.strip()
+    for role in os.environ.get("TWO_FACTOR_REQUIRED_ROLES", "superior_staff,grassroots_staff").split(",")
+    if role.strip()
+]
+if set(TWO_FACTOR_REQUIRED_ROLES) - TWO_FACTOR_ROLES:
+    raise ImproperlyConfigured(
+        f"TWO_FACTOR_REQUIRED_ROLES chỉ gồm các vai trò {', '.join(sorted(TWO_FACTOR_ROLES))}, "
+        f"không có {', '.join(sorted(set(TWO_FACTOR_REQUIRED_ROLES) - TWO_FACTOR_ROLES))}."
+    )
+# Recovery codes printed at a time, each good once.
+TWO_FACTOR_RECOVERY_CODES = envint("TWO_FACTOR_RECOVERY_CODES", 10)
+# The name authenticator apps show beside the account name.
+OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "dangbo")
+# django-otp's throttling of wrong codes: after n failures in a row a device waits 2^(n-1) seconds.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 # Behind a reverse proxy, the header it writes the client's address in (X-Forwarded-For, X-Real-IP)
 # and how many proxies stand in front. Unset, the header is ignored: a client could write anything.
 TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER") or None

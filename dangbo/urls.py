@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dangbo.accounts import manage_views as account_views
+from dangbo.accounts import two_factor_views
 from dangbo.accounts.views import AdminLoginForm, LoginView
 from dangbo.admissions import views as admission_views
 from dangbo.exchange import export_views
@@ -93,8 +94,17 @@ urlpatterns = [
     path("tai-khoan/<int:user_id>/khoa/", account_views.account_disable, name="account_disable"),
     path("tai-khoan/<int:user_id>/mo-khoa/", account_views.account_enable, name="account_enable"),
     path("tai-khoan/<int:user_id>/cap-lai-mat-khau/", account_views.account_reset, name="account_reset"),
+    path(
+        "tai-khoan/<int:user_id>/dat-lai-hai-buoc/", two_factor_views.account_reset, name="account_two_factor_reset"
+    ),
     path("doi-mat-khau/", account_views.password_change, name="password_change"),
+    path("bao-mat/", two_factor_views.security, name="account_security"),
+    path("bao-mat/hai-buoc/", two_factor_views.enroll, name="two_factor_enroll"),
+    path("bao-mat/hai-buoc/tat/", two_factor_views.disable, name="two_factor_disable"),
+    path("bao-mat/ma-du-phong/", two_factor_views.recovery_codes, name="two_factor_codes"),
+    path("bao-mat/ma-du-phong/tao-lai/", two_factor_views.renew_codes, name="two_factor_codes_new"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
+    path("dang-nhap/ma-xac-thuc/", two_factor_views.verify, name="two_factor_verify"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

@@ -2,12 +2,20 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 from dangbo.audit.log import record
 
 from . import throttle
 from .models import LoginThrottle, User
+
+# Authenticators and recovery codes are written only through accounts.two_factor, audited; their
+# secrets are not for the back office. Staff reset an account's from the accounts page.
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 
 @admin.register(User)

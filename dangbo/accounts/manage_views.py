@@ -24,7 +24,7 @@ from dangbo.lib.http import id_param, today
 from dangbo.once.tokens import require_token, submitted_once
 from dangbo.orgs.labels import parent_of, version_labels
 
-from . import actions, issued
+from . import actions, issued, two_factor
 from .models import Role, User
 from .roster import COLUMNS, ListRefused, read_list
 from .scope import scope_for
@@ -102,7 +102,9 @@ def account_list(request):
     rank = {role: -value for role, value in actions.RANK.items()}
     rows.sort(key=lambda u: (units[u.unit_id]["path"], rank.get(u.role, 0), u.username))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    with_two_factor = two_factor.users_with_authenticator([account.pk for account in page])
     for account in page:
+        account.two_factor = account.pk in with_two_factor
         account.unit_name, account.unit_parent = units[account.unit_id]["name"], units[account.unit_id]["parent"]
         account.managed = actions.may_manage(request.user, account, scope.unit_id)
     context = {
