@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -230,7 +231,7 @@ def test_anyone_may_turn_it_on_and_off_where_not_required(as_user, demo):
     assert client.get(CODES).context["codes"]
     html = client.get(SECURITY).content.decode()
     assert "Đang bật." in html and 'id="codes-left">10<' in html and 'id="disable-two-factor"' in html
-    assert client.get(ENROLL).url == SECURITY  # already on
+    assert "Chuyển sang điện thoại mới" in client.get(ENROLL).content.decode()  # already on: a new phone
 
     # The next sign-in asks for a code.
     client.post("/dang-xuat/")
@@ -349,3 +350,37 @@ def test_devices_are_not_in_the_back_office(as_user, demo):
     client = as_user("admin")
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert client.get("/admin/otp_static/staticdevice/").status_code == 404
+
+
+@REQUIRED
+def test_a_new_phone_replaces_the_old_one(client, demo):
+    """A required role cannot turn it off, but moves to a new phone itself: the old one's codes and
+    the old recovery codes stop working."""
+    old_key, old_codes = set_up("khoi")
+    password_step(client, "khoi")
+    client.post(VERIFY, {"code": code_of(old_key, 1)})
+    assert 'id="replace-phone"' in client.get(SECURITY).content.decode()
+    response = client.get(ENROLL)
+    assert response.status_code == 200 and 'id="replacing"' in response.content.decode()
+    new_key = client.session[two_factor.ENROLL_KEY_SESSION]
+    assert new_key != old_key
+    assert client.post(ENROLL, {"code": code_of(new_key)}).url == CODES
+    new_codes = client.get(CODES).context["codes"]
+    assert TOTPDevice.objects.get(user__username="khoi").key == new_key
+    entry = AuditEntry.objects.get(action="two_factor_replace")
+    assert entry.before == {"two_factor": True} and entry.after == {"two_factor": True, "recovery_codes": 10}
+    # The same form sent again changes nothing.
+    response = client.post(ENROLL, {"code": code_of(new_key)})
+    assert response.status_code == 200 and response.context["form"].errors["code"]
+    assert TOTPDevice.objects.get(user__username="khoi").key == new_key
+    with pytest.raises(ValidationError, match="đã bật đăng nhập hai bước"):
+        two_factor.enable(User.objects.get(username="khoi"), new_key, code_of(new_key, 1), replacing=True)
+    assert AuditEntry.objects.filter(action__in=["two_factor_replace", "two_factor_enable"]).count() == 2
+
+    client.post("/dang-xuat/")
+    password_step(client, "khoi")
+    assert client.post(VERIFY, {"code": old_codes[0]}).status_code == 200
+    StaticDevice.objects.filter(user__username="khoi").update(throttling_failure_timestamp=None)
+    assert client.post(VERIFY, {"code": code_of(old_key, 1)}).status_code == 200
+    let_time_pass("khoi")
+    assert client.post(VERIFY, {"code": new_codes[0]}).status_code == 302

@@ -189,13 +189,15 @@ def _new_recovery_codes(device: StaticDevice) -> list[str]:
     return codes
 
 
-def enable(user: User, key: str, code: str) -> list[str]:
+def enable(user: User, key: str, code: str, *, replacing: bool = False) -> list[str]:
     """Sets up the authenticator of `key`, confirmed by its current `code`, with a new set of recovery
-    codes (returned, to be shown once). A ValidationError when the code does not match or the
-    account already has one."""
+    codes (returned, to be shown once); `replacing` the one the account has (a new phone). A
+    ValidationError when the code does not match, or the account already has one (this one, when
+    replacing: the same form sent twice)."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        current = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if current is not None and (not replacing or current.key == key):
             raise ValidationError("Tài khoản này đã bật đăng nhập hai bước.")
         step = _key_accepts(key, code)
         if step is None:
@@ -207,13 +209,17 @@ def enable(user: User, key: str, code: str) -> list[str]:
         # The code just typed is used up: it cannot sign in again.
         TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, key=key, confirmed=True, last_t=step)
         codes = _new_recovery_codes(StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True))
+        if current is None:
+            action, note = "two_factor_enable", "Bật đăng nhập hai bước (ứng dụng xác thực và mã dự phòng)"
+        else:
+            action, note = "two_factor_replace", "Chuyển đăng nhập hai bước sang ứng dụng xác thực mới; mã dự phòng mới"
         record(
             user,
-            "two_factor_enable",
+            action,
             user,
-            {"two_factor": False},
+            {"two_factor": current is not None},
             {"two_factor": True, "recovery_codes": len(codes)},
-            note="Bật đăng nhập hai bước (ứng dụng xác thực và mã dự phòng)",
+            note=note,
         )
     return codes
 

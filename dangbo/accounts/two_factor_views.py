@@ -69,22 +69,21 @@ def verify(request):
 
 @login_required
 def enroll(request):
-    """Setting up an authenticator: its QR code and secret, confirmed by one of its codes."""
+    """Setting up an authenticator (or a new phone's, replacing the old): its QR code and secret,
+    confirmed by one of its codes."""
     user = request.user
     owing = two_factor.state(request) == two_factor.ENROLL
-    if two_factor.authenticator(user) is not None:
-        if owing:  # set up meanwhile from another session: this one now owes its code
-            request.session[two_factor.SESSION_KEY] = two_factor.CODE
-            return redirect("two_factor_verify")
-        messages.info(request, "Tài khoản đã bật đăng nhập hai bước.")
-        return redirect("account_security")
+    replacing = two_factor.authenticator(user) is not None
+    if replacing and owing:  # set up meanwhile from another session: this one now owes its code
+        request.session[two_factor.SESSION_KEY] = two_factor.CODE
+        return redirect("two_factor_verify")
     key = request.session.get(two_factor.ENROLL_KEY_SESSION)
     if not key:
         key = request.session[two_factor.ENROLL_KEY_SESSION] = two_factor.new_key()
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = two_factor.enable(user, key, form.cleaned_data["code"])
+            codes = two_factor.enable(user, key, form.cleaned_data["code"], replacing=replacing)
         except ValidationError as error:
             form.add_error("code", error)
         else:
@@ -92,7 +91,10 @@ def enroll(request):
             if owing:
                 two_factor.passed(request)
             request.session[two_factor.CODES_SESSION] = codes
-            messages.success(request, "Đã bật đăng nhập hai bước.")
+            messages.success(
+                request,
+                "Đã chuyển sang ứng dụng xác thực mới." if replacing else "Đã bật đăng nhập hai bước.",
+            )
             target = reverse("two_factor_codes")
             return redirect(target + ("?" + urlencode({"next": _next(request)}) if _next(request) else ""))
     context = {
@@ -100,6 +102,7 @@ def enroll(request):
         "next": _next(request),
         "account": user,
         "required": two_factor.required_for(user),
+        "replacing": replacing,
         "qr": two_factor.qr_svg(two_factor.setup_url(user, key)),
         "secret": two_factor.secret_text(key),
         "issuer": settings.OTP_TOTP_ISSUER,
