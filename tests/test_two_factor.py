@@ -69,6 +69,30 @@ def test_setting_defaults_follow_the_environment(settings):
     assert set(settings.TWO_FACTOR_REQUIRED_ROLES) == {"superior_staff", "grassroots_staff"}
 
 
+def test_required_by_default_in_production_only():
+    from tests.test_deploy import PRODUCTION, manage
+
+    code = "from django.conf import settings as s; print(s.TWO_FACTOR_REQUIRED, ','.join(s.TWO_FACTOR_REQUIRED_ROLES))"
+    result = manage("shell", "-v", "0", "-c", code, **PRODUCTION)
+    assert result.stdout.strip() == "True superior_staff,grassroots_staff", result.stderr
+    result = manage("shell", "-v", "0", "-c", code, DANGBO_ENV="development")
+    assert result.stdout.strip() == "False superior_staff,grassroots_staff", result.stderr
+    result = manage("check", **PRODUCTION, TWO_FACTOR_REQUIRED_ROLES="superior_staff,bi_thu")
+    assert result.returncode != 0 and "TWO_FACTOR_REQUIRED_ROLES chỉ gồm các vai trò" in result.stderr
+
+
+def test_a_session_from_before_is_asked_once(client, demo):
+    """A signed-in session that never recorded its step (opened before two-step sign-in existed) is
+    judged at its next request: an account with an authenticator owes its code."""
+    key, _ = set_up("coso")
+    client.force_login(User.objects.get(username="coso"))
+    session = client.session
+    del session[two_factor.SESSION_KEY]
+    session.save()
+    assert client.get("/").url == VERIFY
+    assert client.session[two_factor.SESSION_KEY] == two_factor.CODE
+
+
 @REQUIRED
 def test_required_staff_enroll_then_sign_in_with_a_code(client, demo):
     password_step(client, "khoi")
