@@ -207,7 +207,7 @@ def repacked(archive: Path, folder: Path, change) -> Path:
     change(work, manifest)
     (work / archives.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False))
     target = folder / archive.name
-    with tarfile.open(target, "w:gz") as tar:
+    with tarfile.open(target, "w:gz", compresslevel=1) as tar:
         for member in [*manifest["files"], archives.MANIFEST]:
             tar.add(work / member, arcname=member)
     archives.checksum_path(target).write_text(f"{archives.sha256_of(target)}  {target.name}\n")
