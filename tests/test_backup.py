@@ -92,17 +92,22 @@ def committed_demo(transactional_db) -> dict:
 
 @pytest.fixture
 def restore_target(tmp_path):
-    """A database that does not exist yet (SQLite) or is new and empty (PostgreSQL): its URL."""
+    """A new installation: a new database (a new SQLite file, a new PostgreSQL database) that
+    `migrate` has made, with nothing else in it but the rows migrations write. Its URL."""
     if ENGINE == "sqlite":
-        yield f"sqlite:///{tmp_path / 'phuc-hoi.sqlite3'}"
-        return
-    name = f"{connection.settings_dict['NAME']}_restore"
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield elsewhere.database_url(connection.settings_dict | {"NAME": name})
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        url, name = f"sqlite:///{tmp_path / 'phuc-hoi.sqlite3'}", None
+    else:
+        name = f"{connection.settings_dict['NAME']}_restore"
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        url = elsewhere.database_url(connection.settings_dict | {"NAME": name})
+    done = elsewhere.run(["manage.py", "migrate", "--noinput", "-v0"], url, tmp_path / "media-trong")
+    assert done.returncode == 0, done.stderr
+    yield url
+    if name:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_a_backup_taken_during_writes_restores_elsewhere_to_one_moment(committed_demo, restore_target, tmp_path,
@@ -164,6 +169,40 @@ def test_a_backup_taken_during_writes_restores_elsewhere_to_one_moment(committed
     again = elsewhere.run(["manage.py", "restore", str(path)], restore_target, tmp_path / "media-trong")
     assert again.returncode != 0
     assert "đã có dữ liệu dangbo" in again.stderr, again.stderr
+
+
+@pytest.fixture
+def older_installation(db, tmp_path):
+    """A database one migration behind the code (members.0008 unapplied): its URL."""
+    if ENGINE == "sqlite":
+        url, name = f"sqlite:///{tmp_path / 'cu.sqlite3'}", None
+    else:
+        name = f"{connection.settings_dict['NAME']}_older"
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        url = elsewhere.database_url(connection.settings_dict | {"NAME": name})
+    for args in (["migrate", "--noinput"], ["migrate", "members", "0007", "--noinput"]):
+        done = elsewhere.run(["manage.py", *args, "-v0"], url, tmp_path / "media-cu")
+        assert done.returncode == 0, done.stderr
+    yield url
+    if name:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_an_archive_older_than_the_code_is_restored_then_migrated(older_installation, restore_target, tmp_path):
+    folder = tmp_path / "sao-luu-cu"
+    done = elsewhere.run(["manage.py", "backup", f"--dir={folder}"], older_installation, tmp_path / "media-cu")
+    assert done.returncode == 0, done.stderr
+    (path,) = folder.glob("dangbo-*.tar.gz")
+    assert manifest_of(path)["latest_migrations"]["members"] == "0007_member_quality_flags"
+
+    done = elsewhere.run(["manage.py", "restore", str(path)], restore_target, tmp_path / "media-moi")
+    assert done.returncode == 0, done.stderr
+    assert "Bản sao lưu thiếu 1 bước chuyển đổi của phiên bản này: đang chạy migrate." in done.stdout, done.stdout
+    check = elsewhere.run(["manage.py", "migrate", "--check", "-v0"], restore_target, tmp_path / "media-moi")
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 # --- one archive of the session's demo, for the refusals ------------------------------------------
