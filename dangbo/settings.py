@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "dangbo.tasks",
     "dangbo.reports",
     "dangbo.demo",
+    "dangbo.backups",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,9 @@ SITE_URL = os.environ.get("SITE_URL", DEFAULT_SITE_URL)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # The largest file the import page accepts (the exchange workbook, or each of its CSV files).
 DANGBO_IMPORT_MAX_BYTES = envint("DANGBO_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# Backups (manage.py backup): where the archives go and how many of the newest are kept there.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+BACKUP_KEEP = envint("BACKUP_KEEP", 14)
 STORAGES = {
     # Uploads follow their transaction: a rolled-back write leaves no file (see lib/storage.py).
     "default": {"BACKEND": "dangbo.lib.storage.TransactionalFileSystemStorage"},

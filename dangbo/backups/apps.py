@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BackupsConfig(AppConfig):
+    name = "dangbo.backups"
+    verbose_name = "Sao lưu và phục hồi"
