@@ -94,6 +94,7 @@ urlpatterns = [
     path("tai-khoan/<int:user_id>/mo-khoa/", account_views.account_enable, name="account_enable"),
     path("tai-khoan/<int:user_id>/cap-lai-mat-khau/", account_views.account_reset, name="account_reset"),
     path("doi-mat-khau/", account_views.password_change, name="password_change"),
+    path("doi-mat-khau/dang-xuat-moi-thiet-bi/", account_views.sessions_end, name="sessions_end"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
