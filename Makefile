@@ -56,7 +56,7 @@ serve: $(VENV)/.installed
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo ""
-	@echo "dangbo (chế độ sản xuất) đang chạy tại http://$(HOST)/, mở tại $(SITE_URL)  (Ctrl+C để dừng)"
+	@echo "dangbo (chế độ sản xuất): mở $(SITE_URL) (gunicorn nghe ở $(HOST); Ctrl+C để dừng)"
 	$(SERVE_ENV) $(BIN)/gunicorn --config deploy/gunicorn.conf.py
 
 test: $(VENV)/.installed-dev
