@@ -108,6 +108,9 @@ def test_an_idle_session_ends(demo, idle_half_an_hour):
         assert is_signed_in(client)  # used again within half an hour: goes on
     with later(minutes=29 + 31):
         assert not is_signed_in(client)
+        # The login page says why, once.
+        assert "lâu không thao tác" in client.get("/dang-nhap/").content.decode()
+        assert "lâu không thao tác" not in client.get("/dang-nhap/").content.decode()
     assert not Session.objects.filter(session_key=key).exists()
     assert not is_signed_in(with_cookie(key))
 
@@ -138,6 +141,7 @@ def test_a_busy_session_still_ends_after_a_working_day(demo, idle_half_an_hour):
             assert is_signed_in(client), minutes
     with later(minutes=8 * 60 + 1):
         assert not is_signed_in(client)
+        assert "đã dùng quá thời gian một phiên" in client.get("/dang-nhap/").content.decode()
 
 
 def test_no_idle_limit_when_turned_off(demo, settings):

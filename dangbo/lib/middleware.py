@@ -52,7 +52,7 @@ class SessionIdleTimeoutMiddleware:
     Each write also moves the stored session's expiry on, which without the first time would let a
     busy session live for ever. An ended session is flushed: deleted on the server, its cookie void."""
 
-    STARTED, SEEN = "dangbo_started", "dangbo_seen"
+    STARTED, SEEN, ENDED = "dangbo_started", "dangbo_seen", "dangbo_session_ended"
     TOUCH_SECONDS = 60
 
     def __init__(self, get_response):
@@ -66,6 +66,8 @@ class SessionIdleTimeoutMiddleware:
             started, seen = session.get(self.STARTED, now), session.get(self.SEEN, now)
             if now - seen > idle or now - started > settings.SESSION_COOKIE_AGE:
                 session.flush()
+                # The login page says why (accounts.views.LoginView), once.
+                session[self.ENDED] = "idle" if now - seen > idle else "age"
             else:
                 if self.STARTED not in session:
                     session[self.STARTED] = now
