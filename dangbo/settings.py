@@ -67,19 +67,50 @@ if DANGBO_ENV not in {"development", "production"}:
 DEVELOPMENT = DANGBO_ENV == "development"
 
 # Sessions, password reset links and CSRF tokens are signed with it: a public key lets anyone forge
-# them. Only development may fall back to a fixed one.
+# them. Only development may fall back to a fixed one. SECRET_KEY gives the key itself; SECRET_KEY_FILE
+# names a file holding it, kept outside the repository and readable by dangbo's user only (`make serve`
+# writes one the first time; systemd can hand one over as a credential).
+DEVELOPMENT_SECRET_KEY = "dangbo-development-key-not-secret"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and os.environ.get("SECRET_KEY_FILE"):
+    _key_file = Path(os.environ["SECRET_KEY_FILE"]).expanduser()
+    try:
+        SECRET_KEY = _key_file.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"Không đọc được tệp khóa bí mật SECRET_KEY_FILE={_key_file}: {error.strerror} "
+            "(the SECRET_KEY_FILE cannot be read)."
+        ) from None
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(f"Tệp khóa bí mật SECRET_KEY_FILE={_key_file} trống (the SECRET_KEY_FILE is empty).")
 if not SECRET_KEY:
     if not DEVELOPMENT:
         raise ImproperlyConfigured(
             "Chưa đặt SECRET_KEY: dangbo không chạy khi thiếu khóa bí mật (SECRET_KEY is not set). "
             "Đặt SECRET_KEY là một chuỗi ngẫu nhiên dài, ví dụ: python -c "
-            "'import secrets; print(secrets.token_urlsafe(50))'; hoặc, khi phát triển trên máy mình, "
-            "đặt DANGBO_ENV=development."
+            "'import secrets; print(secrets.token_urlsafe(50))', hoặc SECRET_KEY_FILE là đường dẫn tệp chứa nó; "
+            "hoặc, khi phát triển trên máy mình, đặt DANGBO_ENV=development."
         )
-    SECRET_KEY = "dangbo-development-key-not-secret"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEVELOPMENT:
+    raise ImproperlyConfigured(
+        "SECRET_KEY đang là khóa dùng khi phát triển, ai cũng biết: dangbo không chạy thật với khóa này "
+        "(SECRET_KEY is the public development key). Đặt SECRET_KEY là một chuỗi ngẫu nhiên dài của riêng "
+        "máy chủ, hoặc chạy `make serve` để tạo một khóa mới."
+    )
 DEBUG = envbool("DEBUG", False)
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+# The site's address, before the paths in emails; left at the default outside development, the
+# check dangbo.W001 warns (`manage.py check`) and the production server refuses to start (dangbo/wsgi.py).
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+SITE_URL = os.environ.get("SITE_URL") or DEFAULT_SITE_URL
+# Unset in production, the hosts are the site address's own: one name to set instead of two.
+if os.environ.get("ALLOWED_HOSTS"):
+    ALLOWED_HOSTS = os.environ["ALLOWED_HOSTS"].split(",")
+elif not DEVELOPMENT and SITE_URL != DEFAULT_SITE_URL:
+    ALLOWED_HOSTS = [urlparse(SITE_URL).hostname or ""]
+else:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -112,6 +143,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header, on static files as well as pages (lib/middleware.py).
+    "dangbo.lib.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, which answers static files itself: those may be cached, nothing else.
     "dangbo.lib.middleware.NoStoreMiddleware",
@@ -121,6 +154,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A session unused for SESSION_IDLE_SECONDS ends, before the user is read from it (lib/middleware.py).
+    "dangbo.lib.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A session that owes its two-step code, or must set up an authenticator, goes there first; an
     # account with a one-time password goes to the password change first (accounts.middleware).
@@ -159,10 +194,14 @@ LOGIN_URL = "/dang-nhap/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/dang-nhap/"
 
-# Sessions end after a working day, or after the browser is closed.
+# Sessions end after a working day, or after the browser is closed, or after SESSION_IDLE_SECONDS
+# without a request (half an hour in production; 0 turns it off, as development does unless told).
+# Signing out deletes the session on the server; "Đăng xuất khỏi mọi thiết bị" on the password page
+# ends the account's other sessions too (accounts.actions.end_other_sessions).
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 0 if DEVELOPMENT else 30 * 60)
 
 # Served over HTTPS only (HTTPS=1): cookies sent over HTTPS only, plain HTTP redirected, and HSTS
 # telling browsers for a year never to use plain HTTP. Each can be set on its own as well. Behind a
@@ -178,6 +217,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].upper().replace("-", "_"), "https")
+
+# Headers of every response (Django's defaults, stated here so that they are seen): no framing by any
+# site, no type guessing, the address of a page sent along to the same site only, and a window of
+# its own, not shared with a page of another site that opened it.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts, styles, images, forms and connections from dangbo's own address only: an injected
+# <script> or onclick="…" does not run. No page has an inline script, event handler or style
+# attribute (their behaviour is in static/dangbo/behaviours.js); the admin runs under it too.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 # Every way in (the login page, the admin's, authenticate() itself) goes through the throttle.
 AUTHENTICATION_BACKENDS = ["dangbo.accounts.throttle.ThrottledModelBackend"]
@@ -230,7 +285,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers them for WhiteNoise (`make serve`, deploy/).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "dangbo" / "static"]
 # Serve straight from the source folders when collectstatic was not run (development, tests).
 WHITENOISE_USE_FINDERS = True
@@ -269,10 +325,6 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dangbo <khong-tra-loi@dangbo.local>")
-# The site's address, before the paths in emails; left at the default outside development, the
-# check dangbo.W001 warns (`manage.py check`, and at start-up).
-DEFAULT_SITE_URL = "http://127.0.0.1:8000"
-SITE_URL = os.environ.get("SITE_URL", DEFAULT_SITE_URL)
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # The largest file the import page accepts (the exchange workbook, or each of its CSV files).

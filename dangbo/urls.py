@@ -103,6 +103,7 @@ urlpatterns = [
     path("bao-mat/hai-buoc/tat/", two_factor_views.disable, name="two_factor_disable"),
     path("bao-mat/ma-du-phong/", two_factor_views.recovery_codes, name="two_factor_codes"),
     path("bao-mat/ma-du-phong/tao-lai/", two_factor_views.renew_codes, name="two_factor_codes_new"),
+    path("doi-mat-khau/dang-xuat-moi-thiet-bi/", account_views.sessions_end, name="sessions_end"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-nhap/ma-xac-thuc/", two_factor_views.verify, name="two_factor_verify"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),

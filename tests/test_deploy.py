@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OWN = {
     "SECRET_KEY", "DANGBO_ENV", "DEBUG", "HTTPS", "SECURE_COOKIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "DJANGO_SETTINGS_MODULE",
-    "SITE_URL",
+    "SITE_URL", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "SESSION_IDLE_SECONDS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests of the same session
 }  # fmt: skip
 PRODUCTION = {
@@ -42,6 +42,33 @@ def test_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
     assert "DANGBO_ENV=development" in result.stderr
+
+
+def test_refuses_the_development_secret_key_in_production():
+    result = manage("check", SECRET_KEY="dangbo-development-key-not-secret", SITE_URL=PRODUCTION["SITE_URL"])
+    assert result.returncode != 0
+    assert "SECRET_KEY đang là khóa dùng khi phát triển" in result.stderr
+
+
+def test_reads_the_secret_key_from_a_file_and_the_hosts_from_the_site_address(tmp_path):
+    key = tmp_path / "secret_key"
+    key.write_text(PRODUCTION["SECRET_KEY"] + "\n")
+    code = (
+        "from django.conf import settings as s; print(s.SECRET_KEY, s.ALLOWED_HOSTS, s.SESSION_IDLE_SECONDS, sep='|')"
+    )
+    result = manage("shell", "-v", "0", "-c", code, SECRET_KEY_FILE=str(key), SITE_URL="https://dangbo.example.vn")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{PRODUCTION['SECRET_KEY']}|['dangbo.example.vn']|1800"
+    # SECRET_KEY, when given, comes first; ALLOWED_HOSTS, when given, too.
+    result = manage(
+        "shell", "-v", "0", "-c", code, SECRET_KEY_FILE=str(key), SECRET_KEY="another-" + PRODUCTION["SECRET_KEY"],
+        SITE_URL="https://dangbo.example.vn", ALLOWED_HOSTS="a.example.vn,b.example.vn",
+    )  # fmt: skip
+    assert result.stdout.strip() == f"another-{PRODUCTION['SECRET_KEY']}|['a.example.vn', 'b.example.vn']|1800"
+    # An empty key file is refused.
+    key.write_text("\n")
+    result = manage("check", SECRET_KEY_FILE=str(key), SITE_URL="https://dangbo.example.vn")
+    assert result.returncode != 0 and "trống" in result.stderr
 
 
 def test_refuses_an_unknown_environment():

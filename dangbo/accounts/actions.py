@@ -309,3 +309,16 @@ def change_own_password(user: User, password: str) -> None:
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
         record(user, "password_change", user, before, snapshot(user), note="Người dùng tự đổi mật khẩu")
+
+
+def end_other_sessions(user: User) -> User:
+    """Sign the account out everywhere: every session made before this call no longer authenticates
+    (its next request finds the session's hash changed, and Django flushes it). The caller keeps its
+    own session with `update_session_auth_hash`."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = snapshot(user)
+        user.session_generation += 1
+        user.save(update_fields=["session_generation"])
+        record(user, "sessions_end", user, before, snapshot(user), note="Đăng xuất khỏi mọi thiết bị khác")
+    return user

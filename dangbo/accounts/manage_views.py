@@ -335,3 +335,13 @@ def password_change(request):
         "accounts/password_change.html",
         {"form": form, "next": request.GET.get("next") or request.POST.get("next", "")},
     )
+
+
+@login_required
+@require_POST
+def sessions_end(request):
+    """Sign out everywhere ("Đăng xuất khỏi mọi thiết bị"): the account's other sessions end; this one goes on."""
+    user = actions.end_other_sessions(request.user)
+    update_session_auth_hash(request, user)
+    messages.success(request, "Đã đăng xuất khỏi mọi thiết bị khác. Phiên đang dùng trên máy này vẫn tiếp tục.")
+    return redirect("password_change")

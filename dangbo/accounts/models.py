@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from dangbo.orgs.models import Unit
 
@@ -28,6 +29,9 @@ class User(AbstractUser):
     # Set when the account is given a one-time password (bulk creation, a reset): every page leads
     # to the password change until its owner chooses their own (accounts.middleware).
     must_change_password = models.BooleanField("phải đổi mật khẩu", default=False)
+    # Raised by "Đăng xuất khỏi mọi thiết bị" (accounts.actions.end_other_sessions): every session
+    # carries a hash of the password and of this number, so raising it voids every session made before.
+    session_generation = models.PositiveIntegerField("lần đăng xuất mọi thiết bị", default=0)
 
     class Meta:
         verbose_name = "tài khoản"
@@ -38,6 +42,18 @@ class User(AbstractUser):
                 name="user_role_has_unit",
             ),
         ]
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password alone (so the sessions of before this field stay valid)
+        # until the account's sessions are first ended everywhere; then of the password and the count.
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "dangbo.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_full_name(self):
         # Vietnamese order: family and middle name (last_name), then given name (first_name).

@@ -3,6 +3,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 
+from dangbo.lib.middleware import SessionIdleTimeoutMiddleware
+
 from .throttle import RefusalMessage
 
 
@@ -27,3 +29,8 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        # Set when the previous session ended for lack of use (lib.middleware.SessionIdleTimeoutMiddleware).
+        ended = self.request.method == "GET" and self.request.session.pop(SessionIdleTimeoutMiddleware.ENDED, False)
+        return super().get_context_data(**kwargs) | {"session_ended": ended}
