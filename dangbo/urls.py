@@ -5,6 +5,7 @@ from django.urls import path
 from dangbo.accounts import manage_views as account_views
 from dangbo.accounts.views import AdminLoginForm, LoginView
 from dangbo.admissions import views as admission_views
+from dangbo.audit import views as audit_views
 from dangbo.exchange import export_views
 from dangbo.exchange import views as exchange_views
 from dangbo.meetings import views as meeting_views
@@ -93,6 +94,8 @@ urlpatterns = [
     path("tai-khoan/<int:user_id>/khoa/", account_views.account_disable, name="account_disable"),
     path("tai-khoan/<int:user_id>/mo-khoa/", account_views.account_enable, name="account_enable"),
     path("tai-khoan/<int:user_id>/cap-lai-mat-khau/", account_views.account_reset, name="account_reset"),
+    path("nhat-ky/", audit_views.audit_list, name="audit"),
+    path("nhat-ky/tai-ve/", audit_views.audit_export, name="audit_export"),
     path("doi-mat-khau/", account_views.password_change, name="password_change"),
     path("dang-nhap/", LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),

@@ -201,11 +201,13 @@ def record(actor, action: str, target: models.Model, before=None, after=None, no
     return entry
 
 
-def record_read(request, action: str, target, note: str = "", *, unit=None, member=None) -> AuditEntry | None:
+def record_read(request, action: str, target, note: str = "", *, details=None, unit=None,
+                member=None) -> AuditEntry | None:  # fmt: skip
     """A read of personal data that matters (a record opened, a register, a sheet or an export
-    downloaded), by the signed-in user of `request`: one INSERT (and the member's unit, when only
+    downloaded), by the signed-in user of `request`, with its `details` (what was read) in place of
+    a state after: one INSERT (and the member's unit, when only
     the member is known, one SELECT). Nothing for an anonymous request."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    return record(user, action, target, note=note, unit=unit, member=member, kind=Kind.READ)
+    return record(user, action, target, None, details, note=note, unit=unit, member=member, kind=Kind.READ)

@@ -22,13 +22,13 @@ def place_old_entries(apps, schema_editor):
     target = Cast(OuterRef("target_id"), BigIntegerField())
     entries = Entry.objects.filter(unit__isnull=True, member__isnull=True)
 
-    entries.filter(target_type="orgs.unit").filter(Exists(Unit.objects.filter(pk=target))).update(
+    entries.filter(target_type="orgs.unit").filter(Exists(Unit._default_manager.filter(pk=target))).update(
         unit_id=Cast("target_id", BigIntegerField())
     )
-    entries.filter(target_type="members.member").filter(Exists(Member.objects.filter(pk=target))).update(
+    entries.filter(target_type="members.member").filter(Exists(Member._default_manager.filter(pk=target))).update(
         member_id=Cast("target_id", BigIntegerField())
     )
-    event = Event.objects.filter(pk=target)
+    event = Event._default_manager.filter(pk=target)
     entries.filter(target_type="members.event").filter(Exists(event)).update(
         member_id=Subquery(event.values("member_id")[:1]),
         unit_id=Coalesce(
@@ -36,9 +36,9 @@ def place_old_entries(apps, schema_editor):
             Subquery(event.values("unit_id")[:1]),
         ),
     )
-    latest = Stint.objects.filter(member_id=OuterRef("member_id")).order_by("-start").values("unit_id")[:1]
+    latest = Stint._default_manager.filter(member_id=OuterRef("member_id")).order_by("-start").values("unit_id")[:1]
     Entry.objects.filter(unit__isnull=True, member__isnull=False).update(unit_id=Subquery(latest))
-    account = User.objects.filter(pk=target)
+    account = User._default_manager.filter(pk=target)
     entries.filter(target_type=settings.AUTH_USER_MODEL.lower()).filter(Exists(account)).update(
         unit_id=Subquery(account.values("unit_id")[:1])
     )
