@@ -193,10 +193,16 @@ def test_nothing_changed_and_nested_entries_count(demo, settings):
     def idle():
         nothing_changed()
 
+    @audited
+    def around_idle():  # an inner "nothing changed" does not excuse the outer call
+        idle()
+
     outer()
     idle()
     entry = AuditEntry.objects.latest("pk")
     assert (entry.unit_id, entry.member_id, entry.kind) == (demo["root"], None, Kind.WRITE)
+    with pytest.raises(AuditMissing):
+        around_idle()
 
 
 # --- one real call per actions module ---------------------------------------------------------------

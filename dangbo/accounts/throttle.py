@@ -207,4 +207,7 @@ def unlock(actor, throttles) -> int:
 @audited
 def unlock_accounts(actor, users) -> int:
     names = [user.get_username().lower() for user in users]
-    return unlock(actor, LoginThrottle.objects.filter(kind=ThrottleKind.ACCOUNT, value__in=names))
+    unlocked = unlock(actor, LoginThrottle.objects.filter(kind=ThrottleKind.ACCOUNT, value__in=names))
+    if not unlocked:  # no lock on these accounts
+        nothing_changed()
+    return unlocked

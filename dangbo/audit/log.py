@@ -139,7 +139,8 @@ def nothing_changed() -> None:
 def audited(func):
     """Mark `func` as a write of the application and check, on each call that returns normally,
     that it wrote at least one audit entry (or said `nothing_changed()`). Calls nest: the entries of
-    an inner audited call count for the outer one. Place it under @transaction.atomic, so that an
+    an inner audited call count for the outer one (not its `nothing_changed()`, which the outer
+    function says for itself if it applies). Place it under @transaction.atomic, so that an
     enforced refusal rolls the write back."""
 
     @functools.wraps(func)
@@ -151,9 +152,8 @@ def audited(func):
         finally:
             _tally.reset(token)
         outer = _tally.get()
-        if outer is not None:
+        if outer is not None:  # an inner call's entries are the outer's; its "nothing changed" is its own
             outer.entries += tally.entries
-            outer.unchanged = outer.unchanged or tally.unchanged
         if not tally.entries and not tally.unchanged:
             message = f"{func.__module__}.{func.__qualname__} returned without writing its audit entry"
             if getattr(settings, "AUDIT_ENFORCE", False):
