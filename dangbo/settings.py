@@ -66,6 +66,11 @@ if DANGBO_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"DANGBO_ENV phải là development hoặc production, không phải {DANGBO_ENV!r}.")
 DEVELOPMENT = DANGBO_ENV == "development"
 
+# Every write function of the application writes its audit entry (audit.log.audited): one that
+# returns without it is refused (development, tests) or logged as an error (production, where the
+# change itself must not be lost for want of its entry).
+AUDIT_ENFORCE = envbool("AUDIT_ENFORCE", DEVELOPMENT)
+
 # Sessions, password reset links and CSRF tokens are signed with it: a public key lets anyone forge
 # them. Only development may fall back to a fixed one. SECRET_KEY gives the key itself; SECRET_KEY_FILE
 # names a file holding it, kept outside the repository and readable by dangbo's user only (`make serve`

@@ -6,6 +6,7 @@ from dangbo.accounts import manage_views as account_views
 from dangbo.accounts import two_factor_views
 from dangbo.accounts.views import AdminLoginForm, LoginView
 from dangbo.admissions import views as admission_views
+from dangbo.audit import views as audit_views
 from dangbo.exchange import export_views
 from dangbo.exchange import views as exchange_views
 from dangbo.meetings import views as meeting_views
@@ -97,6 +98,8 @@ urlpatterns = [
     path(
         "tai-khoan/<int:user_id>/dat-lai-hai-buoc/", two_factor_views.account_reset, name="account_two_factor_reset"
     ),
+    path("nhat-ky/", audit_views.audit_list, name="audit"),
+    path("nhat-ky/tai-ve/", audit_views.audit_export, name="audit_export"),
     path("doi-mat-khau/", account_views.password_change, name="password_change"),
     path("bao-mat/", two_factor_views.security, name="account_security"),
     path("bao-mat/hai-buoc/", two_factor_views.enroll, name="two_factor_enroll"),

@@ -449,7 +449,8 @@ def test_detail_query_count_is_bounded(as_user, demo):
     client = as_user("khoi")
     # The members with the most stints and with the most events, and one with few: the same count
     # (the attendance by year is one more query since cell meetings, the disciplines one more; the
-    # units of stints and events named with what they belong to, one more).
+    # units of stints and events named with what they belong to, one more; the member's own audit
+    # trail for staff, one more, and the logging of the opening itself, one INSERT).
     busiest = []
     for table in ("members_stint", "members_event"):
         sql = f"SELECT member_id FROM {table} GROUP BY member_id ORDER BY COUNT(*) DESC, member_id LIMIT 1"
@@ -461,7 +462,7 @@ def test_detail_query_count_is_bounded(as_user, demo):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(detail(member_id), {"date": ON})
         assert response.status_code == 200
-        assert len(queries) <= 13, [q["sql"] for q in queries]
+        assert len(queries) <= 15, [q["sql"] for q in queries]
         counts.add(len(queries))
     assert len(counts) == 1, counts
 

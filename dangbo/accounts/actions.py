@@ -22,7 +22,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, nothing_changed, record, snapshot
 from dangbo.lib import vn
 from dangbo.lib.http import today
 from dangbo.orgs.labels import unit_labels, version_labels
@@ -178,6 +178,7 @@ def eligible_units(actor, scope) -> list[tuple[UnitVersion, str]]:
     return [(v, ROLE_BY_KIND[v.kind]) for v in versions if (v.unit_id, ROLE_BY_KIND[v.kind]) not in held]
 
 
+@audited
 def create_unit_accounts(actor, scope, unit_ids: list[int]) -> list[Issued]:
     """One account for each chosen unit that has none of its kind's role yet, named after the unit's
     code. Units already provided for (by a submission running at the same time, say) are left
@@ -197,6 +198,7 @@ def create_unit_accounts(actor, scope, unit_ids: list[int]) -> list[Issued]:
         return _create(actor, wanted, note="Tạo tài khoản hàng loạt, mỗi đơn vị một tài khoản")
 
 
+@audited
 def create_listed_accounts(actor, wanted: list[Wanted]) -> list[Issued]:
     """The accounts of a checked list (accounts.roster), all or none."""
     with transaction.atomic():
@@ -246,6 +248,7 @@ def _create(actor, wanted: list[Wanted], *, note: str) -> list[Issued]:
 # --- one account -----------------------------------------------------------------------------------
 
 
+@audited
 def reset_password(actor, account: User) -> Issued:
     """A new one-time password for `account` (the caller checked `may_manage`); its owner must change
     it at the next login, and a login lock on the account is lifted."""
@@ -264,6 +267,7 @@ def reset_password(actor, account: User) -> Issued:
         )
 
 
+@audited
 def set_active(actor, account: User, active: bool) -> bool:
     """Disable or re-enable `account` (the caller checked `may_manage`); False when it already was so.
     A disabled account cannot log in, and its open sessions end at their next request."""
@@ -272,6 +276,7 @@ def set_active(actor, account: User, active: bool) -> bool:
     with transaction.atomic():
         account = User.objects.select_for_update().get(pk=account.pk)
         if account.is_active == active:
+            nothing_changed()
             return False
         before = snapshot(account)
         account.is_active = active
@@ -301,6 +306,7 @@ def check_new_password(password: str, user: User) -> None:
         raise ValidationError(messages) from None
 
 
+@audited
 def change_own_password(user: User, password: str) -> None:
     """The owner's new password (checked by the form); the one-time password's obligation ends."""
     with transaction.atomic():

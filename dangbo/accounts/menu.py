@@ -71,6 +71,7 @@ def menu_for(user, path: str) -> list[Group]:
             people and ("Xuất dữ liệu", "export"),
             ("Chất lượng dữ liệu", "quality"),
             staff and ("Tài khoản", "accounts"),
+            staff and ("Nhật ký thao tác", "audit"),
         ),
     ]
     if user.is_superuser:

@@ -33,7 +33,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, nothing_changed, record, snapshot
 
 from .models import LoginThrottle, ThrottleKind
 
@@ -191,16 +191,23 @@ class RefusalMessage:
         return super().get_invalid_login_error()
 
 
+@audited
 def unlock(actor, throttles) -> int:
     """Staff clear locks (the rows of `throttles`), each audited."""
     with transaction.atomic():
         rows = list(throttles.select_for_update())
+        if not rows:
+            nothing_changed()
         for row in rows:
             record(actor, "login_unlock", row, snapshot(row), None, note=f"Mở khóa đăng nhập: {row}")
             row.delete()
     return len(rows)
 
 
+@audited
 def unlock_accounts(actor, users) -> int:
     names = [user.get_username().lower() for user in users]
-    return unlock(actor, LoginThrottle.objects.filter(kind=ThrottleKind.ACCOUNT, value__in=names))
+    unlocked = unlock(actor, LoginThrottle.objects.filter(kind=ThrottleKind.ACCOUNT, value__in=names))
+    if not unlocked:  # no lock on these accounts
+        nothing_changed()
+    return unlocked

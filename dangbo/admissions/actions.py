@@ -7,7 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, record, snapshot
 from dangbo.lib import vn
 from dangbo.lib.http import today
 from dangbo.members import actions as member_actions
@@ -37,6 +37,7 @@ def _check(candidate: Candidate) -> None:
 
 
 @transaction.atomic
+@audited
 def save_candidate(actor, candidate: Candidate) -> Candidate:
     """Create or update a candidate (the form's fields, validated)."""
     if candidate.member_id:
@@ -50,6 +51,7 @@ def save_candidate(actor, candidate: Candidate) -> Candidate:
 
 
 @transaction.atomic
+@audited
 def admit_candidate(actor, candidate: Candidate, *, decided_on: datetime.date, cell_considered_on: datetime.date,
                     ceremony_on=None, **decision) -> Member:  # fmt: skip
     """The admission decision: the candidate becomes a probationary member of their cell."""

@@ -22,8 +22,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "action", "target_type", "target_id"]
-    list_filter = ["action", "target_type"]
+    list_display = ["at", "kind", "actor", "action", "target_type", "target_id", "member"]
+    list_filter = ["kind", "action", "target_type"]
+    list_select_related = ["actor", "member"]
     search_fields = ["target_id", "actor__username", "note"]
 
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from dangbo.accounts.scope import scope_for
-from dangbo.audit.log import record
+from dangbo.audit.log import record_read
 from dangbo.lib.http import date_from_request, id_param
 from dangbo.orgs.labels import version_labels
 from dangbo.orgs.models import default_code
@@ -60,7 +60,7 @@ def export_download(request):
     counts = write_workbook(handle, unit, on, scope=scope)
     handle.seek(0)
     # Exporting personal data is an act that the audit log keeps.
-    record(request.user, "export_workbook", unit.unit, None, {"date": on.isoformat(), **counts})
+    record_read(request, "export_workbook", unit.unit, details={"date": on.isoformat(), **counts}, unit=unit.unit_id)
     code = unit.unit.code or default_code(unit.unit_id)
     return FileResponse(handle, as_attachment=True, filename=f"Du-lieu-dang-vien_{code}_{on:%d-%m-%Y}.xlsx")
 

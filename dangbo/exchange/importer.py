@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, record, snapshot
 from dangbo.lib import bulk, vn
 from dangbo.lib.http import today as today_
 from dangbo.members import actions as member_actions
@@ -1119,6 +1119,7 @@ def _visible(scope, allowed: set[int]) -> set[int]:
 __all__ = ["ImportRefused", "Plan", "Planner", "run_import", "write_members", "write_units", "PATH_WIDTH"]
 
 
+@audited
 def keep_batch(actor, unit, files, plan: Plan, batch=None):
     """The record of an import that was written: its file (several CSV files zipped into one) and
     what it changed, audited as one import."""

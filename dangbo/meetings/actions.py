@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, record, snapshot
 from dangbo.lib import vn
 from dangbo.lib.http import today
 from dangbo.members.events import replay
@@ -84,6 +84,7 @@ def _check_plan(meeting: Meeting) -> None:
 
 
 @transaction.atomic
+@audited
 def plan_meeting(actor, meeting: Meeting) -> Meeting:
     """Create or change the plan of a meeting (`meeting` carries the typed fields)."""
     before = snapshot(Meeting.unscoped.get(pk=meeting.pk)) if meeting.pk else None
@@ -143,6 +144,7 @@ def _minutes_snapshot(meeting: Meeting) -> dict:
 
 
 @transaction.atomic
+@audited
 def save_minutes(actor, meeting: Meeting, *, attendance: dict[int, tuple[str, str]], chair_id=None,
                  secretary_id=None, **fields) -> Meeting:  # fmt: skip
     """Record (or correct) the minutes of a meeting: when and how long it was held, who chaired and
@@ -200,6 +202,7 @@ def save_minutes(actor, meeting: Meeting, *, attendance: dict[int, tuple[str, st
 
 
 @transaction.atomic
+@audited
 def add_material(actor, meeting: Meeting, upload) -> Material:
     material = Material(meeting=meeting, name=upload.name[:255], file=upload)
     if getattr(actor, "is_authenticated", False):
@@ -210,6 +213,7 @@ def add_material(actor, meeting: Meeting, upload) -> Material:
 
 
 @transaction.atomic
+@audited
 def delete_meeting(actor, meeting: Meeting) -> None:
     """Only a meeting not yet held is deleted (a plan dropped); held ones keep their minutes."""
     if meeting.held_on is not None:

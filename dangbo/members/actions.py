@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, nothing_changed, record, snapshot
 from dangbo.lib import vn
 from dangbo.lib.http import today
 from dangbo.orgs.models import CELL_KINDS, Unit, UnitVersion
@@ -139,6 +139,7 @@ def _record(actor, member: Member, kind: str, effective_on: datetime.date, **fie
 
 
 @transaction.atomic
+@audited
 def admit(actor, fields: dict, *, unit: Unit | None, effective_on, ceremony_on=None, other_side="", **extra) -> Member:
     """Kết nạp: a new member from their personal `fields`, admitted by the decision of
     `effective_on` into `unit` (or outside our tree, `other_side`)."""
@@ -162,6 +163,7 @@ def admit(actor, fields: dict, *, unit: Unit | None, effective_on, ceremony_on=N
 
 
 @transaction.atomic
+@audited
 def record_ceremony(actor, member: Member, ceremony_on: datetime.date) -> Event:
     """The admission ceremony of the current (re)admission, held after the decision; a date recorded
     wrongly is corrected the same way, as long as no recognition rests on it."""
@@ -186,6 +188,7 @@ def record_ceremony(actor, member: Member, ceremony_on: datetime.date) -> Event:
 
 
 @transaction.atomic
+@audited
 def recognise(actor, member: Member, **extra) -> Event:
     """Công nhận chính thức: effective on the day probation ends, whenever it is decided."""
     events = ordered(_lock(member))
@@ -202,16 +205,19 @@ def recognise(actor, member: Member, **extra) -> Event:
 
 
 @transaction.atomic
+@audited
 def refuse_recognition(actor, member: Member, *, effective_on, **extra) -> Event:
     return _record(actor, member, K.NON_RECOGNITION, effective_on, **extra)
 
 
 @transaction.atomic
+@audited
 def transfer_in(actor, member: Member, *, unit: Unit, effective_on, other_side="", **extra) -> Event:
     return _record(actor, member, K.TRANSFER_IN, effective_on, unit=unit, other_side=other_side, **extra)
 
 
 @transaction.atomic
+@audited
 def transfer_out(actor, member: Member, *, effective_on, other_side: str, from_unit: Unit | None = None,
                  **extra) -> Event:  # fmt: skip
     """Out of our tree; `from_unit` defaults to the cell the member is in on that day."""
@@ -221,6 +227,7 @@ def transfer_out(actor, member: Member, *, effective_on, other_side: str, from_u
 
 
 @transaction.atomic
+@audited
 def transfer_within(actor, member: Member, *, unit: Unit, effective_on, from_unit: Unit | None = None,
                     **extra) -> Event:  # fmt: skip
     from_id = from_unit.pk if from_unit else None
@@ -228,6 +235,7 @@ def transfer_within(actor, member: Member, *, unit: Unit, effective_on, from_uni
 
 
 @transaction.atomic
+@audited
 def send_temporarily(actor, member: Member, *, effective_on, ends_on, unit: Unit | None = None, other_side="",
                      **extra) -> Event:  # fmt: skip
     return _record(actor, member, K.TEMPORARY_AWAY, effective_on, ends_on=ends_on, unit=unit, other_side=other_side,
@@ -235,37 +243,44 @@ def send_temporarily(actor, member: Member, *, effective_on, ends_on, unit: Unit
 
 
 @transaction.atomic
+@audited
 def host_temporarily(actor, member: Member, *, unit: Unit, effective_on, ends_on, other_side="", **extra) -> Event:
     return _record(actor, member, K.TEMPORARY_HOSTED, effective_on, unit=unit, ends_on=ends_on,
                    other_side=other_side, **extra)  # fmt: skip
 
 
 @transaction.atomic
+@audited
 def exempt(actor, member: Member, *, effective_on, ends_on=None, **extra) -> Event:
     return _record(actor, member, K.EXEMPTION, effective_on, ends_on=ends_on, **extra)
 
 
 @transaction.atomic
+@audited
 def record_death(actor, member: Member, *, effective_on, **extra) -> Event:
     return _record(actor, member, K.DEATH, effective_on, **extra)
 
 
 @transaction.atomic
+@audited
 def remove(actor, member: Member, *, effective_on, **extra) -> Event:
     return _record(actor, member, K.REMOVAL, effective_on, **extra)
 
 
 @transaction.atomic
+@audited
 def expel(actor, member: Member, *, effective_on, **extra) -> Event:
     return _record(actor, member, K.EXPULSION, effective_on, **extra)
 
 
 @transaction.atomic
+@audited
 def accept_resignation(actor, member: Member, *, effective_on, **extra) -> Event:
     return _record(actor, member, K.RESIGNATION, effective_on, **extra)
 
 
 @transaction.atomic
+@audited
 def readmit(actor, member: Member, *, unit: Unit | None, effective_on, ceremony_on=None, other_side="",
             **extra) -> Event:  # fmt: skip
     extra["decided_on"] = extra.get("decided_on") or effective_on
@@ -274,6 +289,7 @@ def readmit(actor, member: Member, *, unit: Unit | None, effective_on, ceremony_
 
 
 @transaction.atomic
+@audited
 def restore(actor, member: Member, *, unit: Unit | None, effective_on, other_side="", **extra) -> Event:
     return _record(actor, member, K.RESTORATION, effective_on, unit=unit, other_side=other_side, **extra)
 
@@ -310,6 +326,7 @@ RECORDERS = {
 
 
 @transaction.atomic
+@audited
 def cancel_latest_event(actor, member: Member, reason: str) -> Event:
     """Undo the member's latest event (a correction), keeping it in the record as cancelled."""
     reason = (reason or "").strip()
@@ -370,6 +387,7 @@ def _identifier_errors(member: Member, changed: set[str]) -> dict[str, str]:
 
 
 @transaction.atomic
+@audited
 def edit_member(actor, member: Member, values: dict, *, effective_on: datetime.date | None = None,
                 seen_at: datetime.datetime | None = None) -> list[str]:  # fmt: skip
     """Correct or update the member's record with `values` (some of EDITABLE_FIELDS); returns the
@@ -384,6 +402,7 @@ def edit_member(actor, member: Member, values: dict, *, effective_on: datetime.d
     locked = Member.unscoped.select_for_update().get(pk=member.pk)
     changed = [name for name in EDITABLE_FIELDS if name in values and getattr(locked, name) != values[name]]
     if not changed:
+        nothing_changed()
         return []
     if seen_at is not None and locked.updated_at != seen_at:
         raise ValidationError(CHANGED_MEANWHILE)
@@ -489,6 +508,7 @@ def papers_note(kind: str, papers, official: bool, dues_paid_until: str = "") ->
 
 
 @transaction.atomic
+@audited
 def take_in(actor, fields: dict, *, kind: str, unit: Unit, effective_on: datetime.date, other_side: str,
             admitted_on: datetime.date, official_on: datetime.date | None = None, ceremony_on=None, ends_on=None,
             papers=(), dues_paid_until: str = "", note: str = "", **decision) -> Member:  # fmt: skip

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 
 from dangbo.accounts.scope import HIDDEN_WHEN_FORMER, scope_for
-from dangbo.audit.log import record
+from dangbo.audit.log import record_read
 from dangbo.exchange.export import write_workbook
 from dangbo.lib.http import date_from_request, id_param, today
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, default_code
@@ -113,7 +113,7 @@ def quality_download(request):
     counts = write_workbook(handle, root, on, member_ids=ids, scope=scope)
     handle.seek(0)
     # Exporting personal data is an act that the audit log keeps.
-    record(request.user, "export_workbook", root.unit, None,
-           {"date": on.isoformat(), "quality_check": key, **counts})  # fmt: skip
+    details = {"date": on.isoformat(), "quality_check": key, **counts}
+    record_read(request, "quality_download", root.unit, details=details, unit=root.unit_id)
     code = root.unit.code or default_code(root.unit_id)
     return FileResponse(handle, as_attachment=True, filename=f"Chat-luong_{key}_{code}_{on:%d-%m-%Y}.xlsx")

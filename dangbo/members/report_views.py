@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
+from dangbo.audit.log import record_read
 from dangbo.lib import vn, xlsx
 from dangbo.lib.http import date_from_request, id_param, today
 
@@ -34,6 +35,8 @@ def register(request):
     if unit is None:
         return render(request, "404.html", status=404)
     content = register_workbook(unit, on, scope)
+    record_read(request, "register_download", unit.unit, note=f"Sổ danh sách ngày {vn.format_date(on)}",
+                unit=unit.unit_id)  # fmt: skip
     return xlsx.response(content, f"Sổ danh sách đảng viên {unit.name} {on:%d-%m-%Y}.xlsx")
 
 
@@ -68,6 +71,7 @@ def badges(request):
             columns=BADGE_COLUMNS,
             rows=table,
         )  # fmt: skip
+        record_read(request, "badges_download", unit.unit, note=f"Đợt {vn.format_date(occasion)}", unit=unit.unit_id)
         return xlsx.response(content, f"Huy hiệu Đảng {unit.name} {occasion:%d-%m-%Y}.xlsx")
     context = {"unit": unit, "occasion": occasion, "choices": choices, "rows": rows,
                "since": previous_occasion(occasion), "years": settings.BADGE_YEARS}  # fmt: skip
@@ -96,4 +100,7 @@ def member_sheet(request, member_id: int):
         "events": events,
         "printed_by": request.user,
     }
+    shown = list(seen.member.stints.order_by("start").values_list("unit_id", "start"))
+    shown = [unit for unit, start in shown if seen.knew(start)]
+    record_read(request, "member_sheet", seen.member, unit=shown[-1] if shown else None)
     return render(request, "members/sheet.html", context)

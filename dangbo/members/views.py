@@ -6,6 +6,8 @@ from django.db.models import F, Q
 from django.shortcuts import render
 
 from dangbo.accounts.scope import scope_for
+from dangbo.audit.log import record_read
+from dangbo.audit.views import member_history
 from dangbo.lib import vn
 from dangbo.lib.http import date_from_request, id_param, today
 from dangbo.meetings.compliance import attendance_by_year
@@ -127,6 +129,10 @@ def member_detail(request, member_id: int):
     context["record_history"] = history
     dated = seen.current and any(entry["note"] for entry in history)
     context["theory_then"] = _theory_then(member, on) if dated else None
+    # The staff who keep the record read its own audit trail (the latest entries, one query); the
+    # opening itself is logged after it (one INSERT), placed where the member stood last as seen.
+    context["audit_trail"] = member_history(scope, member.pk, until=seen.until) if scope.records else None
+    record_read(request, "member_view", seen.member, unit=stints[-1].unit_id if stints else None)
     return render(request, "members/detail.html", context)
 
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, record, snapshot
 from dangbo.lib import vn
 
 from .models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, default_code, path_segment
@@ -70,6 +70,7 @@ def _current_version(unit: Unit, on: datetime.date) -> UnitVersion:
 
 
 @transaction.atomic
+@audited
 def found_unit(
     actor,
     *,
@@ -140,6 +141,7 @@ def _successor(old: UnitVersion, on: datetime.date, **changes) -> UnitVersion:
 
 
 @transaction.atomic
+@audited
 def change_unit(
     actor,
     unit: Unit,
@@ -194,6 +196,7 @@ def change_unit(
 
 
 @transaction.atomic
+@audited
 def dissolve_unit(actor, unit: Unit, *, on: datetime.date, decision: str = "") -> None:
     """Giải thể: the unit ends on `on`. Its sub-units and members must have left it first."""
     Unit.objects.select_for_update().filter(pk=unit.pk).first()

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, nothing_changed, record, snapshot
 from dangbo.members.events import replay
 from dangbo.members.models import Event, Stint
 from dangbo.orgs.models import PATH_WIDTH, UnitKind, UnitVersion
@@ -120,6 +120,7 @@ def _locked_rows(ids) -> list[MemberRating]:
 
 
 @transaction.atomic
+@audited
 def self_assess(actor, rating: MemberRating, *, level: str, score: int | None = None, text: str = "") -> MemberRating:
     (rating,) = _locked_rows([rating.pk])
     return _save_self(actor, rating, level, score, text, "rating_self_assess")
@@ -138,6 +139,7 @@ def _save_self(actor, rating, level: str, score: int | None, text: str, action: 
 
 
 @transaction.atomic
+@audited
 def propose(actor, rating: MemberRating, *, level: str, score: int | None = None) -> MemberRating:
     """The cell's proposal, after the member's self-assessment."""
     (rating,) = _locked_rows([rating.pk])
@@ -156,6 +158,8 @@ def propose(actor, rating: MemberRating, *, level: str, score: int | None = None
 def _write_decisions(actor, ratings: list, decisions: dict, action: str) -> list:
     """Write checked decisions ({rating id: (level, score)}) on locked rows, each audited."""
     now = timezone.now()
+    if not ratings:
+        nothing_changed()
     for rating in ratings:
         before = snapshot(rating)
         rating.decided_level, rating.decided_score = decisions[rating.pk]
@@ -233,6 +237,7 @@ def quota_error(period: RatingPeriod, grassroots_id: int, changes: dict[int, str
 
 
 @transaction.atomic
+@audited
 def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPeriod) -> list[MemberRating]:
     """The competent committee's decision on a batch of its members ({rating id: (level, score)}),
     checked as a whole: each level by `check_level`, then the quota in each grassroots
@@ -257,6 +262,7 @@ def decide(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPe
 
 
 @transaction.atomic
+@audited
 def reopen(actor, rating, reason: str):
     """Unlock a decided result (a member's or an organisation's), with the reason; the decision is
     kept in the audit log."""
@@ -285,12 +291,14 @@ def deciding_body(rating: UnitRating) -> int | None:
 
 
 @transaction.atomic
+@audited
 def unit_self_assess(actor, rating: UnitRating, *, level: str, score: int | None = None, text: str = "") -> UnitRating:
     rating = UnitRating.objects.select_for_update().get(pk=rating.pk)
     return _save_self(actor, rating, level, score, text, "unit_rating_self_assess")
 
 
 @transaction.atomic
+@audited
 def decide_units(actor, decisions: dict[int, tuple[str, int | None]], period: RatingPeriod) -> list[UnitRating]:
     """The competent level's decision on a batch of organisations ({rating id: (level, score)}),
     checked as a whole, as for members: each level, then the quota within each deciding body."""
@@ -337,6 +345,7 @@ def _name_of(unit_id: int) -> str:
 
 
 @transaction.atomic
+@audited
 def open_round(actor, period: RatingPeriod) -> dict[str, int]:
     """List who is rated in a round: every member holding official activity in a cell of the tree at
     the end of the period (today while it runs), in that cell, exempted ones marked apart — those
@@ -396,6 +405,7 @@ def open_round(actor, period: RatingPeriod) -> dict[str, int]:
 
 
 @transaction.atomic
+@audited
 def create_round(actor, period: RatingPeriod) -> tuple[RatingPeriod, dict[str, int]]:
     """Create a round with its scheme and quota, and list who is rated in it."""
     period.full_clean()

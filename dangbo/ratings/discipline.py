@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, record, snapshot
 from dangbo.orgs.models import UnitVersion
 
 from .models import MEMBER_FORMS, UNIT_FORMS, Discipline, DisciplineForm, MemberRating, RatingPeriod, UnitRating
@@ -76,6 +76,7 @@ def check(discipline: Discipline) -> None:
 
 
 @transaction.atomic
+@audited
 def record_discipline(actor, discipline: Discipline) -> Discipline:
     check(discipline)
     discipline.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -87,6 +88,7 @@ def record_discipline(actor, discipline: Discipline) -> Discipline:
 
 
 @transaction.atomic
+@audited
 def delete_discipline(actor, discipline: Discipline, reason: str) -> None:
     """Remove a decision entered by mistake (or annulled), with the reason; the caps it set are lifted."""
     reason = (reason or "").strip()

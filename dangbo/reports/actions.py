@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, nothing_changed, record, snapshot
 from dangbo.lib import vn
 from dangbo.orgs.models import Term, Unit, UnitVersion
 
@@ -147,6 +147,7 @@ def place_of(unit_id: int, report_type: ReportType, period_key: str, request: Ad
 
 
 @transaction.atomic
+@audited
 def open_report(user, unit_id: int, report_type: ReportType, period_key: str, request: AdHocRequest | None = None,
                 today: datetime.date | None = None, now=None) -> Report:  # fmt: skip
     """The unit's report of the period: the one already opened, or a new draft pre-filled as of
@@ -160,6 +161,7 @@ def open_report(user, unit_id: int, report_type: ReportType, period_key: str, re
         period_key = period.key if period else period_key
     existing = Report.objects.filter(report_type=report_type, unit_id=unit_id, period=period_key).first()
     if existing is not None:
+        nothing_changed()
         return existing
     start, end, to_unit, due_on = place_of(unit_id, report_type, period_key, request)
     if start > today:
@@ -175,6 +177,7 @@ def open_report(user, unit_id: int, report_type: ReportType, period_key: str, re
         existing = Report.objects.filter(report_type=report_type, unit_id=unit_id, period=period_key).first()
         if existing is None:
             raise
+        nothing_changed()
         return existing
     _step(report, Step.Kind.CREATED, user, at=now)
     record(user, "report_open", report, None, snapshot(report))
@@ -202,6 +205,7 @@ def _locked(report: Report) -> Report:
 
 
 @transaction.atomic
+@audited
 def save_texts(user, report: Report, texts: dict[str, str]) -> Report:
     report = _locked(report)
     if report.status not in EDITABLE:
@@ -215,6 +219,7 @@ def save_texts(user, report: Report, texts: dict[str, str]) -> Report:
 
 
 @transaction.atomic
+@audited
 def redraft(user, report: Report) -> Report:
     """Write the text again from today's figures and the reports received (what was typed is lost)."""
     report = _locked(report)
@@ -274,6 +279,7 @@ def _issue(user, report: Report, now, status: str, step: str, action: str) -> Re
 
 
 @transaction.atomic
+@audited
 def send(user, report: Report, now=None) -> Report:
     """Send a draft, or a returned report again, to the committee above."""
     now = now or timezone.now()
@@ -286,6 +292,7 @@ def send(user, report: Report, now=None) -> Report:
 
 
 @transaction.atomic
+@audited
 def complete(user, report: Report, now=None) -> Report:
     """The top committee's own report, finished."""
     now = now or timezone.now()
@@ -298,6 +305,7 @@ def complete(user, report: Report, now=None) -> Report:
 
 
 @transaction.atomic
+@audited
 def decide(user, report: Report, accept: bool, comment: str = "", now=None) -> Report:
     """The committee a report was sent to accepts it, or returns it with a comment saying why."""
     now = now or timezone.now()
@@ -318,6 +326,7 @@ def decide(user, report: Report, accept: bool, comment: str = "", now=None) -> R
 
 
 @transaction.atomic
+@audited
 def request_reports(user, superior_id: int, title: str, questions: list[str], kinds: list[str],
                     starts_on: datetime.date, ends_on: datetime.date, due_on: datetime.date):  # fmt: skip
     """An ad-hoc request to the units below: its questions, its period and its deadline."""

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from dangbo.accounts.scope import scope_for
+from dangbo.audit.log import record_read
 from dangbo.lib import partydoc, vn, xlsx
 from dangbo.lib.forms import Meaning, out_of_range
 from dangbo.lib.http import id_param, today
@@ -220,6 +221,7 @@ def report_page(request, report_id: int):
 def report_word(request, report_id: int):
     report = report_or_404(scope_for(request), report_id)
     draft = draft_of(report, today())
+    record_read(request, "report_download", report, note="Bản Word")
     return xlsx.response(report_docx(draft), file_name(draft, "docx"), partydoc.DOCX_TYPE)
 
 
@@ -235,6 +237,7 @@ def report_pdf(request, report_id: int):
     if pdf is None:
         messages.error(request, "Máy chủ chưa cài LibreOffice nên chưa xuất được PDF; hãy tải bản Word.")
         return redirect("report", report.pk)
+    record_read(request, "report_download", report, note="Bản PDF")
     return xlsx.response(pdf, file_name(draft, "pdf"), "application/pdf")
 
 
@@ -242,6 +245,7 @@ def report_pdf(request, report_id: int):
 def report_excel(request, report_id: int):
     report = report_or_404(scope_for(request), report_id)
     draft = draft_of(report, today())
+    record_read(request, "report_download", report, note="Bảng số liệu Excel")
     return xlsx.response(report_xlsx(draft), file_name(draft, "xlsx"))
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dangbo.audit.log import record, snapshot
+from dangbo.audit.log import audited, nothing_changed, record, snapshot
 from dangbo.lib import vn
 from dangbo.lib.http import today
 from dangbo.members.figures import counted_stints
@@ -111,6 +111,7 @@ def _save(task: Task, actor, action: str, before, fields: list[str]) -> None:
 
 
 @transaction.atomic
+@audited
 def assign(actor, assigner_id: int, assignment: Assignment, day: datetime.date | None = None) -> Task:
     """A new task (or a recurring series, with its occurrences up to today) from `assigner_id`."""
     day = day or today()
@@ -159,6 +160,7 @@ def occurrence_title(series: Task, deadline: datetime.date) -> str:
     return f"{series.title} (tháng {deadline.month:02d}/{deadline.year})"
 
 
+@audited
 def generate_occurrences(series: Task, day: datetime.date, actor=None) -> list[Task]:
     """The occurrences of a recurring task that have started by `day` and do not exist yet (the
     daily reminder command calls this; running it again adds nothing)."""
@@ -176,16 +178,21 @@ def generate_occurrences(series: Task, day: datetime.date, actor=None) -> list[T
                    "recurrence": "", "responsible_unit": series.responsible_unit_id,
                    "head": series.head_id}  # fmt: skip
         made.append(_new_task(actor, series.assigned_by_unit_id, fields, coordinating, series=series))
+    if not made:  # already made (the command runs daily), or the series needs reassigning
+        nothing_changed()
     return made
 
 
 @transaction.atomic
+@audited
 def generate_all_occurrences(day: datetime.date) -> int:
     count = 0
     # Series still running (an occurrence is made when its period starts, so an ended series has all its own).
     running = Task.objects.exclude(recurrence="").filter(due_on__gte=day - datetime.timedelta(days=92))
     for series in running.select_for_update():
         count += len(generate_occurrences(series, day))
+    if not count:
+        nothing_changed()
     return count
 
 
@@ -230,6 +237,7 @@ def _roll_up(task: Task) -> None:
 
 
 @transaction.atomic
+@audited
 def split(actor, task: Task, parts: list[dict], day: datetime.date | None = None) -> list[Task]:
     """Sub-tasks of `task` for units below its responsible unit, assigned by that unit: each part
     has the unit, the head, the deadline and the expected result (the title defaults to the
@@ -258,6 +266,7 @@ def split(actor, task: Task, parts: list[dict], day: datetime.date | None = None
 
 
 @transaction.atomic
+@audited
 def log_progress(actor, task: Task, progress: int | None, note: str, attachment=None) -> TaskUpdate:
     task = _locked(task)
     _open(task, "cập nhật tiến độ")
@@ -282,6 +291,7 @@ def log_progress(actor, task: Task, progress: int | None, note: str, attachment=
 
 
 @transaction.atomic
+@audited
 def request_extension(actor, task: Task, new_due_on: datetime.date, reason: str) -> Extension:
     task = _locked(task)
     _open(task, "đề nghị gia hạn")
@@ -303,6 +313,7 @@ def request_extension(actor, task: Task, new_due_on: datetime.date, reason: str)
 
 
 @transaction.atomic
+@audited
 def decide_extension(actor, extension: Extension, approve: bool, note: str = "") -> Extension:
     task = _locked(extension.task)  # the task first, as `complete` locks it (no deadlock between them)
     extension = Extension.objects.select_for_update().get(pk=extension.pk)
@@ -329,6 +340,7 @@ def decide_extension(actor, extension: Extension, approve: bool, note: str = "")
 
 
 @transaction.atomic
+@audited
 def complete(actor, task: Task, completed_on: datetime.date, report: str, attachment=None,
              day: datetime.date | None = None) -> Task:  # fmt: skip
     """The responsible unit reports the task done (all its sub-tasks first)."""
@@ -364,6 +376,7 @@ def complete(actor, task: Task, completed_on: datetime.date, report: str, attach
 
 
 @transaction.atomic
+@audited
 def grade(actor, task: Task, level: str, note: str = "") -> Task:
     """The assigning unit's evaluation of a completed task: met or beyond requirement."""
     task = _locked(task)
@@ -383,6 +396,7 @@ def grade(actor, task: Task, level: str, note: str = "") -> Task:
 
 
 @transaction.atomic
+@audited
 def send_back(actor, task: Task, note: str) -> Task:
     """The assigning unit returns a completion it does not accept: the task is open again."""
     task = _locked(task)
