@@ -22,7 +22,7 @@ from dangbo.audit.log import AuditMissing, audited, nothing_changed, record
 from dangbo.audit.models import AuditEntry, Kind
 
 # Modules outside `*.actions` whose functions write the application's records.
-OTHER_WRITERS = ["dangbo.ratings.discipline", "dangbo.accounts.throttle", "dangbo.exchange.importer"]
+OTHER_WRITERS = ["dangbo.ratings.discipline", "dangbo.accounts.throttle", "dangbo.exchange.importer", "dangbo.accounts.two_factor"]
 
 # Public functions of those modules that write nothing (or nothing of their own), each with why.
 NOT_WRITING = {
@@ -78,6 +78,22 @@ NOT_WRITING = {
     "dangbo.accounts.throttle.limit_of": "reads a setting",
     "dangbo.accounts.throttle.is_locked": "reads a lock",
     "dangbo.accounts.throttle.begin": "counts a login attempt (a security counter, not a record of the application)",
+    # accounts.two_factor
+    "dangbo.accounts.two_factor.required_for": "reads a setting",
+    "dangbo.accounts.two_factor.authenticator": "reads an account's authenticator",
+    "dangbo.accounts.two_factor.recovery_codes_left": "counts recovery codes",
+    "dangbo.accounts.two_factor.users_with_authenticator": "reads which accounts have one",
+    "dangbo.accounts.two_factor.state_after_password": "reads what a session owes",
+    "dangbo.accounts.two_factor.on_login": "keeps what a new session owes in the session",
+    "dangbo.accounts.two_factor.state": "reads what a session owes",
+    "dangbo.accounts.two_factor.passed": "marks the session as past its second step",
+    "dangbo.accounts.two_factor.normalize": "cleans a typed code",
+    "dangbo.accounts.two_factor.check_code": "checks a code (django-otp's own counters); using a recovery code "
+    "is recorded inside",
+    "dangbo.accounts.two_factor.new_key": "draws a secret",
+    "dangbo.accounts.two_factor.secret_text": "formats a secret",
+    "dangbo.accounts.two_factor.setup_url": "composes an address",
+    "dangbo.accounts.two_factor.qr_svg": "draws a QR code",
     # exchange.importer: the import writes in one transaction (run_import) and is audited as one
     # `import_workbook` entry by keep_batch with what it changed; changes to existing members are
     # audited one by one inside write_members. New rows are inserted in bulk (a 250,000-member

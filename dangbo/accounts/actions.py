@@ -317,6 +317,7 @@ def change_own_password(user: User, password: str) -> None:
         record(user, "password_change", user, before, snapshot(user), note="Người dùng tự đổi mật khẩu")
 
 
+@audited
 def end_other_sessions(user: User) -> User:
     """Sign the account out everywhere: every session made before this call no longer authenticates
     (its next request finds the session's hash changed, and Django flushes it). The caller keeps its

@@ -33,7 +33,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from dangbo.audit.log import record
+from dangbo.audit.log import audited, nothing_changed, record
 
 from .models import User
 
@@ -189,6 +189,7 @@ def _new_recovery_codes(device: StaticDevice) -> list[str]:
     return codes
 
 
+@audited
 def enable(user: User, key: str, code: str, *, replacing: bool = False) -> list[str]:
     """Sets up the authenticator of `key`, confirmed by its current `code`, with a new set of recovery
     codes (returned, to be shown once); `replacing` the one the account has (a new phone). A
@@ -224,6 +225,7 @@ def enable(user: User, key: str, code: str, *, replacing: bool = False) -> list[
     return codes
 
 
+@audited
 def renew_recovery_codes(user: User) -> list[str]:
     """A new set of recovery codes; the old ones no longer work."""
     with transaction.atomic():
@@ -244,6 +246,7 @@ def renew_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+@audited
 def remove(actor, account: User, *, note: str) -> bool:
     """Removes the account's authenticator and recovery codes (its owner turning it off, or staff
     resetting it: the caller checked that it may); False when it had none."""
@@ -251,6 +254,7 @@ def remove(actor, account: User, *, note: str) -> bool:
         account = User.objects.select_for_update().get(pk=account.pk)
         had = TOTPDevice.objects.filter(user=account).exists() or StaticDevice.objects.filter(user=account).exists()
         if not had:
+            nothing_changed()
             return False
         left = recovery_codes_left(account)
         TOTPDevice.objects.filter(user=account).delete()

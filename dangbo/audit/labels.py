@@ -75,6 +75,13 @@ WRITES = {
     "admin_add": "Thêm trong trang quản trị",
     "admin_change": "Sửa trong trang quản trị",
     "admin_delete": "Xóa trong trang quản trị",
+    "sessions_end": "Đăng xuất khỏi mọi thiết bị",
+    "two_factor_enable": "Bật đăng nhập hai bước",
+    "two_factor_replace": "Chuyển đăng nhập hai bước sang điện thoại mới",
+    "two_factor_disable": "Tắt đăng nhập hai bước",
+    "two_factor_reset": "Đặt lại đăng nhập hai bước",
+    "two_factor_recovery_renew": "Tạo lại mã dự phòng",
+    "two_factor_recovery_used": "Đăng nhập bằng mã dự phòng",
     "load_demo": "Nạp dữ liệu mẫu",
 } | {f"event_{kind.value}": f"Sự kiện: {kind.label}" for kind in EventKind}
 
