@@ -22,7 +22,12 @@ from dangbo.audit.log import AuditMissing, audited, nothing_changed, record
 from dangbo.audit.models import AuditEntry, Kind
 
 # Modules outside `*.actions` whose functions write the application's records.
-OTHER_WRITERS = ["dangbo.ratings.discipline", "dangbo.accounts.throttle", "dangbo.exchange.importer", "dangbo.accounts.two_factor"]
+OTHER_WRITERS = [
+    "dangbo.ratings.discipline",
+    "dangbo.accounts.throttle",
+    "dangbo.exchange.importer",
+    "dangbo.accounts.two_factor",
+]
 
 # Public functions of those modules that write nothing (or nothing of their own), each with why.
 NOT_WRITING = {
