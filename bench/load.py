@@ -225,6 +225,14 @@ class Forms(HTMLParser):
         elif tag == "select":
             self._select = None
 
+    def posting_to(self, path: str) -> dict | None:
+        """The form that posts to the page itself (`path`), not, say, the header's logout button."""
+        return next(
+            (f for f in self.forms if f["attrs"].get("method", "").lower() == "post"
+             and f["attrs"].get("action", path) in ("", path)),
+            None,
+        )  # fmt: skip
+
     def with_button(self, name: str, value: str) -> dict | None:
         return next((f for f in self.forms if (name, value) in f["buttons"]), None)
 
@@ -292,6 +300,8 @@ class Browser:
                     self.cookies[key] = morsel.value
         if status >= 400:
             error = f"HTTP {status} {method} {path}"
+        elif not label.startswith("login") and dict(response_headers).get("Location", "").startswith("/dang-nhap/"):
+            error = f"sent to the login page: {method} {path}"  # the session was lost
         if keep:
             self.samples.append(Sample(label, start, ms, status, error))
         for kind, pattern in FOUND.items():
@@ -317,7 +327,7 @@ class Browser:
 
     def log_in(self, username: str, *, keep: bool = True) -> bool:
         _, _, html = self.get("login form", "/dang-nhap/?next=/", keep=keep)
-        form = next((f for f in Forms(html).forms if f["attrs"].get("method", "").lower() == "post"), None)
+        form = Forms(html).posting_to("/dang-nhap/")
         if form is None:
             return False
         status, _ = self.submit("login", "/dang-nhap/", form, changes={"username": username, "password": PASSWORD},
@@ -360,7 +370,7 @@ class Person:
                 b.get(LIST_OF[label], LIST_OF[label], keep=keep)
         elif label == "write: notifications read":
             _, _, html = b.get("/thong-bao/", "/thong-bao/", keep=keep)
-            form = next((f for f in Forms(html).forms if f["attrs"].get("method", "").lower() == "post"), None)
+            form = Forms(html).posting_to("/thong-bao/")
             if form is not None:
                 b.submit(label, "/thong-bao/", form, keep=keep)
         elif label == "write: report saved":
