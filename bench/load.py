@@ -20,6 +20,7 @@ port of 127.0.0.1 with a generated SECRET_KEY, waits for it, then runs:
 - pages: each page of the mix requested --runs times in a row by one client per persona on the idle
   server: the single-request time of each page (median, min).
 
+On PostgreSQL each worker thread keeps its connection (DB_CONN_MAX_AGE, --conn-max-age, default 60 s).
 The load generator runs on the same machine as the server and takes some of its CPU.
 
     .venv/bin/python bench/load.py
@@ -114,7 +115,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_environment(database_url: str, port: int) -> dict:
+def server_environment(database_url: str, port: int, conn_max_age: int = 60) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -125,6 +126,8 @@ def server_environment(database_url: str, port: int) -> dict:
         "ALLOWED_HOSTS": HOST,
         "DJANGO_SETTINGS_MODULE": "dangbo.settings",
         "PYTHONUNBUFFERED": "1",
+        # PostgreSQL: each worker thread keeps its connection instead of opening one per request.
+        "DB_CONN_MAX_AGE": str(conn_max_age),
     }
 
 
@@ -576,6 +579,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--conn-max-age", type=int, default=60, help="DB_CONN_MAX_AGE of the server (PostgreSQL)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -583,7 +587,7 @@ def main() -> None:
     if database_url.startswith("postgres"):
         ensure_postgres_database(database_url)
     port = args.port or free_port()
-    env = server_environment(database_url, port)
+    env = server_environment(database_url, port, args.conn_max_age)
     vendor = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
     print(f"database: {vendor} ({database_url}); {os.cpu_count()} cores", flush=True)
     prepare_database(env)
