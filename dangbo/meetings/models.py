@@ -122,9 +122,7 @@ class Meeting(models.Model):
                 ],
                 name="meeting_cell_held",
             ),  # fmt: skip
-            # With held_on, the day a meeting is shown by (held, or planned when not yet held): the
-            # list's count of a committee's meetings checks each one's cell on that day from the index.
-            models.Index(fields=["cell", "planned_on", "held_on"], name="meeting_cell_planned_held"),
+            models.Index(fields=["cell", "planned_on"], name="meeting_cell_planned"),
             models.Index(fields=["planned_on"], name="meeting_planned"),
             # The few meetings not held (yet): those whose day has passed are listed on the home page.
             models.Index(fields=["planned_on"], condition=models.Q(held_on__isnull=True), name="meeting_unheld"),

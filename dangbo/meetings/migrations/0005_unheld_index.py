@@ -11,9 +11,4 @@ class Migration(migrations.Migration):
             model_name="meeting",
             index=models.Index(condition=models.Q(held_on__isnull=True), fields=["planned_on"], name="meeting_unheld"),
         ),
-        migrations.AddIndex(
-            model_name="meeting",
-            index=models.Index(fields=["cell", "planned_on", "held_on"], name="meeting_cell_planned_held"),
-        ),
-        migrations.RemoveIndex(model_name="meeting", name="meeting_cell_planned"),
     ]
