@@ -60,6 +60,16 @@ def meetings_of(scope):
     return Meeting.unscoped.filter(cell_id__in=cells).filter(scope.holds(OuterRef("cell_id"), day))
 
 
+def unheld_of(scope, before: datetime.date):
+    """The scope's meetings planned before `before` and not held: read from the index of the meetings
+    not held (a few, whatever the number of meetings held), each checked against the subtree on its
+    planned day. The same rows as `meetings_of(scope)` with these conditions, whose narrowing by the
+    subtree's cells led the database to read every meeting of those cells planned before the day."""
+    return Meeting.unscoped.filter(held_on__isnull=True, planned_on__lt=before).filter(
+        scope.holds(OuterRef("cell_id"), OuterRef("planned_on"))
+    )
+
+
 def meeting_or_404(scope, meeting_id) -> Meeting:
     meeting = meetings_of(scope).filter(pk=id_param(meeting_id) or 0).first()
     if meeting is None:

@@ -22,21 +22,20 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from dangbo.accounts.models import Role
 from dangbo.accounts.scope import Scope
 from dangbo.admissions.deadlines import Deadlines
 from dangbo.lib import vn
-from dangbo.meetings.views import meetings_of
-from dangbo.orgs.models import UnitVersion, latest_names
+from dangbo.meetings.views import unheld_of
+from dangbo.orgs.models import latest_names
 from dangbo.ratings.models import MemberRating, RatingPeriod
 from dangbo.ratings.views import _progress as rating_progress
 from dangbo.reports import periods
 from dangbo.reports.access import reports_of
-from dangbo.reports.board import terms_of
-from dangbo.reports.models import Report
+from dangbo.reports.models import Report, Schedule
 from dangbo.reports.models import Status as ReportStatus
 from dangbo.reports.reminders import due_rounds, reminded_on
 from dangbo.tasks.access import tasks_of
@@ -130,20 +129,28 @@ def _reports(scope: Scope, day: datetime.date) -> Section:
 def _not_begun(scope: Scope, day: datetime.date) -> list[Item]:
     """The reports the unit owes its committee above that the reminders remind it of (due soon, or
     overdue for less than a month) and that it has not begun: a draft is listed above. A unit
-    reports to its direct parent (reports.board.expected); a few queries a report the parent
-    expects, whatever the size of the tree."""
-    version = UnitVersion.objects.on(day).filter(unit_id=scope.unit_id).first()
+    reports to its direct parent (reports.board.expected), as its version at the period's end says
+    (the scope's versions, already read); the rounds' terms (one query: a committee has one schedule
+    a type) and the unit's reports of those rounds (one query) are read once, whatever the number
+    of rounds."""
+    version = scope.root_on(day)
     if version is None or version.parent_id is None:
         return []
+    rounds = [r for r in due_rounds(day, version.parent_id) if reminded_on(day, r[4])]
+    if not rounds:
+        return []
+    schedules = Schedule.objects.filter(superior_id=version.parent_id, active=True)
+    kinds_of = dict(schedules.values_list("report_type_id", "reporter_kinds"))
+    begun = Q(pk__in=[])
+    for _, report_type, key, *_ in rounds:
+        begun |= Q(report_type=report_type, period=key)
+    begun = set(Report.objects.filter(begun, unit_id=scope.unit_id).values_list("report_type_id", "period"))
     items = []
-    for superior_id, report_type, key, ends_on, due_on, request, label in due_rounds(day, version.parent_id):
-        terms = terms_of(superior_id, report_type, key, request)
-        if terms is None or not reminded_on(day, due_on):
-            continue
-        kinds, _ = terms
-        owed = UnitVersion.objects.on(ends_on).filter(unit_id=scope.unit_id, parent_id=superior_id, kind__in=kinds)
-        if not owed.exists() or Report.objects.filter(unit_id=scope.unit_id, report_type=report_type,
-                                                        period=key).exists():  # fmt: skip
+    for superior_id, report_type, key, ends_on, due_on, request, label in rounds:
+        kinds = request.reporter_kinds if request is not None else kinds_of.get(report_type.pk)
+        then = scope.root_on(ends_on)
+        owed = kinds is not None and then is not None and then.parent_id == superior_id and then.kind in kinds
+        if not owed or (getattr(report_type, "pk", None), key) in begun:
             continue
         late = due_on < day
         note = f"quá hạn {(day - due_on).days} ngày" if late else f"hạn {vn.format_date(due_on)}"
@@ -172,7 +179,7 @@ def _admissions(deadlines: Deadlines) -> list[Section]:
 
 
 def _meetings(scope: Scope, day: datetime.date) -> Section:
-    meetings = meetings_of(scope).filter(held_on__isnull=True, planned_on__lt=day).order_by("planned_on", "pk")
+    meetings = unheld_of(scope, day).order_by("planned_on", "pk")
     shown = list(meetings[:LIMIT])
     section = Section("minutes", "Buổi sinh hoạt đã qua chưa ghi biên bản", total=len(shown),
                       more_url=f"{reverse('meeting_list')}?status=planned")  # fmt: skip
@@ -189,7 +196,13 @@ def _ratings(scope: Scope, user, day: datetime.date) -> Section:
     proposing = user.role == Role.CELL_SECRETARY
     title = "Đánh giá, xếp loại chờ chi bộ đề xuất" if proposing else "Đánh giá, xếp loại chờ quyết định"
     section = Section("ratings", title, more_url=reverse("rating_rounds"))
-    periods = list(RatingPeriod.objects.filter(starts_on__lte=day))
+    # A round waits for the step only where some member, not exempted, lacks it (waiting is the
+    # rated less those with the step, so it is at most those): the other rounds, every finished one,
+    # are left out before counting, from the indexes of the ratings lacking a step.
+    lacking = MemberRating.unscoped.filter(
+        period=OuterRef("pk"), exempted=False, **{"proposed_level" if proposing else "decided_level": ""}
+    )
+    periods = list(RatingPeriod.objects.filter(starts_on__lte=day).filter(Exists(lacking)))
     progress = rating_progress(MemberRating.unscoped, "cell_id", scope, periods)
     for period in periods:
         counts = progress.get(period.pk)

@@ -141,6 +141,13 @@ class MemberRating(models.Model):
             models.Index(fields=["period", "grassroots", "decided_level"], name="memberrating_quota"),
             # The levels of a subtree's members counted from the index alone.
             models.Index(fields=["period", "cell", "decided_level", "exempted"], name="memberrating_levels"),
+            # The rounds still waiting for the cells' proposals, for the decisions (the home page's
+            # list): the few ratings lacking the step, with the columns of the condition so that the
+            # index alone answers (and is chosen over the one above).
+            models.Index(fields=["period", "proposed_level", "exempted"],
+                         condition=models.Q(proposed_level="", exempted=False), name="memberrating_unproposed"),
+            models.Index(fields=["period", "decided_level", "exempted"],
+                         condition=models.Q(decided_level="", exempted=False), name="memberrating_undecided"),
         ]
 
     def __str__(self):
