@@ -36,7 +36,8 @@ PAGES = {
 }
 # A page of each kind found in the lists: the first member, task, report, meeting listed.
 FOUND = {
-    "/dang-vien/": (r'href="(/dang-vien/\d+/)(?:\?[^"]*)?"', 13),
+    # The member page: its record, plus its audit trail and the logged opening (two queries).
+    "/dang-vien/": (r'href="(/dang-vien/\d+/)(?:\?[^"]*)?"', 15),
     "/nhiem-vu/": (r'href="(/nhiem-vu/\d+/)"', 16),
     "/bao-cao/": (r'href="(/bao-cao/\d+/)"', 39),
     "/sinh-hoat/": (r'href="(/sinh-hoat/\d+/)"', 8),
