@@ -17,8 +17,9 @@ cases. A case is one request, made once per persona:
 - `get(variant, expect, **url_kwargs, query={...})`, `post(variant, expect, **url_kwargs, query={...},
   data={...})`: the variant is a short label, unique for the pattern and method, naming what the
   case asks ("own" for the persona's own scope, "in" for an object inside chibo's cell — so inside
-  coso's committee too —, "out" for one in the outsider's cell, outside coso's committee, or what
-  the query chooses: "unit=out", "date", ...).
+  coso's committee too —, "out" for one in the outsider's cell, outside coso's committee, "former"
+  for a member who left chibo's cell for another committee, or what the query chooses: "unit=out",
+  "date", ...).
 - URL kwargs and query values name objects of the demo by key (OBJECTS in the test module:
   "member.in", "meeting.out", "unit.coso", ...); any other value is sent as it is. A POST gets a
   fresh one-time form token (tests.helpers.FormClient); it runs inside the test's transaction,
@@ -140,12 +141,17 @@ MATRIX: dict[str, list[Case]] = {
         get("in", PEOPLE_IN, member_id="member.in"),
         get("out", PEOPLE_OUT, member_id="member.out"),
         get("in date", PEOPLE_IN, member_id="member.in", query={"date": DAY}),
+        # A member who left chibo's cell for another committee: read-only, as far as they knew them.
+        get("former", PEOPLE_IN, member_id="member.former"),
     ],
     "member_edit": [
         get("in", RECORDS_IN, member_id="member.in"),
         get("out", RECORDS_OUT, member_id="member.out"),
         post("in", REFUSED_IN, member_id="member.in"),
         post("out", E(302, 400, 404, 403, 404, 403), member_id="member.out"),
+        # No longer coso's to edit: the page says so at once (400), even to a GET.
+        get("former", E(302, 200, 400, 403, 404, 403), member_id="member.former"),
+        post("former", REFUSED_IN, member_id="member.former"),
     ],
     "member_arrival": [
         get("own", RECORDS_OWN),
@@ -154,6 +160,7 @@ MATRIX: dict[str, list[Case]] = {
     "member_sheet": [
         get("in", PEOPLE_IN, member_id="member.in"),
         get("out", PEOPLE_OUT, member_id="member.out"),
+        get("former", PEOPLE_IN, member_id="member.former"),
     ],
     "register": [
         get("own", PEOPLE_OWN),
@@ -199,6 +206,7 @@ MATRIX: dict[str, list[Case]] = {
         get("in", RECORDS_IN, member_id="member.in", kind="transfer_within"),
         get("out", RECORDS_OUT, member_id="member.out", kind="transfer_within"),
         get("in unknown kind", E(302, 404, 404, 403, 404, 403), member_id="member.in", kind="no-such-kind"),
+        get("former", E(302, 200, 400, 403, 404, 403), member_id="member.former", kind="transfer_within"),
         post("in", REFUSED_IN, member_id="member.in", kind="transfer_within"),
         post("out", E(302, 400, 404, 403, 404, 403), member_id="member.out", kind="transfer_within"),
     ],
@@ -405,7 +413,7 @@ MATRIX: dict[str, list[Case]] = {
     # --- reports ----------------------------------------------------------------------------------
     "reports": [get("own", ANYONE)],
     "report_open": [
-        get("own", E(302, 404, 404, 404, 404, 404)),  # a form's target: it takes POST only
+        get("own", POST_ONLY),  # the list's form posts here
         post("own", E(302, 302, 302, 302, 404, 302)),  # no type chosen: back with the message
     ],
     "report_board": [

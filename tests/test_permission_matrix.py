@@ -180,6 +180,21 @@ def member_out(ctx):
 
 
 @static
+def member_former(ctx):
+    """A member who left chibo's cell for a unit outside coso's committee (and the outsider's cell):
+    their record is read-only for coso and chibo, as far as they knew them."""
+    from dangbo.members.models import Stint
+
+    outside = coso_units(ctx) | {ctx.outsider_cell}
+    left = Stint.unscoped.filter(unit_id=ctx.demo["chibo"], end__isnull=False).order_by("member_id")
+    for member_id in left.values_list("member_id", flat=True).distinct():
+        now = set(Stint.unscoped.filter(member_id=member_id).open_on(today()).values_list("unit_id", flat=True))
+        if now and not now & outside:
+            return member_id
+    raise AssertionError("the demo has no member who left chibo's cell for another committee")
+
+
+@static
 def meeting_in(ctx):
     return _held_meeting(ctx.demo["chibo"])
 
@@ -377,6 +392,7 @@ OBJECTS = {
     "committee.out": committee_out,
     "member.in": member_in,
     "member.out": member_out,
+    "member.former": member_former,
     "meeting.in": meeting_in,
     "meeting.out": meeting_out,
     "candidate.in": candidate_in,
@@ -437,6 +453,13 @@ def matrix_cases():
 CASES = matrix_cases()
 
 
+def finish(response) -> None:
+    """Read a file's response to its end, which closes its file (as the test client does it: closing
+    it directly would also close the database connection, as at the end of a real request)."""
+    if response.streaming:
+        b"".join(response.streaming_content)
+
+
 @pytest.fixture
 def uploads(settings, tmp_path_factory):
     settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "matrix-media")
@@ -458,7 +481,7 @@ def test_permission(name, case, persona, expected, client, demo, outsider, uploa
         response = client.get(url)
     else:
         response = client.post(url, {key: resolve(value, ctx) for key, value in case.data.items()})
-    response.close()  # a file's response holds its file open
+    finish(response)
     assert response.status_code == expected, (url, response.get("Location"))
     if expected == 302:
         location = response["Location"]
