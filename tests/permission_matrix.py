@@ -33,7 +33,20 @@ cases. A case is one request, made once per persona:
   errors); 403 (a role that sees the thing but may not do it); 404 (outside the scope, or a role
   that may not know it exists); 405 (a method the view does not take).
   A status may be `X(status, "why")`: the status it should be, marked as an expected failure with
-  the reason (a finding not fixed yet).
+  the reason (a finding not fixed yet); None: the persona is not asked; "pdf": 200 where
+  LibreOffice is installed, else 302 (the report's page says it cannot make the PDF).
+- A new kind of object: a key in OBJECTS (tests/test_permission_matrix.py) and a function of the
+  test's context that returns its id (decorated `@static` when it only reads the demo).
+
+For example, a page of the audit trail for committee staff within their scope, with a unit chosen
+by `?unit=` and a download:
+
+    "audit_log": [
+        get("own", RECORDS_OWN),
+        get("unit=in", RECORDS_IN, query={"unit": "unit.chibo"}),
+        get("unit=out", RECORDS_OUT, query={"unit": "unit.out"}),
+    ],
+    "audit_download": [get("unit=in", RECORDS_IN, query={"unit": "unit.chibo"})],
 - Common rows have names below (PEOPLE_IN, RECORDS_OWN, ...): a new page of an existing kind is
   one line per case.
 

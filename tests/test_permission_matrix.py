@@ -87,26 +87,47 @@ def all_entries() -> dict[str, list[Case]]:
     return entries
 
 
+def uncovered(urlconf=None) -> tuple[list[str], list[str]]:
+    """(patterns of the URL configuration without an entry, entries naming no pattern)."""
+    patterns = {name: route for name, route, _ in url_patterns(get_resolver(urlconf))}
+    covered = set(all_entries()) | set(admin_model_patterns()) | set(ADMIN_NOT_REQUESTED)
+    missing = [f"{name} ({patterns[name]})" for name in sorted(patterns) if name not in covered]
+    gone = sorted(name for name in [*all_entries(), *ADMIN_NOT_REQUESTED] if name not in patterns)
+    return missing, gone
+
+
 def test_every_pattern_has_an_entry():
     """A URL added without an entry here fails, naming it; so does an entry whose URL is gone."""
-    patterns = {name: (route, converters) for name, route, converters in url_patterns()}
     registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
     assert registered - ADMIN_MODELS == set(), "models of the admin site missing from ADMIN_MODELS"
     assert ADMIN_MODELS - registered == set(), "ADMIN_MODELS names models no longer in the admin site"
-    per_model = admin_model_patterns()
-    entries = all_entries()
-    covered = set(entries) | set(per_model) | set(ADMIN_NOT_REQUESTED)
-    missing = sorted(name for name in patterns if name not in covered)
-    assert missing == [], f"URL patterns without an entry in tests/permission_matrix.py: {missing}"
-    gone = sorted(name for name in [*entries, *ADMIN_NOT_REQUESTED] if name not in patterns)
+    missing, gone = uncovered()
+    assert missing == [], f"URL patterns without an entry in tests/permission_matrix.py (see its docstring): {missing}"
     assert gone == [], f"entries of tests/permission_matrix.py naming no URL pattern: {gone}"
     # Each case gives exactly the pattern's arguments; variants are unique per method.
-    for name, cases in entries.items():
-        arguments = set(patterns[name][1])
+    patterns = {name: arguments for name, _, arguments in url_patterns()}
+    for name, cases in all_entries().items():
         for case in cases:
-            assert set(case.kwargs) == arguments, (name, case.variant, sorted(arguments))
+            assert set(case.kwargs) == set(patterns[name]), (name, case.variant, sorted(patterns[name]))
         labels = [(c.method, c.variant) for c in cases]
         assert len(labels) == len(set(labels)), (name, labels)
+
+
+def test_a_new_url_without_an_entry_is_named():
+    """The check reads the URL configuration itself: a pattern added to it (here, to a copy) and a
+    pattern taken out of it are named."""
+    import types
+
+    from django.urls import path
+
+    from dangbo import urls
+
+    added = types.ModuleType("urls_with_one_more")
+    added.urlpatterns = [*urls.urlpatterns, path("trang-moi/", urls.org_views.overview, name="new_page")]
+    assert uncovered(added) == (["new_page (trang-moi/)"], [])
+    fewer = types.ModuleType("urls_with_one_less")
+    fewer.urlpatterns = [p for p in urls.urlpatterns if getattr(p, "name", None) != "badges"]
+    assert uncovered(fewer) == ([], ["badges"])
 
 
 def test_patterns_are_enumerated_with_their_converters():
