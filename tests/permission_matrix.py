@@ -136,6 +136,7 @@ MATRIX: dict[str, list[Case]] = {
     "overview": [
         get("own", ANYONE),
         get("date", ANYONE, query={"date": DAY}),
+        get("date=junk", ANYONE, query={"date": "31/02/2025"}),  # today's figures, and the page says why
     ],
     "unit": [
         get("in", FIGURES_IN, unit_id="unit.chibo"),
@@ -149,6 +150,7 @@ MATRIX: dict[str, list[Case]] = {
         get("unit=in", PEOPLE_IN, query={"unit": "unit.chibo"}),
         get("unit=out", PEOPLE_OUT, query={"unit": "unit.out"}),
         get("date", PEOPLE_OWN, query={"date": DAY}),
+        get("unit=junk", PEOPLE_OWN, query={"unit": "abc"}),  # not an id: the whole scope
     ],
     "member_detail": [
         get("in", PEOPLE_IN, member_id="member.in"),
@@ -271,6 +273,8 @@ MATRIX: dict[str, list[Case]] = {
         get("unit=in", FIGURES_IN, query={"unit": "unit.chibo"}),
         get("unit=out", FIGURES_OUT, query={"unit": "unit.out"}),
         get("months", ANYONE, query={"from": "2025-01", "to": "2025-06"}),
+        get("months=junk", ANYONE, query={"from": "abc", "to": "2025-13"}),
+        get("unit=junk", ANYONE, query={"unit": "abc"}),
     ],
     "cell_attendance": [
         get("in", PEOPLE_IN, unit_id="unit.chibo"),
@@ -347,6 +351,7 @@ MATRIX: dict[str, list[Case]] = {
         get("unit=in", FIGURES_IN, query={"unit": "unit.chibo"}),
         get("unit=out", FIGURES_OUT, query={"unit": "unit.out"}),
         get("date", ANYONE, query={"date": DAY}),
+        get("unit=junk", E(302, 404, 404, 404, 404, 404), query={"unit": "abc"}),  # a unit asked that is none: 404
     ],
     "target": [
         # The root's resolution governs every unit without one of its own: all read it.
@@ -402,6 +407,7 @@ MATRIX: dict[str, list[Case]] = {
         get("own", PEOPLE_OWN),
         get("unit=in", PEOPLE_IN, query={"unit": "unit.chibo"}),
         get("unit=out", PEOPLE_OUT, query={"unit": "unit.out"}),
+        get("unit=junk", E(302, 404, 404, 404, 404, 404), query={"unit": "abc"}),
     ],
     "task_calendar": [
         get("own", PEOPLE_OWN),
@@ -412,6 +418,8 @@ MATRIX: dict[str, list[Case]] = {
         get("unit=in", FIGURES_IN, query={"unit": "unit.chibo"}),
         get("unit=out", FIGURES_OUT, query={"unit": "unit.out"}),
         get("dates", ANYONE, query={"from": "2025-01-01", "to": "2025-12-31"}),
+        get("dates=junk", ANYONE, query={"from": "abc", "to": "31/02/2025"}),
+        get("unit=junk", E(302, 404, 404, 404, 404, 404), query={"unit": "abc"}),
     ],
     "task": [
         get("in", PEOPLE_IN, task_id="task.in"),
@@ -433,6 +441,7 @@ MATRIX: dict[str, list[Case]] = {
         get("own", ANYONE),
         get("unit=in", FIGURES_IN, query={"unit": "unit.chibo"}),
         get("unit=out", FIGURES_OUT, query={"unit": "unit.out"}),
+        get("unit=junk", E(302, 404, 404, 404, 404, 404), query={"unit": "abc"}),
     ],
     "report_request_new": [
         get("own", E(302, 200, 200, 200, 404, 200)),
