@@ -507,7 +507,7 @@ def test_opening_for_a_request_that_does_not_exist_is_404(login, ids):
 
 
 def test_open_answers_only_post(login, ids):
-    assert login("coso").get(OPEN + "?loai=thang&ky=2026-10").status_code == 404
+    assert login("coso").get(OPEN + "?loai=thang&ky=2026-10").status_code == 405
 
 
 # --- the whole life of a monthly report ------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from dangbo.accounts.scope import scope_for
 from dangbo.audit.log import record_read
@@ -118,11 +119,13 @@ def report_list(request):
 
 
 @login_required
+@require_POST
 @submitted_once
 def report_open(request):
-    """Open (create when missing) the unit's report of a type and period, or of an ad-hoc request."""
+    """Open (create when missing) the unit's report of a type and period, or of an ad-hoc request
+    (the form of the report list posts here; a GET is 405, as on the other pages that only act)."""
     scope = scope_for(request)
-    if request.method != "POST" or not acts(request.user):
+    if not acts(request.user):
         raise Http404
     code, key = request.POST.get("loai", ""), request.POST.get("ky", "").strip()
     ask = None
