@@ -520,6 +520,47 @@ MATRIX: dict[str, list[Case]] = {
         get("own", ANYONE),
         post("own", ANYONE),  # the form comes back with its errors
     ],
+    "sessions_end": [
+        get("own", POST_ONLY),
+        post("own", E(302, 302, 302, 302, 302, 302)),  # every other session ends; back to the page
+    ],
+    # --- two-step sign-in (accounts.two_factor_views): one's own account, whatever the role ----------
+    "account_security": [get("own", ANYONE)],
+    "two_factor_enroll": [
+        get("own", ANYONE),  # the QR code to scan
+        post("own", ANYONE),  # no code typed: the form comes back with its error
+    ],
+    "two_factor_disable": [
+        get("own", POST_ONLY),
+        post("own", E(302, 302, 302, 302, 302, 302)),  # nothing to turn off: back with a message
+    ],
+    "two_factor_codes": [get("own", ANYONE)],  # no new codes to show: the page says so
+    "two_factor_codes_new": [
+        get("own", POST_ONLY),
+        post("own", E(302, 302, 302, 302, 302, 302)),  # two-step sign-in is off: back with a message
+    ],
+    "two_factor_verify": [
+        get("own", E(302, 302, 302, 302, 302, 302)),  # a session owing no code is sent on
+    ],
+    "account_two_factor_reset": [
+        get("in", POST_ONLY, user_id="account.in"),
+        post("in", E(302, 302, 302, 403, 404, 403), user_id="account.in"),
+        post("out", E(302, 302, 404, 403, 404, 403), user_id="account.out"),
+    ],
+    # --- the audit trail (audit.views): committee staff, within their scope -------------------------
+    "audit": [
+        get("own", RECORDS_OWN),
+        get("unit=in", RECORDS_IN, query={"unit": "unit.chibo"}),
+        get("unit=out", RECORDS_OWN, query={"unit": "unit.out"}),  # a filter outside the scope is ignored
+        get("member=in", RECORDS_IN, query={"member": "member.in"}),
+        get("member=out", RECORDS_OWN, query={"member": "member.out"}),  # the scope's entries of them: none
+        get("date", RECORDS_OWN, query={"from": "2026-01-01", "to": "31/02/2026"}),
+    ],
+    "audit_export": [
+        get("own", RECORDS_OWN),
+        get("unit=in", RECORDS_IN, query={"unit": "unit.chibo"}),
+        get("unit=out", RECORDS_OWN, query={"unit": "unit.out"}),  # ignored, as on the page
+    ],
     "login": [
         get("own", E(200, 302, 302, 302, 302, 302)),  # signed in: on to the home page
         post("own", E(200, 302, 302, 302, 302, 302)),
