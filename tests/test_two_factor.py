@@ -355,6 +355,21 @@ def test_after_a_reset_a_required_role_sets_up_again(client, demo):
     assert client.get("/").url == ENROLL
 
 
+def test_a_staff_reset_ends_the_accounts_open_sessions(demo):
+    from tests.helpers import FormClient
+
+    phone_holder = FormClient()
+    phone_holder.force_login(User.objects.get(username="coso"))  # signed in, then turned it on
+    set_up("coso")
+    assert phone_holder.get("/thong-bao/").status_code == 200
+    staff = FormClient()
+    staff.force_login(User.objects.get(username="khoi"))
+    staff.post(reset_url("coso"), {"next": "/tai-khoan/"})
+    response = phone_holder.get("/thong-bao/")
+    assert response.status_code == 302 and response.url.startswith("/dang-nhap/")
+    assert staff.get("/thong-bao/").status_code == 200
+
+
 def test_out_of_scope_gets_404_and_others_are_refused(as_user, demo, outsider):
     username, _ = outsider
     client = as_user("coso")

@@ -259,6 +259,10 @@ def remove(actor, account: User, *, note: str) -> bool:
         left = recovery_codes_left(account)
         TOTPDevice.objects.filter(user=account).delete()
         StaticDevice.objects.filter(user=account).delete()
+        if actor.pk != account.pk:
+            # Staff reset it because the phone may be in other hands: the account's open sessions end.
+            account.session_generation += 1
+            account.save(update_fields=["session_generation"])
         action = "two_factor_disable" if actor.pk == account.pk else "two_factor_reset"
         record(actor, action, account, {"two_factor": True, "recovery_codes": left}, {"two_factor": False}, note=note)
     return True
