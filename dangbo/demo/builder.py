@@ -696,6 +696,21 @@ def _analyze() -> None:
             cursor.execute("ANALYZE")
 
 
+# The demo's counts as its audit entry shows them (the page shows a snapshot's keys as they are).
+SUMMARY_LABELS = {
+    "units": "Tổ chức đảng", "versions": "Phiên bản tổ chức", "members": "Hồ sơ đảng viên",
+    "stints": "Quá trình sinh hoạt", "events": "Sự kiện đảng tịch", "candidates": "Quần chúng ưu tú",
+    "meetings": "Buổi sinh hoạt", "attendance": "Điểm danh", "cell_years": "Năm sinh hoạt của chi bộ",
+    "rating_periods": "Đợt xếp loại", "member_ratings": "Xếp loại đảng viên",
+    "unit_ratings": "Xếp loại tổ chức", "level_tallies": "Bảng tổng hợp xếp loại", "disciplines": "Kỷ luật",
+    "resolutions": "Nghị quyết", "registrations": "Đăng ký dân vận khéo", "tasks": "Nhiệm vụ",
+    "task_updates": "Cập nhật nhiệm vụ", "extensions": "Gia hạn", "reports": "Báo cáo",
+    "occurrences": "Lần lặp nhiệm vụ", "reminders": "Nhắc việc", "report_reminders": "Nhắc báo cáo",
+    "people": "Người nhận nhắc", "emails": "Thư điện tử", "seed": "Hạt giống ngẫu nhiên",
+    "target_members": "Số đảng viên dự kiến",
+}  # fmt: skip
+
+
 @transaction.atomic
 def build_demo(
     members: int = REFERENCE["members"], seed: int = SEED, logins: bool = True, today: date = HORIZON
@@ -725,6 +740,7 @@ def build_demo(
         morning = timezone.make_aware(datetime.datetime(today.year, today.month, today.day, 6))
         stats.update(send_reminders(today, morning, dropped))
     root = Unit.objects.get(pk=builder.root.unit_id)
-    record(None, "load_demo", root, None, {**stats, "seed": seed, "target_members": members})
+    summary = {**stats, "seed": seed, "target_members": members}
+    record(None, "load_demo", root, None, {SUMMARY_LABELS.get(key, key): value for key, value in summary.items()})
     stats.update(root=builder.root.unit_id, coso=builder.coso.unit_id, chibo=builder.chibo.unit_id)
     return stats
