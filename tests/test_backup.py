@@ -90,24 +90,33 @@ def committed_demo(transactional_db) -> dict:
     return committed_demo_back()
 
 
+def new_database(tmp_path, file_name: str, suffix: str) -> tuple[str, str | None]:
+    """An empty database beside the test's: a new SQLite file, or a new PostgreSQL database named
+    after the test database with `suffix`. (its URL, the PostgreSQL name to drop)."""
+    if ENGINE == "sqlite":
+        return f"sqlite:///{tmp_path / (file_name + '.sqlite3')}", None
+    name = f"{connection.settings_dict['NAME']}{suffix}"
+    drop_database(name)
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    return elsewhere.database_url(connection.settings_dict | {"NAME": name}), name
+
+
+def drop_database(name: str | None) -> None:
+    if name:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def restore_target(tmp_path):
     """A new installation: a new database (a new SQLite file, a new PostgreSQL database) that
     `migrate` has made, with nothing else in it but the rows migrations write. Its URL."""
-    if ENGINE == "sqlite":
-        url, name = f"sqlite:///{tmp_path / 'phuc-hoi.sqlite3'}", None
-    else:
-        name = f"{connection.settings_dict['NAME']}_restore"
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        url = elsewhere.database_url(connection.settings_dict | {"NAME": name})
+    url, name = new_database(tmp_path, "phuc-hoi", "_restore")
     done = elsewhere.run(["manage.py", "migrate", "--noinput", "-v0"], url, tmp_path / "media-trong")
     assert done.returncode == 0, done.stderr
     yield url
-    if name:
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(name)
 
 
 def test_a_backup_taken_during_writes_restores_elsewhere_to_one_moment(committed_demo, restore_target, tmp_path,
@@ -174,21 +183,12 @@ def test_a_backup_taken_during_writes_restores_elsewhere_to_one_moment(committed
 @pytest.fixture
 def older_installation(db, tmp_path):
     """A database behind the code (members.0008 and the migrations that depend on it unapplied): its URL."""
-    if ENGINE == "sqlite":
-        url, name = f"sqlite:///{tmp_path / 'cu.sqlite3'}", None
-    else:
-        name = f"{connection.settings_dict['NAME']}_older"
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        url = elsewhere.database_url(connection.settings_dict | {"NAME": name})
+    url, name = new_database(tmp_path, "cu", "_older")
     for args in (["migrate", "--noinput"], ["migrate", "members", "0007", "--noinput"]):
         done = elsewhere.run(["manage.py", *args, "-v0"], url, tmp_path / "media-cu")
         assert done.returncode == 0, done.stderr
     yield url
-    if name:
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(name)
 
 
 def test_an_archive_older_than_the_code_is_restored_then_migrated(older_installation, restore_target, tmp_path):

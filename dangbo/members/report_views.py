@@ -18,7 +18,7 @@ from .actions import ordered
 from .badges import badge_list, next_occasion, occasions_between, previous_occasion
 from .events import replay
 from .registers import register_workbook
-from .views import known_day, known_events, name_events
+from .views import clip_stints, known_day, known_events, name_events
 
 
 def _unit(request, scope, on):
@@ -100,7 +100,7 @@ def member_sheet(request, member_id: int):
         "events": events,
         "printed_by": request.user,
     }
-    shown = list(seen.member.stints.order_by("start").values_list("unit_id", "start"))
-    shown = [unit for unit, start in shown if seen.knew(start)]
-    record_read(request, "member_sheet", seen.member, unit=shown[-1] if shown else None)
+    # Placed where the member stood last as the scope knew them, as the record's opening is.
+    stints = clip_stints(seen, seen.member.stints.order_by("start", "kind"))
+    record_read(request, "member_sheet", seen.member, unit=stints[-1].unit_id if stints else None)
     return render(request, "members/sheet.html", context)
