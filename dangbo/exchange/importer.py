@@ -35,7 +35,7 @@ from dangbo.members.models import Event, EventKind, Member, Sex, Stint, StintKin
 from dangbo.members.quality import refresh_flags_of_new
 from dangbo.members.tallies import refresh_tallies, units_above
 from dangbo.orgs import actions as org_actions
-from dangbo.orgs.models import ALLOWED_PARENT_KINDS, CELL_KINDS, PATH_WIDTH, Unit, UnitKind, UnitVersion, path_segment
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, Unit, UnitKind, UnitVersion, kind_parents, path_segment
 
 from . import columns as C
 from .reader import Book, Problem, clean_text, parse_day, parse_number_text, records
@@ -371,6 +371,7 @@ class Planner:
 
     def _check_parents(self) -> None:
         S = C.SHEET_UNITS
+        allowed_parents = kind_parents()
         for unit in self.plan.units.values():
             if unit.state == "unchanged":
                 continue
@@ -380,7 +381,7 @@ class Planner:
                 if recorded_from is not None and period.start <= recorded_from:
                     continue  # recorded already; only what the file adds is checked
                 if not period.parent:
-                    if None not in ALLOWED_PARENT_KINDS[period.kind] and unit.existing is None:
+                    if None not in allowed_parents[period.kind] and unit.existing is None:
                         self.problem(f"{UnitKind(period.kind).label} phải có đơn vị cấp trên.", S, period.row,
                                      "Mã đơn vị cấp trên")  # fmt: skip
                     continue
@@ -399,11 +400,11 @@ class Planner:
                                  f"{vn.format_date(period.start)}.", S, period.row, "Mã đơn vị cấp trên",
                                  period.parent)  # fmt: skip
                     continue
-                if parent[2] not in ALLOWED_PARENT_KINDS[period.kind]:
-                    try:
-                        org_actions.check_parent_kind(period.kind, parent[2])
-                    except ValidationError as error:
-                        self.problem(error.messages[0], S, period.row, "Mã đơn vị cấp trên", period.parent)
+                if parent[2] not in allowed_parents[period.kind]:
+                    names = " hoặc ".join(UnitKind(k).label for k in sorted(allowed_parents[period.kind], key=str) if k)
+                    self.problem(f"{UnitKind(period.kind).label} chỉ được đặt dưới {names or 'cấp cao nhất'}, "
+                                 f"không được đặt dưới {UnitKind(parent[2]).label}.", S, period.row,
+                                 "Mã đơn vị cấp trên", period.parent)  # fmt: skip
                     continue
                 ends = [v[1] for v in self.versions[ref]]
                 last_end = ends[-1] if ends else None

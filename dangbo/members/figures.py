@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 
 from dangbo.lib import vn
 from dangbo.lib.dates import valid_on
-from dangbo.orgs.models import CELL_KINDS, UnitVersion
+from dangbo.orgs.models import CELL_KINDS, PATH_WIDTH, UnitKind, UnitVersion, path_after
 
 from .models import AttributeChange, DatedAttribute, Stint, TheoryLevel, UnitTally
 from .tallies import UNIT_MEASURES
@@ -121,17 +121,24 @@ def _as_date(value):
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-# One row per direct sub-unit on each day asked (and the root itself when it is a cell): its latest
-# tally interval starting on or before the day (an index seek), kept if it has not ended by then.
+# One row per tallied unit on each day asked: the direct sub-units, and, under a committee above the
+# grassroots whose sub-units are committees too (a city, a district, a commune since 07/2025), the
+# grassroots organisations at any depth below it — the highest units that keep tallies (committees
+# above the grassroots keep none: a write in a cell never recomputes a city). Each row is the unit's
+# latest tally interval starting on or before the day (an index seek), kept if it has not ended by
+# then; the rows are summed per direct sub-unit in Python. The root itself is read when it is a cell.
 # Written by hand because the ORM cannot express that join. PostgreSQL runs it as a LATERAL join;
 # SQLite, which has no LATERAL, joins on a correlated subquery (which PostgreSQL would instead answer
 # by hashing every tally row). The days are a list of constants: one for a page's date, a few for
 # a series of year ends, in the same query.
+_TALLIED = """((v.path > %(path)s AND v.path < %(after)s AND v.kind <> 'superior'
+    AND (v.parent_id = %(root)s OR v.kind IN ('grassroots_committee', 'grassroots_cell')))
+  OR v.unit_id = %(own)s)"""
 _SUBTREE_FIGURES_SQL = {
     "postgresql": """
 SELECT d.i, v.path, {sums}
 FROM (VALUES {days}) AS d (i, day)
-JOIN {versions} v ON (v.parent_id = %(root)s OR v.unit_id = %(own)s)
+JOIN {versions} v ON """ + _TALLIED + """
   AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
 CROSS JOIN LATERAL (
     SELECT * FROM {tallies} latest
@@ -149,11 +156,18 @@ JOIN {tallies} t ON t.id = (
     WHERE latest.unit_id = v.unit_id AND latest.valid_from <= d.day
     ORDER BY latest.valid_from DESC LIMIT 1
 )
-WHERE (v.parent_id = %(root)s OR v.unit_id = %(own)s)
+WHERE """ + _TALLIED + """
   AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
   AND (t.valid_to IS NULL OR t.valid_to > d.day)
 """,
 }
+# The committees above the grassroots below a root, by day and path (they keep no tally).
+_SUPERIORS_SQL = """
+WITH d (i, day) AS (VALUES {days})
+SELECT d.i, v.path FROM d CROSS JOIN {versions} v
+WHERE v.path > %(path)s AND v.path < %(after)s AND v.kind = 'superior'
+  AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
+"""
 
 
 def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, dict[str, int]]:
@@ -161,30 +175,47 @@ def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, dict[str,
     sub-unit counted among its units), and under the root's own path its members when it is a cell.
 
     Every member and unit figure of the overview comes from here; a subtree's totals are the sums of
-    its rows. Reads the tallies (see tallies.py), one row per direct sub-unit."""
+    its rows. Reads the tallies (see tallies.py): one row per direct sub-unit, or per grassroots
+    organisation below a committee above the grassroots. Committees above the grassroots below the
+    root are counted as `units_superior`."""
     return subtree_figures_on_days(root, [on])[on]
 
 
 def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dict[datetime.date, dict]:
-    """`subtree_figures` for each of `days` ({day: {path: {measure: count}}}), in one query: a
-    series over the years costs what one day does, a row per direct sub-unit and day. The direct
-    sub-units are those of each day (the tree changes); the root stays the same unit."""
+    """`subtree_figures` for each of `days` ({day: {path: {measure: count}}}), in one query (two
+    under a committee with committees above the grassroots below it): a series over the years costs
+    what one day does. The direct sub-units are those of each day (the tree changes); the root stays
+    the same unit."""
     measures = MEASURES + UNIT_MEASURES
     cast = "::date" if connection.vendor == "postgresql" else ""
+    day_values = ", ".join(f"({i}, %(day{i})s{cast})" for i in range(len(days)))
     sql = _SUBTREE_FIGURES_SQL[connection.vendor].format(
         sums=", ".join(f"t.{measure}" for measure in measures),
         versions=UnitVersion._meta.db_table,
         tallies=UnitTally._meta.db_table,
-        days=", ".join(f"({i}, %(day{i})s{cast})" for i in range(len(days))),
+        days=day_values,
     )
     own = root.unit_id if root.kind in CELL_KINDS else 0
-    params = {"root": root.unit_id, "own": own} | {f"day{i}": day for i, day in enumerate(days)}
+    params = {"root": root.unit_id, "own": own, "path": root.path, "after": path_after(root.path)}
+    params |= {f"day{i}": day for i, day in enumerate(days)}
+    width = len(root.path) + PATH_WIDTH
     result: dict[datetime.date, dict] = {day: {} for day in days}
+
+    def add(day, path, row):
+        key = root.path if path == root.path else path[:width]
+        into = result[day].setdefault(key, {})
+        for measure, value in row.items():
+            into[measure] = into.get(measure, 0) + value
+
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for i, path, *values in cursor.fetchall():
             row = dict(zip(measures, values))
             if path == root.path:  # a cell's own row: its members, not itself as a unit
                 row = {k: v for k, v in row.items() if k in MEASURES}
-            result[days[i]][path] = row
+            add(days[i], path, row)
+        if root.kind == UnitKind.SUPERIOR:
+            cursor.execute(_SUPERIORS_SQL.format(days=day_values, versions=UnitVersion._meta.db_table), params)
+            for i, path in cursor.fetchall():
+                add(days[i], path, {"units_superior": 1})
     return result

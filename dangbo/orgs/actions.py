@@ -17,7 +17,7 @@ from django.db.models import Q
 from dangbo.audit.log import audited, record, snapshot
 from dangbo.lib import vn
 
-from .models import ALLOWED_PARENT_KINDS, Unit, UnitKind, UnitVersion, default_code, path_segment
+from .models import FormRule, Unit, UnitVersion, default_code, form_rules, path_segment
 
 
 def _refresh_figures(unit: Unit) -> None:
@@ -27,17 +27,32 @@ def _refresh_figures(unit: Unit) -> None:
     refresh_tallies(units_above([unit.pk]))
 
 
-def _label(kind: str | None) -> str:
-    return UnitKind(kind).label if kind else "cấp cao nhất"
+def check_parent_form(form: str, parent_form: str | None, rules: dict[str, FormRule] | None = None) -> None:
+    """Refuse, in Vietnamese, a unit of form `form` under one of `parent_form` (None: at the top),
+    by the rules in force (`form_rules`: data)."""
+    rules = rules or form_rules()
+    rule = rules[form]
+    if parent_form in rule.parents or (parent_form is None and rule.at_top):
+        return
+    names = sorted(rules[p].name for p in rule.parents if p in rules)
+    if rule.at_top:
+        names.append("cấp cao nhất (không có tổ chức cấp trên)")
+    where = " hoặc ".join(names) or "cấp cao nhất"
+    here = rules[parent_form].name if parent_form else "cấp cao nhất"
+    raise ValidationError(f"{rule.name} chỉ được đặt dưới {where}, không được đặt dưới {here}.")
 
 
 def check_parent_kind(kind: str, parent_kind: str | None) -> None:
-    allowed = ALLOWED_PARENT_KINDS[kind]
-    if parent_kind not in allowed:
-        where = " hoặc ".join(_label(k) for k in sorted(allowed, key=str) if k) or "cấp cao nhất"
-        if None in allowed:
-            where = "cấp cao nhất (không có tổ chức cấp trên)"
-        raise ValidationError(f"{_label(kind)} chỉ được đặt dưới {where}, không được đặt dưới {_label(parent_kind)}.")
+    """`check_parent_form` for units of the kinds' default forms."""
+    check_parent_form(kind, parent_kind)
+
+
+def resolve_form(kind: str | None, form: str | None, rules: dict[str, FormRule]) -> tuple[str, str | None]:
+    """(kind, form code to store — None for a kind's default form) of a unit given either."""
+    code = form or kind
+    if code not in rules or (kind and rules[code].kind != kind):
+        raise ValidationError("Loại tổ chức không hợp lệ.")
+    return rules[code].kind, (None if code == rules[code].kind else code)
 
 
 def _parent_version(parent: Unit, on: datetime.date) -> UnitVersion:
@@ -75,20 +90,21 @@ def found_unit(
     actor,
     *,
     name: str,
-    kind: str,
+    kind: str | None = None,
     parent: Unit | None,
     on: datetime.date,
     code: str | None = None,
     decision: str = "",
+    form: str | None = None,
 ) -> Unit:
-    """Thành lập: a new unit under `parent` from `on`."""
+    """Thành lập: a new unit under `parent` from `on`, of `kind`'s default form or of `form`."""
     name = vn.normalize(name)
     if not name:
         raise ValidationError("Tên tổ chức không được để trống.")
-    if kind not in ALLOWED_PARENT_KINDS:
-        raise ValidationError("Loại tổ chức không hợp lệ.")
+    rules = form_rules()
+    kind, form = resolve_form(kind, form, rules)
     parent_version = _parent_version(parent, on) if parent else None
-    check_parent_kind(kind, parent_version.kind if parent_version else None)
+    check_parent_form(form or kind, parent_version.form_code if parent_version else None, rules)
     if code and Unit.objects.filter(code=code).exists():
         raise ValidationError(f"Mã tổ chức “{code}” đã được dùng.")
     unit = Unit.objects.create(code=code or None)
@@ -100,6 +116,7 @@ def found_unit(
         unit=unit,
         name=name,
         kind=kind,
+        form_id=form,
         parent=parent,
         path=prefix + path_segment(unit.pk),
         depth=(parent_version.depth + 1) if parent_version else 0,
@@ -151,9 +168,11 @@ def change_unit(
     kind: str | None = None,
     parent: Unit | None | bool = False,
     decision: str = "",
+    form: str | None = None,
 ) -> UnitVersion:
     """Đổi tên, chuyển, đổi loại: a new version of `unit` from `on`. `parent=False` keeps the
-    parent; `parent=None` puts the unit at the top. A move rewrites the paths of the subtree."""
+    parent; `parent=None` puts the unit at the top. A move rewrites the paths of the subtree. A new
+    `kind` takes its default form; a new `form`, its kind."""
     Unit.objects.select_for_update().filter(pk=unit.pk).first()
     old = _current_version(unit, on)
     before = snapshot(old)
@@ -162,20 +181,25 @@ def change_unit(
         changes["name"] = vn.normalize(name)
         if not changes["name"]:
             raise ValidationError("Tên tổ chức không được để trống.")
-    new_kind = kind or old.kind
+    rules = form_rules()
+    if kind or form:
+        new_kind, new_form = resolve_form(kind, form, rules)
+    else:
+        new_kind, new_form = old.kind, old.form_id
     new_parent = old.parent if parent is False else parent
-    moving = new_parent != old.parent or new_kind != old.kind
+    moving = new_parent != old.parent or (new_kind, new_form) != (old.kind, old.form_id)
     descendants = _descendant_versions(old, on) if moving else []
     if moving:
         parent_version = _parent_version(new_parent, on) if new_parent else None
         if parent_version and parent_version.path.startswith(old.path):
             raise ValidationError("Không thể chuyển một tổ chức vào bên trong chính nó.")
-        check_parent_kind(new_kind, parent_version.kind if parent_version else None)
+        check_parent_form(new_form or new_kind, parent_version.form_code if parent_version else None, rules)
         for child in descendants:
             if child.parent_id == unit.pk:
-                check_parent_kind(child.kind, new_kind)
+                check_parent_form(child.form_code, new_form or new_kind, rules)
         changes.update(
             kind=new_kind,
+            form_id=new_form,
             parent=new_parent,
             path=(parent_version.path if parent_version else "") + path_segment(unit.pk),
             depth=(parent_version.depth + 1) if parent_version else 0,

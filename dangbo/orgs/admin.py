@@ -7,7 +7,7 @@ from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 from dangbo.lib.forms import Meaning, Within
 
 from . import actions
-from .models import Term, Unit, UnitKind, UnitVersion
+from .models import Term, Unit, UnitForm, UnitVersion
 
 
 class UnitVersionInline(admin.TabularInline):
@@ -15,7 +15,7 @@ class UnitVersionInline(admin.TabularInline):
 
     model = UnitVersion
     fk_name = "unit"
-    fields = ["name", "kind", "parent", "valid_from", "valid_to", "decision"]
+    fields = ["name", "kind", "form", "parent", "valid_from", "valid_to", "decision"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -29,7 +29,7 @@ class FoundUnitForm(forms.ModelForm):
     """Adding a unit in the back office goes through `found_unit`, with its checks."""
 
     name = forms.CharField(label="Tên", max_length=255)
-    kind = forms.ChoiceField(label="Loại", choices=UnitKind.choices)
+    form = forms.ModelChoiceField(label="Loại", queryset=UnitForm.objects.all(), to_field_name="code")
     parent = forms.ModelChoiceField(label="Tổ chức cấp trên", queryset=Unit.objects.all(), required=False)
     valid_from = forms.DateField(label="Thành lập từ ngày", validators=[Within(Meaning.DAY, "Ngày thành lập")])
     decision = forms.CharField(label="Quyết định", max_length=128, required=False)
@@ -48,7 +48,7 @@ class FoundUnitForm(forms.ModelForm):
                 actions.found_unit(
                     None,
                     name=data["name"],
-                    kind=data["kind"],
+                    form=data["form"].code,
                     parent=data.get("parent"),
                     on=data["valid_from"],
                     code=data.get("code"),
@@ -71,7 +71,7 @@ class UnitAdmin(AuditedAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return ["code", "name", "kind", "parent", "valid_from", "decision"] if obj is None else ["code"]
+        return ["code", "name", "form", "parent", "valid_from", "decision"] if obj is None else ["code"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -80,7 +80,7 @@ class UnitAdmin(AuditedAdmin):
         unit = actions.found_unit(
             request.user,
             name=data["name"],
-            kind=data["kind"],
+            form=data["form"].code,
             parent=data.get("parent"),
             on=data["valid_from"],
             code=data.get("code"),
@@ -98,6 +98,17 @@ class UnitVersionAdmin(ReadOnlyAdmin):
     list_display = ["name", "kind", "parent", "valid_from", "valid_to"]
     list_filter = ["kind", "depth"]
     search_fields = ["name"]
+
+
+@admin.register(UnitForm)
+class UnitFormAdmin(AuditedAdmin):
+    """The forms of organisation and where each may sit: a province configures its levels here."""
+
+    list_display = ["name", "code", "kind", "at_top", "order"]
+    filter_horizontal = ["parents"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Term)

@@ -19,6 +19,7 @@ recursive CTE cannot use an index for the date-bounded walk and its cost grows w
 from __future__ import annotations
 
 import datetime
+from typing import NamedTuple
 
 from django.db import models
 
@@ -51,6 +52,10 @@ def default_code(unit_id: int) -> str:
 
 
 class UnitKind(models.TextChoices):
+    """A unit's place in the Party's statute (DOMAIN §2), by which the figures count it. Every
+    committee above the grassroots — a bloc, a district, a commune since 07/2025, a city — is a
+    SUPERIOR: what differs between them is their form (`UnitForm`, data)."""
+
     SUPERIOR = "superior", "Đảng bộ cấp trên cơ sở"
     GRASSROOTS_COMMITTEE = "grassroots_committee", "Đảng bộ cơ sở"
     GRASSROOTS_CELL = "grassroots_cell", "Chi bộ cơ sở"
@@ -58,8 +63,9 @@ class UnitKind(models.TextChoices):
     ATTACHED_CELL = "attached_cell", "Chi bộ trực thuộc"
 
 
-# Which kind may sit under which (None: at the top of our tree). DOMAIN §2; these are the Party's
-# statute, not a local setting.
+# Which kind may sit under which (None: at the top of our tree), as the statute has it (DOMAIN §2):
+# the rules the default forms start with (migration orgs 0004). The rules in force are data,
+# `UnitForm.parents`, which a province shaped otherwise configures (levels above the grassroots).
 ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
     UnitKind.SUPERIOR: {None},
     UnitKind.GRASSROOTS_COMMITTEE: {UnitKind.SUPERIOR},
@@ -68,6 +74,34 @@ ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
     UnitKind.ATTACHED_CELL: {UnitKind.GRASSROOTS_COMMITTEE, UnitKind.SUB_COMMITTEE},
 }
 CELL_KINDS = (UnitKind.GRASSROOTS_CELL, UnitKind.ATTACHED_CELL)
+# Tổ chức cơ sở đảng: the units directly under a committee above the grassroots.
+GRASSROOTS_KINDS = (UnitKind.GRASSROOTS_COMMITTEE, UnitKind.GRASSROOTS_CELL)
+
+
+class UnitForm(models.Model):
+    """A form of party organisation (loại tổ chức) as a province names it — Đảng bộ thành phố,
+    Đảng bộ huyện, Đảng bộ xã, Đảng bộ Khối, Đảng bộ cơ sở … — with its place in the statute
+    (`kind`) and where it may sit. Data, not code: the 2025 reorganisation changed which committees
+    stand above the grassroots, and provinces differ (DOMAIN: configurable).
+
+    A version without a form has its kind's default form, whose code is the kind's value (made by
+    migration orgs 0004)."""
+
+    code = models.SlugField("mã", max_length=32, primary_key=True)
+    name = models.CharField("tên loại", max_length=128, unique=True)
+    kind = models.CharField("cấp theo Điều lệ", max_length=32, choices=UnitKind.choices)
+    at_top = models.BooleanField("có thể đứng đầu cây", default=False)
+    parents = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="children",
+                                     verbose_name="được đặt dưới")  # fmt: skip
+    order = models.PositiveSmallIntegerField("thứ tự", default=0)
+
+    class Meta:
+        verbose_name = "loại tổ chức"
+        verbose_name_plural = "loại tổ chức"
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
 
 
 class Unit(models.Model):
@@ -101,6 +135,9 @@ class UnitVersion(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="versions")
     name = models.CharField("tên", max_length=255)
     kind = models.CharField("loại", max_length=32, choices=UnitKind.choices)
+    # None: the kind's default form (code = kind), so that bulk writers need not name it.
+    form = models.ForeignKey(UnitForm, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="loại tổ chức")  # fmt: skip
     parent = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="child_versions")
     path = models.CharField(max_length=255, db_index=True)
     depth = models.PositiveSmallIntegerField()
@@ -128,6 +165,74 @@ class UnitVersion(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def form_code(self) -> str:
+        return self.form_id or self.kind
+
+    def get_kind_display(self) -> str:
+        """The name of the unit's form (Đảng bộ xã, Đảng bộ Khối …), read from `form_names`."""
+        return form_names().get(self.form_code) or UnitKind(self.kind).label
+
+
+_FORM_NAMES: dict = {}
+FORM_NAMES_SECONDS = 60
+
+
+def form_names() -> dict[str, str]:
+    """{form code: name}, read at most once a minute per process (a list of units names each one's
+    form; the forms are a dozen rows that change once in years)."""
+    import time
+
+    now = time.monotonic()
+    if not _FORM_NAMES or now - _FORM_NAMES["at"] > FORM_NAMES_SECONDS:
+        _FORM_NAMES.update(names=dict(UnitForm.objects.values_list("code", "name")), at=now)
+    return _FORM_NAMES["names"]
+
+
+class FormRule(NamedTuple):
+    kind: str
+    name: str
+    at_top: bool
+    parents: frozenset[str]
+
+
+def form_rules() -> dict[str, FormRule]:
+    """{form code: its rule}: the statute's five default forms (`ALLOWED_PARENT_KINDS`), as the
+    database configures them, and the forms the database adds. Two queries; read when a unit is
+    founded or moved."""
+    rules = {
+        kind.value: FormRule(kind.value, kind.label, None in parents, frozenset(p for p in parents if p))
+        for kind in UnitKind
+        for parents in [ALLOWED_PARENT_KINDS[kind]]
+    }
+    parents: dict[str, set[str]] = {}
+    for child, parent in UnitForm.parents.through.objects.values_list("from_unitform_id", "to_unitform_id"):
+        parents.setdefault(child, set()).add(parent)
+    for code, name, kind, at_top in UnitForm.objects.values_list("code", "name", "kind", "at_top"):
+        rules[code] = FormRule(kind, name, at_top, frozenset(parents.get(code, ())))
+    return rules
+
+
+def kind_parents(rules: dict[str, FormRule] | None = None) -> dict[str, set[str | None]]:
+    """{kind: the kinds it may sit under, None for the top}: what some form of the kind may, for a
+    list (the exchange workbook) that names kinds, not forms."""
+    rules = rules or form_rules()
+    allowed: dict[str, set[str | None]] = {kind.value: set() for kind in UnitKind}
+    for rule in rules.values():
+        allowed[rule.kind] |= {rules[p].kind for p in rule.parents if p in rules}
+        if rule.at_top:
+            allowed[rule.kind].add(None)
+    return allowed
+
+
+def forget_form_names(**kwargs) -> None:
+    _FORM_NAMES.clear()
+
+
+models.signals.post_save.connect(forget_form_names, sender=UnitForm)
+models.signals.post_delete.connect(forget_form_names, sender=UnitForm)
+models.signals.m2m_changed.connect(forget_form_names, sender=UnitForm.parents.through)
 
 
 def latest_names(unit_ids) -> dict[int, str]:
