@@ -594,7 +594,8 @@ MATRIX: dict[str, list[Case]] = {
 # (and a change page of a member and of an account) above.
 ADMIN_MODELS = {
     "accounts.loginthrottle", "accounts.user", "audit.auditentry", "auth.group", "meetings.meeting",
-    "members.event", "members.member", "notices.notification", "orgs.term", "orgs.unit", "orgs.unitform", "orgs.unitversion",
+    "members.event", "members.member", "notices.notification", "orgs.term", "orgs.unit",
+    "orgs.unitform", "orgs.unitversion",
     "ratings.discipline", "ratings.memberrating", "ratings.ratingperiod", "ratings.unitrating",
     "reports.adhocrequest", "reports.letterhead", "reports.report", "reports.reporttype", "reports.schedule",
     "targets.manualvalue", "targets.modelregistration", "targets.resolution", "tasks.extension", "tasks.task",
