@@ -203,7 +203,7 @@ def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dic
 
     def add(day, path, row):
         key = root.path if path == root.path else path[:width]
-        into = result[day].setdefault(key, {})
+        into = result[day].setdefault(key, {} if key == root.path else dict.fromkeys(measures, 0))
         for measure, value in row.items():
             into[measure] = into.get(measure, 0) + value
 

@@ -73,13 +73,14 @@ def _parent_version(parent: Unit, on: datetime.date) -> UnitVersion:
 
 
 def _current_version(unit: Unit, on: datetime.date) -> UnitVersion:
-    """The unit's open version, which must have started before `on`."""
+    """The unit's open version, which must have started on or before `on` (a second change on the
+    same day — a move of the committee above, then one of this unit — amends that day's version)."""
     version = unit.versions.filter(valid_to__isnull=True).first()
     if version is None:
         raise ValidationError("Tổ chức này đã giải thể.")
-    if version.valid_from >= on:
+    if version.valid_from > on:
         raise ValidationError(
-            f"Tổ chức này đã có thay đổi từ ngày {vn.format_date(version.valid_from)}; ngày hiệu lực phải sau ngày đó."
+            f"Tổ chức này đã có thay đổi từ ngày {vn.format_date(version.valid_from)}; ngày hiệu lực không được trước ngày đó."
         )
     return version
 
@@ -225,6 +226,10 @@ def dissolve_unit(actor, unit: Unit, *, on: datetime.date, decision: str = "") -
     """Giải thể: the unit ends on `on`. Its sub-units and members must have left it first."""
     Unit.objects.select_for_update().filter(pk=unit.pk).first()
     version = _current_version(unit, on)
+    if version.valid_from == on:
+        raise ValidationError(
+            f"“{version.name}” đã có thay đổi ngày {vn.format_date(on)}; ngày giải thể phải sau ngày đó."
+        )
     # Nothing may sit in the unit on or after the day it ends, including what starts later.
     children = UnitVersion.objects.filter(parent=unit).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
     if children.exists():
