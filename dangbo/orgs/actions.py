@@ -80,7 +80,8 @@ def _current_version(unit: Unit, on: datetime.date) -> UnitVersion:
         raise ValidationError("Tổ chức này đã giải thể.")
     if version.valid_from > on:
         raise ValidationError(
-            f"Tổ chức này đã có thay đổi từ ngày {vn.format_date(version.valid_from)}; ngày hiệu lực không được trước ngày đó."
+            f"“{version.name}” đã có thay đổi từ ngày {vn.format_date(version.valid_from)}; "
+            "ngày hiệu lực không được trước ngày đó."
         )
     return version
 
