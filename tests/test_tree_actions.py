@@ -410,9 +410,14 @@ def leaves(actor, member, on):
 
 
 def test_cannot_dissolve_a_cell_with_open_official_stints(actor, tree):
+    """The tree asks the apps above it (orgs.signals.unit_dissolving); members answer with the count."""
     cell = tree[CELL]
     make_member(actor, cell, d(2020, 5, 1))
-    refused(lambda: dissolve_unit(actor, cell, on=d(2021, 1, 1)), match="đảng viên")
+    make_member(actor, cell, d(2020, 6, 1))
+    message = refused(lambda: dissolve_unit(actor, cell, on=d(2021, 1, 1)))
+    assert message == (
+        "Không thể giải thể: còn 2 đảng viên sinh hoạt tại đây từ ngày 01/01/2021 trở đi; hãy chuyển sinh hoạt trước."
+    )
 
 
 def test_dissolving_after_the_members_left_works(actor, tree):

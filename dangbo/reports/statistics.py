@@ -1,5 +1,5 @@
 """The statistics of a report: blocks computed from the records for a unit as of the end of its
-period, by the same functions as the overview (`orgs.overview`), the targets page
+period, by the same functions as the overview (`overview.overview`), the targets page
 (`targets.progress`), the ratings and the tasks statistics, so a figure reads the same in a report
 as on the page it comes from.
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from dangbo.lib import vn
 from dangbo.orgs.models import UnitKind, UnitVersion
-from dangbo.orgs.overview import build_overview
+from dangbo.overview.overview import build_overview
 from dangbo.targets.indicators import rating_period
 from dangbo.targets.progress import Evaluator, compared, governing_term
 from dangbo.tasks.figures import subtree_completion

@@ -6,9 +6,9 @@ from dangbo.accounts.scope import scope_for
 from dangbo.admissions.deadlines import pipeline_deadlines
 from dangbo.lib.http import date_from_request, today
 from dangbo.notices.todo import todo
+from dangbo.orgs.models import PATH_WIDTH, UnitKind
 
 from .charts import overview_charts
-from .models import PATH_WIDTH, UnitKind
 from .overview import TABLE_COLUMNS, build_overview, members_over_years, table_cells_html, table_numbers
 
 SUB_UNITS_PER_PAGE = 100
@@ -43,7 +43,7 @@ def overview(request, unit_id: int | None = None):
         if home:
             context["todo"] = todo(scope, request.user, on, deadlines)
         context["charts"] = overview_charts(overview, members_over_years(root, on))
-    return render(request, "orgs/overview.html", context)
+    return render(request, "overview/overview.html", context)
 
 
 def _trail(scope, root, on):

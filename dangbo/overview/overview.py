@@ -15,8 +15,7 @@ from django.utils.safestring import mark_safe
 from dangbo.lib import vn
 from dangbo.members.figures import AGE_BANDS, subtree_figures, subtree_figures_on_days
 from dangbo.members.models import TheoryLevel
-
-from .models import UnitKind, UnitVersion
+from dangbo.orgs.models import UnitKind, UnitVersion
 
 
 class Figures:
