@@ -121,6 +121,11 @@ def test_the_city_overview_lists_its_levels(city, city_staff):
     assert "Đảng bộ thành phố Thử nghiệm" in page
     assert "Đảng bộ huyện Thử nghiệm" in page
     assert version(city.bloc, MOVED).name in page
+    assert 'data-figure="superiors">2<' in page
+    assert "<th class=\"num\">Tổ chức cơ sở đảng</th>" in page
+    # The district's row counts the grassroots committee two levels below the city.
+    grassroots = subtree_figures(version(city.top, MOVED), MOVED)[version(city.district, MOVED).path]
+    assert grassroots["units_grassroots_committee"] == 1
     # The demo committee's own overview still opens from the city, on either side of the move.
     assert city_staff.get(f"/to-chuc/{city.bloc.pk}/?date=2026-12-01").status_code == 200
     assert city_staff.get(f"/to-chuc/{city.moved.pk}/?date=2026-12-01").status_code == 200

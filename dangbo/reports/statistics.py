@@ -47,6 +47,7 @@ def organisation(root: UnitVersion, end: datetime.date):
     total = build_overview(root, end).total
     m = total.members
     facts = {
+        "superiors": total.superiors,
         "grassroots": total.grassroots, "grassroots_committees": total.grassroots_committees,
         "grassroots_cells": total.grassroots_cells, "sub_committees": total.sub_committees,
         "attached_cells": total.attached_cells, "members": m["total"], "official": m["official"],
@@ -54,6 +55,8 @@ def organisation(root: UnitVersion, end: datetime.date):
     }  # fmt: skip
     rows = []
     if root.kind not in (UnitKind.GRASSROOTS_CELL, UnitKind.ATTACHED_CELL):
+        if total.superiors:
+            rows.append(["Đảng bộ cấp trên cơ sở", _n(total.superiors)])
         if root.kind == UnitKind.SUPERIOR:
             rows.append(["Tổ chức cơ sở đảng trực thuộc", _n(total.grassroots)])
             rows.append(["Trong đó: đảng bộ cơ sở / chi bộ cơ sở",
