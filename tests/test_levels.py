@@ -13,7 +13,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from dangbo.accounts.models import Role, User
+from dangbo.lib import vn
 from dangbo.members.figures import subtree_figures
+from dangbo.members.models import Stint
 from dangbo.orgs.actions import change_unit, found_unit
 from dangbo.orgs.models import Unit, UnitForm, UnitKind, UnitVersion
 from tests.helpers import hand_member_counts
@@ -138,3 +140,25 @@ def test_the_bloc_does_not_see_the_city(city, as_user):
     # The committee moved to the district left khoi's subtree on that day, not before.
     assert client.get(f"/to-chuc/{city.moved.pk}/?date=2026-12-01").status_code == 404
     assert client.get(f"/to-chuc/{city.moved.pk}/?date=2026-11-30").status_code == 200
+
+
+@pytest.fixture
+def city_viewer(city, client):
+    user = User(username="xemtp-thu", role=Role.VIEWER, unit_id=city.top.pk)
+    user.set_password("demo")
+    user.save()
+    assert client.login(username="xemtp-thu", password="demo")
+    return client
+
+
+@pytest.mark.parametrize("url", ["/?date=2026-12-01", "/chi-tieu/", "/xep-loai/", "/bao-cao/"])
+def test_the_city_viewer_sees_the_aggregated_figures(city_viewer, url):
+    assert city_viewer.get(url).status_code == 200
+
+
+def test_the_city_viewer_sees_the_city_total_and_no_person(city, city_viewer):
+    page = city_viewer.get("/?date=2026-12-01").content.decode()
+    total = hand_member_counts(version(city.top, MOVED).path, MOVED)["total"]
+    assert f'data-figure="members">{vn.format_number(total)}<' in page
+    member = Stint.unscoped.filter(unit__versions__path__startswith=version(city.moved, MOVED).path).first().member_id
+    assert city_viewer.get(f"/dang-vien/{member}/").status_code == 404
