@@ -595,7 +595,7 @@ MATRIX: dict[str, list[Case]] = {
 ADMIN_MODELS = {
     "accounts.loginthrottle", "accounts.user", "audit.auditentry", "auth.group", "meetings.meeting",
     "members.event", "members.member", "notices.notification", "orgs.term", "orgs.unit",
-    "orgs.unitform", "orgs.unitversion",
+    "orgs.succession", "orgs.unitform", "orgs.unitversion",
     "ratings.discipline", "ratings.memberrating", "ratings.ratingperiod", "ratings.unitrating",
     "reports.adhocrequest", "reports.letterhead", "reports.report", "reports.reporttype", "reports.schedule",
     "targets.manualvalue", "targets.modelregistration", "targets.resolution", "tasks.extension", "tasks.task",

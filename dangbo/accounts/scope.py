@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
 from django.http import Http404
 
@@ -43,9 +43,45 @@ class Scope:
     _roots: dict = field(default_factory=dict, repr=False)
 
     @cached_property
+    def _read(self) -> tuple[list[UnitVersion], list[UnitVersion]]:
+        """Every version of the scope's own unit (a handful), and those of the units it succeeded
+        (`Succession`), each ending no later than the day its unit joined: one query for the scope's
+        life; one more per earlier generation of mergers, when there was one."""
+        from dangbo.orgs.models import Succession
+
+        joined = Succession.objects.filter(predecessor_id=OuterRef("unit_id"), successor_id=self.unit_id)
+        rows = list(
+            UnitVersion.objects.filter(Q(unit_id=self.unit_id) | Q(unit__successions__successor_id=self.unit_id))
+            .annotate(joined=Subquery(joined.values("on")[:1]))
+            .order_by("valid_from")
+        )
+        own = [v for v in rows if v.unit_id == self.unit_id]
+        bound: dict[int, datetime.date | None] = {v.unit_id: v.joined for v in rows if v.unit_id != self.unit_id}
+        history = [v for v in rows if v.unit_id != self.unit_id]
+        frontier = list(bound)
+        while frontier:  # the units those succeeded in turn
+            found = Succession.objects.filter(successor_id__in=frontier)
+            found = found.exclude(predecessor_id__in=[*bound, self.unit_id])
+            frontier = []
+            for predecessor, successor, on in found.values_list("predecessor_id", "successor_id", "on"):
+                bound[predecessor] = _earliest(on, bound[successor])
+                frontier.append(predecessor)
+            history += UnitVersion.objects.filter(unit_id__in=frontier)
+        clipped = []
+        for version in history:
+            end = _earliest(version.valid_to, bound[version.unit_id])
+            if end is None or version.valid_from < end:
+                version.valid_to = end
+                clipped.append(version)
+        return own, clipped
+
+    @property
     def _versions(self) -> list[UnitVersion]:
-        """Every version of the scope's own unit (a handful): one query for the scope's life."""
-        return list(UnitVersion.objects.filter(unit_id=self.unit_id).order_by("valid_from"))
+        return self._read[0]
+
+    @property
+    def _history(self) -> list[UnitVersion]:
+        return self._read[1]
 
     def root_on(self, on: datetime.date) -> UnitVersion | None:
         """The scope's own unit as it stood on `on` (None if it did not exist then)."""
@@ -56,10 +92,20 @@ class Scope:
         return self._roots[on]
 
     def units_on(self, on: datetime.date):
-        root = self.root_on(on)
-        if root is None:
+        """The subtree on `on`: under the scope's own unit, and under the units it succeeded while
+        they stood (their history is the successor's to read)."""
+        paths = [root.path] if (root := self.root_on(on)) else []
+        paths += [v.path for v in self.predecessors_on(on)]
+        if not paths:
             return UnitVersion.objects.none()
-        return UnitVersion.objects.on(on).under(root.path)
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(path__startswith=path)
+        return UnitVersion.objects.on(on).filter(condition)
+
+    def predecessors_on(self, on: datetime.date) -> list[UnitVersion]:
+        """The units the scope's unit succeeded, as they stood on `on` (before they joined it)."""
+        return [v for v in self._history if v.valid_from <= on and (v.valid_to is None or on < v.valid_to)]
 
     def unit_on_or_404(self, unit_id: int, on: datetime.date) -> UnitVersion:
         """A unit of the subtree as it stood on `on`."""
@@ -81,8 +127,9 @@ class Scope:
 
     @cached_property
     def _root_versions(self) -> list[tuple[str, datetime.date, datetime.date | None]]:
-        """(path, valid_from, valid_to) of every version of the scope's own unit."""
-        return [(v.path, v.valid_from, v.valid_to) for v in self._versions]
+        """(path, valid_from, valid_to) of every version of the scope's own unit, and of the units
+        it succeeded up to the day each joined it."""
+        return [(v.path, v.valid_from, v.valid_to) for v in [*self._versions, *self._history]]
 
     def holds(self, unit, day) -> Exists:
         """A condition on the rows of a query: the unit `unit` lay in the subtree on `day`, both

@@ -7,7 +7,7 @@ from dangbo.audit.admin import AuditedAdmin, ReadOnlyAdmin
 from dangbo.lib.forms import Meaning, Within
 
 from . import actions
-from .models import Term, Unit, UnitForm, UnitVersion
+from .models import Succession, Term, Unit, UnitForm, UnitVersion
 
 
 class UnitVersionInline(admin.TabularInline):
@@ -109,6 +109,13 @@ class UnitFormAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Succession)
+class SuccessionAdmin(ReadOnlyAdmin):
+    """Written by the reorganisation's merger, with the tree's changes."""
+
+    list_display = ["predecessor", "successor", "on", "decision"]
 
 
 @admin.register(Term)

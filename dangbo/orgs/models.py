@@ -244,6 +244,27 @@ def latest_names(unit_ids) -> dict[int, str]:
     return names
 
 
+class Succession(models.Model):
+    """A unit that ended by joining another (sáp nhập, hợp nhất): the successor carries on its
+    work, and the predecessor's history up to that day is the successor's to read (its members,
+    reports, ratings, under the old name). Written by the reorganisation's merger."""
+
+    predecessor = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="successions")
+    successor = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="predecessions")
+    on = models.DateField("từ ngày")
+    decision = models.CharField("quyết định", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "đơn vị tiền thân"
+        verbose_name_plural = "đơn vị tiền thân"
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="succession_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.predecessor} → {self.successor} ({self.on:%d/%m/%Y})"
+
+
 class Term(models.Model):
     """A congress term (nhiệm kỳ) of a committee, e.g. 2020–2025."""
 

@@ -27,6 +27,8 @@ def overview(request, unit_id: int | None = None):
     on, date_error = date_from_request(request)
     root = scope.unit_on_or_404(unit_id, on) if unit_id else scope.root_on(on)
     context = {"on": on, "on_iso": on.isoformat(), "date_error": date_error, "scope": scope, "root": root}
+    # Before a merger founded it, the unit's history is that of the units it succeeded.
+    context["predecessors"] = scope.predecessors_on(on) if root is None else []
     if root is not None:
         overview = build_overview(root, on)
         context["overview"] = overview
@@ -56,6 +58,8 @@ def overview(request, unit_id: int | None = None):
 
 def _trail(scope, root, on):
     """The units from the scope's own unit down to `root`, for the breadcrumb (one query)."""
-    top = scope.root_on(on)
-    paths = [root.path[:end] for end in range(len(top.path), len(root.path), PATH_WIDTH)]
+    tops = [v for v in [scope.root_on(on), *scope.predecessors_on(on)] if v and root.path.startswith(v.path)]
+    if not tops:
+        return []
+    paths = [root.path[:end] for end in range(len(tops[0].path), len(root.path), PATH_WIDTH)]
     return list(scope.units_on(on).filter(path__in=paths).order_by("depth"))
