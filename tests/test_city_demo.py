@@ -5,8 +5,10 @@ above the grassroots are not scaled: 118 under the city after 01/07/2025 at ever
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dangbo.accounts.models import Role, User
@@ -132,3 +134,8 @@ def test_the_city_forms_and_logins(city):
     assert (staff.role, staff.unit_id) == (Role.SUPERIOR_STAFF, city["root"])
     assert (viewer.role, viewer.unit_id) == (Role.VIEWER, city["root"])
     assert staff.check_password("demo")
+
+
+def test_the_command_refuses_a_scale_of_nothing(db):
+    with pytest.raises(CommandError, match="Tỉ lệ phải lớn hơn 0"):
+        call_command("load_demo", "--city", "--scale", "0", stdout=io.StringIO())

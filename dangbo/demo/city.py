@@ -118,10 +118,21 @@ AGENCIES = ["Ủy ban nhân dân", "Phòng Tài chính - Kế hoạch", "Phòng 
             "Phòng Tài nguyên và Môi trường", "Kho bạc Nhà nước", "Chi cục Thuế", "Viện Kiểm sát nhân dân",
             "Tòa án nhân dân", "Trường Trung học phổ thông", "Bệnh viện Đa khoa",
             "Ngân hàng Chính sách xã hội"]  # fmt: skip
+COMMUNE_NAMES = [f"{head} {tail}" for head in NAME_HEADS for tail in NAME_TAILS if head != tail]
 ENTERPRISES = ["Công ty Cảng", "Công ty Cấp nước", "Công ty Điện lực", "Tổng công ty Đóng tàu", "Công ty Xi măng",
                "Công ty Môi trường đô thị", "Công ty Công viên cây xanh", "Công ty Xổ số kiến thiết",
                "Công ty Thoát nước", "Công ty Vận tải", "Công ty Dược phẩm", "Công ty Chiếu sáng đô thị"]  # fmt: skip
-UNITS_OF = ["Phòng Tham mưu", "Phòng Chính trị", "Phòng Hậu cần", "Phòng Cảnh sát", "Đội", "Ban", "Phân xưởng"]
+ARMY = ["Bộ Chỉ huy", "Trung đoàn 50", "Trung đoàn 43", "Tiểu đoàn Pháo binh", "Đại đội Trinh sát",
+        "Ban Chỉ huy Quân sự", "Kho Vũ khí", "Trường Quân sự", "Đồn Biên phòng", "Hải đội Dân quân"]  # fmt: skip
+POLICE = ["Phòng Tham mưu", "Phòng Cảnh sát giao thông", "Phòng Cảnh sát hình sự", "Phòng An ninh nội địa",
+          "Phòng Hậu cần", "Phòng Cảnh sát phòng cháy và chữa cháy", "Trại tạm giam", "Phòng Cảnh sát cơ động",
+          "Phòng Quản lý xuất nhập cảnh", "Phòng Cảnh sát kinh tế"]  # fmt: skip
+PROVINCE_AGENCIES = ["Sở Tài chính", "Sở Xây dựng", "Sở Y tế", "Sở Giáo dục và Đào tạo", "Sở Công Thương",
+                     "Sở Nông nghiệp", "Sở Nội vụ", "Sở Tư pháp", "Văn phòng Ủy ban nhân dân tỉnh", "Thanh tra tỉnh",
+                     "Báo Hải Dương", "Đài Phát thanh và Truyền hình", "Bệnh viện Đa khoa tỉnh",
+                     "Trường Chính trị tỉnh"]  # fmt: skip
+# The names of each bloc's grassroots organisations.
+BLOC_POOLS = {"Doanh": ENTERPRISES, "Quân sự": ARMY, "Công an": POLICE, "cơ quan": PROVINCE_AGENCIES}
 
 
 @dataclass(eq=False)
@@ -136,9 +147,9 @@ class CityBuilder:
         self.scale = scale
         self.horizon = horizon
         self.units: list[CitySpec] = []
-        self.cells: list[CitySpec] = []  # where members hold activity, with their counted members
+        self.cells: list[tuple[CitySpec, int]] = []  # each cell with its members counted on CITY_DAY
         self.members: list[Member] = []
-        self.plans: list[tuple] = []  # (member index, cell, start, end, admitted elsewhere)
+        self.plans: list[tuple] = []  # (member index, cell, start, end): one stint each
 
     def _add(self, name, kind, parent, founded=CITY_FOUNDED, **fields) -> CitySpec:
         spec = CitySpec(name, kind, parent, founded, **fields)
@@ -162,7 +173,7 @@ class CityBuilder:
         plain = [(row, p) for row, p in district_rows if row[0] not in SPECIAL_ZONES]
         shares = _allocate(rng, communes_left, [row[2] for row, _ in plain], 1)
         communes_of = {row[0]: n for (row, _), n in zip(plain, shares)} | {name: 1 for name in SPECIAL_ZONES}
-        commune_names = iter(rng.sample([f"{h} {t}" for h in NAME_HEADS for t in NAME_TAILS if h != t], 240))
+        commune_names = iter(rng.sample(COMMUNE_NAMES, COMMITTEES_UNDER_CITY))
         blocs = {}
         for name, province, *_ in BLOCS:
             parent = self.root if province == "hp" else self.province
@@ -173,7 +184,8 @@ class CityBuilder:
         for (name, _, _, tccs, goes), members in zip(BLOCS, bloc_members):
             bloc = blocs[name]
             n_tccs = max(1, round(tccs * self.scale))
-            grassroots = self._grassroots(bloc, n_tccs, members, ENTERPRISES if "Doanh" in name else UNITS_OF)
+            pool = next(pool for word, pool in BLOC_POOLS.items() if word in name)
+            grassroots = self._grassroots(bloc, n_tccs, members, pool)
             if goes:
                 receiver = self.ubnd if goes == "ubnd" else blocs[goes]
                 for spec in grassroots:
@@ -193,6 +205,7 @@ class CityBuilder:
                 else:
                     title = f"Đảng bộ {'phường' if urban else 'xã'} {next(commune_names)}"
                 communes.append(self._add(title, UnitKind.SUPERIOR, self.root, MERGER, form="xa"))
+            # About six cells a grassroots organisation, and at least one for each new commune.
             n_tccs = max(n_communes + 1, round(members / MEMBERS_PER_CELL / 6))
             grassroots = self._grassroots(district, n_tccs, members, AGENCIES, urban=urban)
             # Each new commune takes a share of the district's grassroots organisations.
@@ -209,17 +222,24 @@ class CityBuilder:
         # Every committee holds at least one attached cell.
         n_cells = max(n_tccs, round(members / MEMBERS_PER_CELL))
         province, founded = holder.province, holder.founded
-        place = _place(holder.name)
+        place = holder.name.removeprefix("Đảng bộ ")  # "quận Hồng Bàng"
         tccs, cells = [], []
+        # Commune and ward committees of a district: generated names, distinct within the district.
+        places = rng.sample(COMMUNE_NAMES, min(committees, len(COMMUNE_NAMES)))
+
+        def numbered(i):
+            return pool[i % len(pool)] + (f" số {i // len(pool) + 1}" if i >= len(pool) else "")
+
         for i in range(n_tccs):
             if i < committees:
-                if holder.form == "huyen":  # the communes and wards of the district
-                    title = f"Đảng bộ {'phường' if urban else 'xã'} {place} {i + 1}"
+                if holder.form == "huyen":
+                    title = f"Đảng bộ {'phường' if urban else 'xã'} {places[i % len(places)]}"
+                    title += f" {i // len(places) + 1}" if i >= len(places) else ""
                 else:
-                    title = f"Đảng bộ {pool[i % len(pool)]}" + (f" {i // len(pool) + 1}" if i >= len(pool) else "")
+                    title = f"Đảng bộ {numbered(i)}"
                 kind = UnitKind.GRASSROOTS_COMMITTEE
             else:
-                title = f"Chi bộ {pool[i % len(pool)]} {place}" + (f" {i // len(pool) + 1}" if i >= len(pool) else "")
+                title = f"Chi bộ {numbered(i - committees)}" + (f" {place}" if holder.form == "huyen" else "")
                 kind = UnitKind.GRASSROOTS_CELL
             spec = self._add(title, kind, holder, founded, province=province)
             tccs.append(spec)
@@ -409,14 +429,6 @@ class CityBuilder:
         bulk.insert(Stint, stints)
         refresh_flags_of_new(self.members[0].pk, self.members[-1].pk)
         return {"members": len(self.members), "events": len(events), "stints": len(stints)}
-
-
-def _place(name: str) -> str:
-    """ "Hồng Bàng" of "Đảng bộ quận Hồng Bàng", "Doanh nghiệp tỉnh" of "Đảng bộ Khối Doanh nghiệp tỉnh"."""
-    name = name.removeprefix("Đảng bộ ")
-    for level in ("quận ", "huyện ", "thành phố ", "thị xã ", "Khối "):
-        name = name.removeprefix(level)
-    return name
 
 
 def ensure_forms() -> None:

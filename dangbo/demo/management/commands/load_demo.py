@@ -43,8 +43,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, members, seed, no_logins, today: str | None = None, city=False, scale=1.0, **options):
         day = _demo_day(today)
-        if city and not 0 < scale <= 1:
-            raise CommandError("Tỉ lệ phải lớn hơn 0 và không quá 1.")
+        if city and not scale > 0:
+            raise CommandError("Tỉ lệ phải lớn hơn 0.")
         if Unit.objects.exists():
             self.stdout.write("Cơ sở dữ liệu đã có dữ liệu; không nạp lại Đảng bộ mẫu.")
         elif city:
