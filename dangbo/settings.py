@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "dangbo.targets",
     "dangbo.notices",
     "dangbo.tasks",
+    "dangbo.overview",
     "dangbo.reports",
     "dangbo.demo",
     "dangbo.backups",

@@ -13,7 +13,7 @@ from dangbo.meetings import views as meeting_views
 from dangbo.members import event_views, quality_views, record_views, report_views
 from dangbo.members import views as member_views
 from dangbo.notices import views as notice_views
-from dangbo.orgs import views as org_views
+from dangbo.overview import views as overview_views
 from dangbo.ratings import views as rating_views
 from dangbo.reports import views as periodic_views
 from dangbo.targets import views as target_views
@@ -26,8 +26,8 @@ admin.site.index_title = "Quản trị dữ liệu"
 admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
-    path("", org_views.overview, name="overview"),
-    path("to-chuc/<int:unit_id>/", org_views.overview, name="unit"),
+    path("", overview_views.overview, name="overview"),
+    path("to-chuc/<int:unit_id>/", overview_views.overview, name="unit"),
     path("dang-vien/", member_views.member_list, name="member_list"),
     path("dang-vien/<int:member_id>/", member_views.member_detail, name="member_detail"),
     path("dang-vien/<int:member_id>/sua/", record_views.member_edit, name="member_edit"),

@@ -51,10 +51,10 @@ def table_counts() -> dict[str, int]:
 
 
 def overview_figures(unit_ids: list[int], dates: list[datetime.date] = DATES) -> dict:
-    """The overview of each unit on each date (dangbo.orgs.overview.build_overview): the total, the
+    """The overview of each unit on each date (dangbo.overview.overview.build_overview): the total, the
     root's own members and every row, as plain JSON values."""
     from dangbo.orgs.models import UnitVersion
-    from dangbo.orgs.overview import build_overview
+    from dangbo.overview.overview import build_overview
 
     figures = {}
     for unit_id in unit_ids:

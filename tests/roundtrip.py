@@ -15,7 +15,7 @@ from dangbo.members.figures import counted_stints, subtree_figures
 from dangbo.members.models import Event, EventKind
 from dangbo.members.registers import register_workbook
 from dangbo.orgs.models import Unit, UnitVersion
-from dangbo.orgs.overview import build_overview
+from dangbo.overview.overview import build_overview
 
 DATES = [
     "1995-06-30", "2005-01-01", "2015-12-31", "2020-01-01", "2020-10-15", "2021-03-15", "2022-06-30",

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from dangbo.demo.builder import HORIZON
 from dangbo.lib import charts, vn
 from dangbo.orgs.models import UnitVersion
-from dangbo.orgs.overview import build_overview, members_over_years
+from dangbo.overview.overview import build_overview, members_over_years
 from tests.helpers import hand_member_counts
 from tests.test_overview import hand_members_with_birth, path_of
 

@@ -36,7 +36,7 @@ from dangbo.members.models import Event, EventKind, Member, Stint, UnitTally
 from dangbo.members.tallies import refresh_tallies
 from dangbo.orgs import actions as tree_actions
 from dangbo.orgs.models import UnitKind, UnitVersion
-from dangbo.orgs.overview import build_overview
+from dangbo.overview.overview import build_overview
 from tests.helpers import is_vietnamese
 
 DAY = datetime.timedelta(days=1)

@@ -124,7 +124,7 @@ def test_a_new_url_without_an_entry_is_named():
     from dangbo import urls
 
     added = types.ModuleType("urls_with_one_more")
-    added.urlpatterns = [*urls.urlpatterns, path("trang-moi/", urls.org_views.overview, name="new_page")]
+    added.urlpatterns = [*urls.urlpatterns, path("trang-moi/", urls.overview_views.overview, name="new_page")]
     assert uncovered(added) == (["new_page (trang-moi/)"], [])
     fewer = types.ModuleType("urls_with_one_less")
     fewer.urlpatterns = [p for p in urls.urlpatterns if getattr(p, "name", None) != "badges"]

@@ -36,7 +36,7 @@ from dangbo.audit.models import AuditEntry
 from dangbo.lib import vn
 from dangbo.members.actions import admit
 from dangbo.orgs.models import Term, Unit, UnitVersion
-from dangbo.orgs.overview import build_overview
+from dangbo.overview.overview import build_overview
 from dangbo.reports import actions, board, documents, periods
 from dangbo.reports.models import PeriodKind, Report, ReportType, Status, Step
 from dangbo.targets.indicators import REGISTRY

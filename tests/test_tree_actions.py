@@ -245,10 +245,14 @@ def test_move_on_the_day_a_unit_was_founded_changes_that_version_in_place(actor,
     day = d(2021, 3, 1)
     s = found_unit(actor, name="Đảng bộ bộ phận S", kind=SUB, parent=a, on=day)
     cell = found_unit(actor, name="Chi bộ", kind=CELL, parent=s, on=day)
-    # The sub-committee's own version started on `day`, so a change on `day` is refused (one
-    # change per day per unit: the founding already holds it).
-    refused(lambda: change_unit(actor, s, on=day, parent=b), match="đã có thay đổi")
-    assert version(cell, day).path.startswith(version(a, day).path)
+    # The sub-committee's own version started on `day`: a change on `day` amends it (a
+    # reorganisation moves a committee and then units below it on one effective date), so the
+    # sub-committee and its cell stood under B from the start, in one version each.
+    before = UnitVersion.objects.count()
+    change_unit(actor, s, on=day, parent=b)
+    assert UnitVersion.objects.count() == before
+    assert version(cell, day).path.startswith(version(b, day).path)
+    assert s.versions.get().valid_from == day
 
 
 # --- chronological order -------------------------------------------------------------------------
@@ -258,8 +262,11 @@ def test_change_dated_before_the_latest_change_is_refused(actor, tree):
     cell = tree[CELL]
     change_unit(actor, cell, on=d(2021, 6, 1), name="Chi bộ Tổ 1 (mới)")
     refused(lambda: change_unit(actor, cell, on=d(2021, 1, 1), name="Chi bộ khác"), match="đã có thay đổi")
-    # The same day as the latest change is refused too (an interval may not be empty).
-    refused(lambda: change_unit(actor, cell, on=d(2021, 6, 1), name="Chi bộ khác"), match="đã có thay đổi")
+    # The same day as the latest change amends it (an interval may not be empty); dissolving on
+    # that day is refused, as the unit would have no day at all.
+    change_unit(actor, cell, on=d(2021, 6, 1), name="Chi bộ Tổ 1 (sửa)")
+    assert version(cell, d(2021, 6, 1)).name == "Chi bộ Tổ 1 (sửa)"
+    refused(lambda: dissolve_unit(actor, cell, on=d(2021, 6, 1)), match="ngày giải thể phải sau")
     # Before the founding.
     refused(lambda: change_unit(actor, cell, on=d(2019, 1, 1), name="Chi bộ khác"))
     # A later date works.
@@ -403,9 +410,14 @@ def leaves(actor, member, on):
 
 
 def test_cannot_dissolve_a_cell_with_open_official_stints(actor, tree):
+    """The tree asks the apps above it (orgs.signals.unit_dissolving); members answer with the count."""
     cell = tree[CELL]
     make_member(actor, cell, d(2020, 5, 1))
-    refused(lambda: dissolve_unit(actor, cell, on=d(2021, 1, 1)), match="đảng viên")
+    make_member(actor, cell, d(2020, 6, 1))
+    message = refused(lambda: dissolve_unit(actor, cell, on=d(2021, 1, 1)))
+    assert message == (
+        "Không thể giải thể: còn 2 đảng viên sinh hoạt tại đây từ ngày 01/01/2021 trở đi; hãy chuyển sinh hoạt trước."
+    )
 
 
 def test_dissolving_after_the_members_left_works(actor, tree):

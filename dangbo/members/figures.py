@@ -136,8 +136,9 @@ _TALLIED = """((v.path > %(path)s AND v.path < %(after)s AND v.kind <> 'superior
   OR v.unit_id = %(own)s)"""
 _SUBTREE_FIGURES_SQL = {
     "postgresql": """
-SELECT d.i, v.path, {sums}
-FROM (VALUES {days}) AS d (i, day)
+WITH d (i, day) AS (VALUES {days})
+SELECT d.i, v.path, {sums}, 0
+FROM d
 JOIN {versions} v ON """ + _TALLIED + """
   AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
 CROSS JOIN LATERAL (
@@ -149,7 +150,7 @@ WHERE (t.valid_to IS NULL OR t.valid_to > d.day)
 """,
     "sqlite": """
 WITH d (i, day) AS (VALUES {days})
-SELECT d.i, v.path, {sums}
+SELECT d.i, v.path, {sums}, 0
 FROM d CROSS JOIN {versions} v
 JOIN {tallies} t ON t.id = (
     SELECT latest.id FROM {tallies} latest
@@ -161,10 +162,11 @@ WHERE """ + _TALLIED + """
   AND (t.valid_to IS NULL OR t.valid_to > d.day)
 """,
 }
-# The committees above the grassroots below a root, by day and path (they keep no tally).
+# The committees above the grassroots below a root, by day and path (they keep no tally): added to
+# the same query, with every measure 0 and units_superior 1.
 _SUPERIORS_SQL = """
-WITH d (i, day) AS (VALUES {days})
-SELECT d.i, v.path FROM d CROSS JOIN {versions} v
+UNION ALL
+SELECT d.i, v.path, {zeros}, 1 FROM d CROSS JOIN {versions} v
 WHERE v.path > %(path)s AND v.path < %(after)s AND v.kind = 'superior'
   AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
 """
@@ -182,10 +184,9 @@ def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, dict[str,
 
 
 def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dict[datetime.date, dict]:
-    """`subtree_figures` for each of `days` ({day: {path: {measure: count}}}), in one query (two
-    under a committee with committees above the grassroots below it): a series over the years costs
-    what one day does. The direct sub-units are those of each day (the tree changes); the root stays
-    the same unit."""
+    """`subtree_figures` for each of `days` ({day: {path: {measure: count}}}), in one query: a
+    series over the years costs what one day does. The direct sub-units are those of each day (the
+    tree changes); the root stays the same unit."""
     measures = MEASURES + UNIT_MEASURES
     cast = "::date" if connection.vendor == "postgresql" else ""
     day_values = ", ".join(f"({i}, %(day{i})s{cast})" for i in range(len(days)))
@@ -195,6 +196,9 @@ def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dic
         tallies=UnitTally._meta.db_table,
         days=day_values,
     )
+    if root.kind == UnitKind.SUPERIOR:
+        sql += _SUPERIORS_SQL.format(zeros=", ".join("0" for _ in measures), versions=UnitVersion._meta.db_table)
+    measures = [*measures, "units_superior"]
     own = root.unit_id if root.kind in CELL_KINDS else 0
     params = {"root": root.unit_id, "own": own, "path": root.path, "after": path_after(root.path)}
     params |= {f"day{i}": day for i, day in enumerate(days)}
@@ -203,7 +207,7 @@ def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dic
 
     def add(day, path, row):
         key = root.path if path == root.path else path[:width]
-        into = result[day].setdefault(key, {})
+        into = result[day].setdefault(key, {} if key == root.path else dict.fromkeys(measures, 0))
         for measure, value in row.items():
             into[measure] = into.get(measure, 0) + value
 
@@ -214,8 +218,4 @@ def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dic
             if path == root.path:  # a cell's own row: its members, not itself as a unit
                 row = {k: v for k, v in row.items() if k in MEASURES}
             add(days[i], path, row)
-        if root.kind == UnitKind.SUPERIOR:
-            cursor.execute(_SUPERIORS_SQL.format(days=day_values, versions=UnitVersion._meta.db_table), params)
-            for i, path in cursor.fetchall():
-                add(days[i], path, {"units_superior": 1})
     return result

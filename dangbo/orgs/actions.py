@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -18,13 +17,13 @@ from dangbo.audit.log import audited, record, snapshot
 from dangbo.lib import vn
 
 from .models import FormRule, Unit, UnitVersion, default_code, form_rules, path_segment
+from .signals import tree_changed, unit_dissolving
 
 
-def _refresh_figures(unit: Unit) -> None:
-    """The subtree tallies of every unit the unit ever stood under (and its own) change with it."""
-    from dangbo.members.tallies import refresh_tallies, units_above
-
-    refresh_tallies(units_above([unit.pk]))
+def _announce(unit: Unit) -> None:
+    """Tell the apps above the tree that `unit` changed, inside this transaction: what they derive
+    from the tree (the subtree tallies) changes with it."""
+    tree_changed.send(sender=Unit, units=[unit.pk])
 
 
 def check_parent_form(form: str, parent_form: str | None, rules: dict[str, FormRule] | None = None) -> None:
@@ -73,13 +72,15 @@ def _parent_version(parent: Unit, on: datetime.date) -> UnitVersion:
 
 
 def _current_version(unit: Unit, on: datetime.date) -> UnitVersion:
-    """The unit's open version, which must have started before `on`."""
+    """The unit's open version, which must have started on or before `on` (a second change on the
+    same day — a move of the committee above, then one of this unit — amends that day's version)."""
     version = unit.versions.filter(valid_to__isnull=True).first()
     if version is None:
         raise ValidationError("Tổ chức này đã giải thể.")
-    if version.valid_from >= on:
+    if version.valid_from > on:
         raise ValidationError(
-            f"Tổ chức này đã có thay đổi từ ngày {vn.format_date(version.valid_from)}; ngày hiệu lực phải sau ngày đó."
+            f"“{version.name}” đã có thay đổi từ ngày {vn.format_date(version.valid_from)}; "
+            "ngày hiệu lực không được trước ngày đó."
         )
     return version
 
@@ -123,7 +124,7 @@ def found_unit(
         valid_from=on,
         decision=vn.normalize(decision),
     )
-    _refresh_figures(unit)
+    _announce(unit)
     record(actor, "found_unit", unit, None, snapshot(version))
     return unit
 
@@ -214,7 +215,7 @@ def change_unit(
                 path=new.path + child.path[len(old_prefix) :],
                 depth=child.depth - before["depth"] + new.depth,
             )
-    _refresh_figures(unit)
+    _announce(unit)
     record(actor, "change_unit", unit, before, snapshot(new))
     return new
 
@@ -222,9 +223,14 @@ def change_unit(
 @transaction.atomic
 @audited
 def dissolve_unit(actor, unit: Unit, *, on: datetime.date, decision: str = "") -> None:
-    """Giải thể: the unit ends on `on`. Its sub-units and members must have left it first."""
+    """Giải thể: the unit ends on `on`. Its sub-units must have left it first, and so must whatever
+    the apps above the tree hold in it (members: `unit_dissolving`)."""
     Unit.objects.select_for_update().filter(pk=unit.pk).first()
     version = _current_version(unit, on)
+    if version.valid_from == on:
+        raise ValidationError(
+            f"“{version.name}” đã có thay đổi ngày {vn.format_date(on)}; ngày giải thể phải sau ngày đó."
+        )
     # Nothing may sit in the unit on or after the day it ends, including what starts later.
     children = UnitVersion.objects.filter(parent=unit).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
     if children.exists():
@@ -232,17 +238,14 @@ def dissolve_unit(actor, unit: Unit, *, on: datetime.date, decision: str = "") -
             f"Không thể giải thể: còn {children.values('unit').distinct().count()} tổ chức trực thuộc "
             f"từ ngày {vn.format_date(on)} trở đi."
         )
-    Stint = apps.get_model("members", "Stint")
-    members = Stint.unscoped.filter(unit=unit).filter(Q(end__isnull=True) | Q(end__gt=on))
-    if members.exists():
-        raise ValidationError(
-            f"Không thể giải thể: còn {members.values('member').distinct().count()} đảng viên sinh hoạt "
-            f"tại đây từ ngày {vn.format_date(on)} trở đi; hãy chuyển sinh hoạt trước."
-        )
+    # What sits in the unit besides sub-units (members) belongs to the apps above the tree: they answer.
+    for _receiver, refusal in unit_dissolving.send(sender=Unit, unit=unit, on=on):
+        if refusal:
+            raise ValidationError(refusal)
     before = snapshot(version)
     version.valid_to = on
     if decision:
         version.decision = vn.normalize(decision)
     version.save(update_fields=["valid_to", "decision"])
-    _refresh_figures(unit)
+    _announce(unit)
     record(actor, "dissolve_unit", unit, before, snapshot(version))

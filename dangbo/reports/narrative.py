@@ -18,6 +18,10 @@ def _organisation(name: str, kind: str, f: dict) -> str:
                f"nữ {_n(f['female'])})")  # fmt: skip
     if kind in CELL_KINDS:
         return f"{name} có {members}."
+    if kind == UnitKind.SUPERIOR and f.get("superiors"):
+        return (f"{name} có {_n(f['superiors'])} đảng bộ cấp trên cơ sở, {_n(f['grassroots'])} tổ chức cơ sở đảng; "
+                f"{_n(f['attached_cells'])} chi bộ và {_n(f['sub_committees'])} đảng bộ bộ phận trực thuộc đảng bộ "
+                f"cơ sở, với {members}.")  # fmt: skip
     if kind == UnitKind.SUPERIOR:
         return (f"{name} có {_n(f['grassroots'])} tổ chức cơ sở đảng trực thuộc; {_n(f['attached_cells'])} chi bộ "
                 f"và {_n(f['sub_committees'])} đảng bộ bộ phận trực thuộc đảng bộ cơ sở, với {members}.")  # fmt: skip

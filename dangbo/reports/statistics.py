@@ -1,5 +1,5 @@
 """The statistics of a report: blocks computed from the records for a unit as of the end of its
-period, by the same functions as the overview (`orgs.overview`), the targets page
+period, by the same functions as the overview (`overview.overview`), the targets page
 (`targets.progress`), the ratings and the tasks statistics, so a figure reads the same in a report
 as on the page it comes from.
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from dangbo.lib import vn
 from dangbo.orgs.models import UnitKind, UnitVersion
-from dangbo.orgs.overview import build_overview
+from dangbo.overview.overview import build_overview
 from dangbo.targets.indicators import rating_period
 from dangbo.targets.progress import Evaluator, compared, governing_term
 from dangbo.tasks.figures import subtree_completion
@@ -47,6 +47,7 @@ def organisation(root: UnitVersion, end: datetime.date):
     total = build_overview(root, end).total
     m = total.members
     facts = {
+        "superiors": total.superiors,
         "grassroots": total.grassroots, "grassroots_committees": total.grassroots_committees,
         "grassroots_cells": total.grassroots_cells, "sub_committees": total.sub_committees,
         "attached_cells": total.attached_cells, "members": m["total"], "official": m["official"],
@@ -54,6 +55,8 @@ def organisation(root: UnitVersion, end: datetime.date):
     }  # fmt: skip
     rows = []
     if root.kind not in (UnitKind.GRASSROOTS_CELL, UnitKind.ATTACHED_CELL):
+        if total.superiors:
+            rows.append(["Đảng bộ cấp trên cơ sở", _n(total.superiors)])
         if root.kind == UnitKind.SUPERIOR:
             rows.append(["Tổ chức cơ sở đảng trực thuộc", _n(total.grassroots)])
             rows.append(["Trong đó: đảng bộ cơ sở / chi bộ cơ sở",

@@ -15,8 +15,7 @@ from django.utils.safestring import mark_safe
 from dangbo.lib import vn
 from dangbo.members.figures import AGE_BANDS, subtree_figures, subtree_figures_on_days
 from dangbo.members.models import TheoryLevel
-
-from .models import UnitKind, UnitVersion
+from dangbo.orgs.models import UnitKind, UnitVersion, form_names
 
 
 class Figures:
@@ -45,6 +44,11 @@ class Figures:
     @property
     def grassroots_cells(self) -> int:
         return self.units[UnitKind.GRASSROOTS_CELL]
+
+    @property
+    def superiors(self) -> int:
+        """Committees above the grassroots in the subtree (a city's districts, communes, blocs)."""
+        return self.units[UnitKind.SUPERIOR]
 
     @property
     def sub_committees(self) -> int:
@@ -80,6 +84,11 @@ class SubUnit(NamedTuple):
     name: str
     kind: str
     path: str
+    form_id: str | None
+
+    @property
+    def form_name(self) -> str:
+        return form_names().get(self.form_id or self.kind) or UnitKind(self.kind).label
 
 
 @dataclass
@@ -94,11 +103,15 @@ class Row:
 
 
 TABLE_COLUMNS = ["Đảng bộ bộ phận", "Chi bộ trực thuộc", "Đảng viên", "Chính thức", "Dự bị", "Nữ"]
+# Above committees above the grassroots (a city), each row counts its grassroots organisations too.
+TABLE_COLUMNS_ABOVE = ["Tổ chức cơ sở đảng", *TABLE_COLUMNS]
 
 
-def table_numbers(figures: Figures) -> list[int]:
+def table_numbers(figures: Figures, above: bool = False) -> list[int]:
     m = figures.members
-    return [figures.sub_committees, figures.attached_cells, m["total"], m["official"], m["probationary"], m["female"]]
+    numbers = [figures.sub_committees, figures.attached_cells, m["total"], m["official"], m["probationary"]]
+    numbers.append(m["female"])
+    return [figures.grassroots, *numbers] if above else numbers
 
 
 def table_cells_html(numbers: list[int], tag: str = "td") -> str:
@@ -119,9 +132,10 @@ class Overview:
 
 def build_overview(root: UnitVersion, on: datetime.date) -> Overview:
     # Plain tuples rather than model instances: a city-size superior has thousands of sub-units.
-    columns = ("unit_id", "name", "kind", "path")
+    columns = ("unit_id", "name", "kind", "path", "form_id")
     children = [SubUnit(*v) for v in UnitVersion.objects.on(on).filter(parent_id=root.unit_id).values_list(*columns)]
-    children.sort(key=lambda v: (v.kind != UnitKind.GRASSROOTS_COMMITTEE, vn.text_sort_key(v.name)))
+    order = {UnitKind.SUPERIOR: 0, UnitKind.GRASSROOTS_COMMITTEE: 1}
+    children.sort(key=lambda v: (order.get(v.kind, 2), vn.text_sort_key(v.name)))
     counts = subtree_figures(root, on)
     rows = [Row(child, Figures(counts.get(child.path))) for child in children]
     own = Figures(counts.get(root.path))

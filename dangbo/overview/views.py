@@ -6,10 +6,17 @@ from dangbo.accounts.scope import scope_for
 from dangbo.admissions.deadlines import pipeline_deadlines
 from dangbo.lib.http import date_from_request, today
 from dangbo.notices.todo import todo
+from dangbo.orgs.models import PATH_WIDTH
 
 from .charts import overview_charts
-from .models import PATH_WIDTH, UnitKind
-from .overview import TABLE_COLUMNS, build_overview, members_over_years, table_cells_html, table_numbers
+from .overview import (
+    TABLE_COLUMNS,
+    TABLE_COLUMNS_ABOVE,
+    build_overview,
+    members_over_years,
+    table_cells_html,
+    table_numbers,
+)
 
 SUB_UNITS_PER_PAGE = 100
 
@@ -23,17 +30,18 @@ def overview(request, unit_id: int | None = None):
     if root is not None:
         overview = build_overview(root, on)
         context["overview"] = overview
-        context["columns"] = TABLE_COLUMNS
+        # Above committees above the grassroots (a city), the rows count grassroots organisations too.
+        above = bool(overview.total.superiors)
+        context["columns"] = TABLE_COLUMNS_ABOVE if above else TABLE_COLUMNS
         # A city-size tree has thousands of sub-units: the table is paged, the totals cover them all.
         page = Paginator(overview.rows, SUB_UNITS_PER_PAGE).get_page(request.GET.get("page"))
-        kinds = dict(UnitKind.choices)
         context["page"] = page
         context["table"] = [
-            {"id": r.version.unit_id, "name": r.version.name, "kind": kinds[r.version.kind],
-             "cells": table_cells_html(r.numbers)}
+            {"id": r.version.unit_id, "name": r.version.name, "kind": r.version.form_name,
+             "cells": table_cells_html(table_numbers(r.figures, above))}
             for r in page.object_list
         ]  # fmt: skip
-        context["table_total"] = table_cells_html(table_numbers(overview.total), "th")
+        context["table_total"] = table_cells_html(table_numbers(overview.total, above), "th")
         context["ancestors"] = _trail(scope, root, on)
         # The home page, today: the work to do first ("Việc cần làm"), its admission deadlines
         # named from the same reading as the figures' counts.
@@ -43,7 +51,7 @@ def overview(request, unit_id: int | None = None):
         if home:
             context["todo"] = todo(scope, request.user, on, deadlines)
         context["charts"] = overview_charts(overview, members_over_years(root, on))
-    return render(request, "orgs/overview.html", context)
+    return render(request, "overview/overview.html", context)
 
 
 def _trail(scope, root, on):
