@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "dangbo.notices",
     "dangbo.tasks",
     "dangbo.reports",
+    "dangbo.reorg",
     "dangbo.demo",
     "dangbo.backups",
 ]
