@@ -95,8 +95,8 @@ def test_merge_two_committees_keeps_the_past_and_sums_after(demo):
 
 def test_second_confirmation_finds_the_sources_dissolved(demo):
     a, b = quiet_committees(demo)
-    kwargs = dict(sources=[a.unit_id, b.unit_id], receiver=NewUnit("Đảng bộ Mới", "grassroots_committee",
-                                                                      demo["root"]), on=D, decision=DECISION)  # fmt: skip
+    receiver = NewUnit("Đảng bộ Mới", "grassroots_committee", demo["root"])
+    kwargs = dict(sources=[a.unit_id, b.unit_id], receiver=receiver, on=D, decision=DECISION)
     expected = plan_merge(scope_of("khoi"), **kwargs).fingerprint()
     actions.merge_units(khoi(), scope_of("khoi"), expected=expected, **kwargs)
     message = refused(lambda: actions.merge_units(khoi(), scope_of("khoi"), expected=expected, **kwargs))

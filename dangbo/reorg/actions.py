@@ -11,6 +11,7 @@ Earlier dates are untouched: every write takes effect from the operation's day.
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -47,10 +48,11 @@ def _check_expected(plan: Plan, expected: str | None) -> None:
         raise ValidationError(CHANGED_MEANWHILE)
 
 
-def _step(what: str, call):
-    """Run one write; a refusal is said with the unit or member it concerns and the day."""
+@contextmanager
+def _about(what: str):
+    """A refusal of the write inside is said with the unit or member it concerns and the day."""
     try:
-        return call()
+        yield
     except ValidationError as refusal:
         raise ValidationError(f"{what}: {' '.join(refusal.messages)}") from None
 
@@ -61,31 +63,32 @@ def _carry_out(actor, plan: Plan, new_units: dict[str, NewUnit]) -> dict:
     made: dict = {}
     for key, name, _form_name, _parent_name in plan.founded:
         spec = new_units[key]
-        made[key] = _step(f"“{name}”, ngày {day}", lambda spec=spec: org_actions.found_unit(
-            actor, name=spec.name, form=spec.form, parent=Unit.objects.get(pk=spec.parent_id), on=on, decision=text))
+        with _about(f"“{name}”, ngày {day}"):
+            parent = Unit.objects.get(pk=spec.parent_id)
+            made[key] = org_actions.found_unit(actor, name=spec.name, form=spec.form, parent=parent, on=on,
+                                               decision=text)  # fmt: skip
 
     def unit(key) -> Unit:
         return made[key] if isinstance(key, str) else Unit.objects.get(pk=key)
 
     for unit_id, old, new in plan.renamed:
-        _step(f"“{old}”, ngày {day}",
-              lambda: org_actions.change_unit(actor, unit(unit_id), on=on, name=new, decision=text))  # fmt: skip
+        with _about(f"“{old}”, ngày {day}"):
+            org_actions.change_unit(actor, unit(unit_id), on=on, name=new, decision=text)
     for unit_id, name, _from, to_key, _to, _size in plan.moved:
-        _step(f"“{name}”, ngày {day}",
-              lambda: org_actions.change_unit(actor, unit(unit_id), on=on, parent=unit(to_key), decision=text))  # fmt: skip
+        with _about(f"“{name}”, ngày {day}"):
+            org_actions.change_unit(actor, unit(unit_id), on=on, parent=unit(to_key), decision=text)
     for member_id, name, from_id, _from, to_key, _to in plan.transfers:
-        member = Member.unscoped.get(pk=member_id)
-        _step(f"Đảng viên {name}, ngày {day}", lambda: member_actions.transfer_within(
-            actor, member, unit=unit(to_key), from_unit=unit(from_id), effective_on=on, note=NOTE,
-            **plan.decision.event_fields()))  # fmt: skip
+        with _about(f"Đảng viên {name}, ngày {day}"):
+            member_actions.transfer_within(actor, Member.unscoped.get(pk=member_id), unit=unit(to_key),
+                                           from_unit=unit(from_id), effective_on=on, note=NOTE,
+                                           **plan.decision.event_fields())  # fmt: skip
     for task_id, _title, field, from_id, _from, to_key, _to in plan.tasks:
         task = Task.objects.select_for_update().get(pk=task_id)
         if getattr(task, f"{field}_id") != from_id or task.completed_on is not None:
             raise ValidationError(CHANGED_MEANWHILE)
         setattr(task, field, unit(to_key))
         task.save(update_fields=[field])
-        record(actor, "reorg_reassign_task", task, {field: from_id}, {field: getattr(task, f"{field}_id")},
-               note=text)  # fmt: skip
+        record(actor, "reorg_reassign_task", task, {field: from_id}, {field: getattr(task, f"{field}_id")}, note=text)
     for schedule_id, _label, from_id, _from, to_key, _to in plan.schedules:
         schedule = Schedule.objects.get(pk=schedule_id)
         schedule.superior = unit(to_key)
@@ -102,7 +105,8 @@ def _carry_out(actor, plan: Plan, new_units: dict[str, NewUnit]) -> dict:
         record(actor, "reorg_move_account", account, {"unit": before}, {"unit": account.unit_id}, note=text,
                unit=account.unit_id)  # fmt: skip
     for unit_id, name in plan.dissolved:
-        _step(f"“{name}”, ngày {day}", lambda: org_actions.dissolve_unit(actor, unit(unit_id), on=on, decision=text))
+        with _about(f"“{name}”, ngày {day}"):
+            org_actions.dissolve_unit(actor, unit(unit_id), on=on, decision=text)
     return made
 
 
@@ -130,8 +134,9 @@ def merge_units(actor, scope, *, sources: list[int], receiver: int | NewUnit, on
 
 @transaction.atomic
 @audited
-def split_unit(actor, scope, *, source: int, destinations: list, children: dict[int, int], members: dict[int, int],
-               keep: bool, on: datetime.date, decision: Decision, expected: str | None = None) -> list[Unit]:  # fmt: skip
+def split_unit(actor, scope, *, source: int, destinations: list, children: dict[int, int],
+               members: dict[int, int], keep: bool, on: datetime.date, decision: Decision,
+               expected: str | None = None) -> list[Unit]:  # fmt: skip
     """Chia tách: `source` into `destinations` (existing ids or NewUnits)."""
     _lock([source, *(_unit_key(d) for d in destinations)])
     plan = planning.plan_split(scope, source=source, destinations=destinations, children=children, members=members,
@@ -139,7 +144,8 @@ def split_unit(actor, scope, *, source: int, destinations: list, children: dict[
     _check_expected(plan, expected)
     new_units = {f"new{i}": d for i, d in enumerate(destinations) if isinstance(d, NewUnit)}
     made = _carry_out(actor, plan, new_units)
-    targets = [made[f"new{i}"] if isinstance(d, NewUnit) else Unit.objects.get(pk=d) for i, d in enumerate(destinations)]
+    targets = [made[f"new{i}"] if isinstance(d, NewUnit) else Unit.objects.get(pk=d)
+               for i, d in enumerate(destinations)]  # fmt: skip
     _finish(actor, "reorg_split", plan, Unit.objects.get(pk=source))
     return targets
 

@@ -288,7 +288,8 @@ def _reassign_work(plan: Plan, source: UnitVersion, to: Target, taken_types: set
         plan.schedules.append((schedule.pk, str(schedule.report_type), source.unit_id, source.name, to.key, to.name))
     drafts = Report.objects.filter(unit_id=source.unit_id).exclude(status__in=(Status.ACCEPTED, Status.FINAL)).count()
     if drafts:
-        plan.kept.append((f"{drafts} báo cáo chưa được tiếp nhận (báo cáo thuộc đơn vị lập trong kỳ của nó)", source.name))
+        what = f"{drafts} báo cáo chưa được tiếp nhận (báo cáo thuộc đơn vị lập trong kỳ của nó)"
+        plan.kept.append((what, source.name))
     requests = AdHocRequest.objects.filter(superior_id=source.unit_id, due_on__gte=plan.on).count()
     if requests:
         plan.kept.append((f"{requests} yêu cầu báo cáo đột xuất còn hạn", source.name))
