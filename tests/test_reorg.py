@@ -269,3 +269,21 @@ def test_transfer_plan_names_a_member_outside_the_cell(demo):
     other = sorted(_official(y.unit_id, D))[0]
     refused(lambda: plan_transfer(scope_of("khoi"), cell=x.unit_id, to=y.unit_id, member_ids=[other], on=D,
                                   decision=DECISION), match="không sinh hoạt chính thức")  # fmt: skip
+
+
+def test_a_temporary_stay_elsewhere_that_the_transfer_ends_is_said_in_the_preview(demo):
+    from dangbo.members import actions as member_actions
+    from dangbo.members.models import Member
+
+    x, y, *_ = _quiet_cells(demo)
+    member_id = sorted(_official(x.unit_id, D))[0]
+    member = Member.unscoped.get(pk=member_id)
+    member_actions.send_temporarily(khoi(), member, effective_on=D - datetime.timedelta(days=30),
+                                    ends_on=datetime.date(2027, 3, 1), unit=None,
+                                    other_side="Đảng bộ Phường Lê Chân")  # fmt: skip
+    plan = plan_transfer(scope_of("khoi"), cell=x.unit_id, to=y.unit_id, member_ids=[member_id], on=D,
+                         decision=DECISION)  # fmt: skip
+    assert plan.warnings == [
+        f"Đảng viên {member.full_name} đang sinh hoạt tạm thời nơi khác đến ngày 01/03/2027: chuyển sinh hoạt chính "
+        "thức kết thúc sinh hoạt tạm thời đó từ ngày 01/10/2026."
+    ]

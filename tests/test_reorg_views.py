@@ -15,6 +15,7 @@ from dangbo.members.figures import subtree_figures
 from dangbo.once.tokens import new_key
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
 from tests.helpers import row_counts
+from tests.test_concurrency import committed_demo  # noqa: F401 - the fixture
 from tests.test_reorg import D, quiet_committees
 
 DECISION = {"decision_number": "125-QĐ/ĐUK", "signed_on": "2026-09-20", "issuing_body": "Ban Thường vụ Đảng ủy Khối",
@@ -166,3 +167,23 @@ def test_outsider_and_out_of_scope_units_get_404(as_user, demo, outsider):
     assert client.post("/sap-xep/hop-nhat/", merge_data(demo, a, b)).status_code == 404
     assert client.post("/sap-xep/doi-ten/", {**DECISION, "unit": cell, "name": "X"}).status_code == 404
     assert row_counts() == before
+
+
+def test_simultaneous_confirmations_merge_once(committed_demo):
+    """Four people confirm the same merge at the same moment: one merges, the others are told the
+    sources are dissolved; no 5xx, one merged unit."""
+    from dangbo.reorg.plan import Decision, NewUnit, plan_merge
+    from tests.test_concurrency import at_once
+    from tests.test_reorg import scope_of
+
+    demo = committed_demo
+    a, b = quiet_committees(demo)
+    decision = Decision(DECISION["decision_number"], datetime.date(2026, 9, 20), DECISION["issuing_body"])
+    receiver = NewUnit("Đảng bộ Khối Hợp nhất", "grassroots_committee", demo["root"])
+    expected = plan_merge(scope_of("khoi"), sources=[a.unit_id, b.unit_id], receiver=receiver, on=D,
+                          decision=decision).fingerprint()  # fmt: skip
+    form = {**merge_data(demo, a, b), "confirmed": "1", "expected": expected}
+    statuses = at_once("khoi", "/sap-xep/hop-nhat/", [{**form, "form_token": new_key()} for _ in range(4)])
+    assert sorted(statuses) == [302, 400, 400, 400], statuses
+    assert UnitVersion.objects.filter(name="Đảng bộ Khối Hợp nhất").count() == 1
+    assert AuditEntry.objects.filter(action="reorg_merge").count() == 1

@@ -27,7 +27,7 @@ from dangbo.accounts.actions import ROLES_BY_KIND
 from dangbo.accounts.models import Role, User
 from dangbo.lib import vn
 from dangbo.lib.http import today
-from dangbo.members.models import Member, Stint, StintKind
+from dangbo.members.models import Event, EventKind, Member, Stint, StintKind
 from dangbo.orgs.actions import check_parent_form
 from dangbo.orgs.models import CELL_KINDS, UnitKind, UnitVersion, form_rules, latest_names
 from dangbo.reports.models import AdHocRequest, Report, Schedule, Status
@@ -99,11 +99,13 @@ class Plan:
     kept: list[tuple] = field(default_factory=list)
     # (unit id, name)
     dissolved: list[tuple] = field(default_factory=list)
+    # What the user should know that is not a row written by the plan itself
+    warnings: list[str] = field(default_factory=list)
     summary: str = ""
 
     def fingerprint(self) -> str:
         """A digest of every row the plan writes: the preview carries it, the action compares."""
-        rows = {k: v for k, v in asdict(self).items() if k not in ("summary", "decision", "kept")}
+        rows = {k: v for k, v in asdict(self).items() if k not in ("summary", "decision", "kept", "warnings")}
         text = json.dumps(rows, default=str, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -269,6 +271,14 @@ def _transfer_member(plan: Plan, stint: Stint, source: UnitVersion, to: Target) 
             f"theo quyết định sắp xếp; hãy kết thúc sinh hoạt tạm thời trước ngày {_d(plan.on)}."
         )
     plan.transfers.append((stint.member_id, name, source.unit_id, source.name, to.key, to.name))
+    away = Event.unscoped.active().filter(member_id=stint.member_id, kind=EventKind.TEMPORARY_AWAY,
+                                          effective_on__lte=plan.on, ends_on__gt=plan.on).first()  # fmt: skip
+    if away is not None:
+        # The transfer event ends a temporary stay elsewhere (members.events.replay): said before.
+        plan.warnings.append(
+            f"Đảng viên {name} đang sinh hoạt tạm thời nơi khác đến ngày {_d(away.ends_on)}: chuyển sinh hoạt chính "
+            f"thức kết thúc sinh hoạt tạm thời đó từ ngày {_d(plan.on)}."
+        )
 
 
 def _reassign_work(plan: Plan, source: UnitVersion, to: Target, taken_types: set) -> None:
