@@ -15,7 +15,7 @@ from dangbo.members.figures import subtree_figures
 from dangbo.once.tokens import new_key
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
 from tests.helpers import row_counts
-from tests.test_concurrency import committed_demo  # noqa: F401 - the fixture
+from tests.conftest import committed_demo_back
 from tests.test_reorg import D, quiet_committees
 
 DECISION = {"decision_number": "125-QĐ/ĐUK", "signed_on": "2026-09-20", "issuing_body": "Ban Thường vụ Đảng ủy Khối",
@@ -167,6 +167,11 @@ def test_outsider_and_out_of_scope_units_get_404(as_user, demo, outsider):
     assert client.post("/sap-xep/hop-nhat/", merge_data(demo, a, b)).status_code == 404
     assert client.post("/sap-xep/doi-ten/", {**DECISION, "unit": cell, "name": "X"}).status_code == 404
     assert row_counts() == before
+
+
+@pytest.fixture
+def committed_demo(transactional_db) -> dict:
+    return committed_demo_back()
 
 
 def test_simultaneous_confirmations_merge_once(committed_demo):
