@@ -14,8 +14,8 @@ from dangbo.audit.models import AuditEntry
 from dangbo.members.figures import subtree_figures
 from dangbo.once.tokens import new_key
 from dangbo.orgs.models import CELL_KINDS, UnitVersion
-from tests.helpers import row_counts
 from tests.conftest import committed_demo_back
+from tests.helpers import row_counts
 from tests.test_reorg import D, quiet_committees
 
 DECISION = {"decision_number": "125-QĐ/ĐUK", "signed_on": "2026-09-20", "issuing_body": "Ban Thường vụ Đảng ủy Khối",
