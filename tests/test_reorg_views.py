@@ -46,6 +46,7 @@ def test_khoi_merges_two_committees_through_the_pages(as_user, demo):
     assert "Xem trước" in html and a.name in html and b.name in html and "Giải thể (2)" in html
     moved = UnitVersion.objects.on(D).filter(parent_id__in=[a.unit_id, b.unit_id]).count()
     assert f"Tổ chức chuyển ({moved})" in html
+    assert f"<b>{members:,}</b> đảng viên".replace(",", ".") in html
     assert "Quyết định số 125-QĐ/ĐUK ngày 20/09/2026 của Ban Thường vụ Đảng ủy Khối" in html
     assert not UnitVersion.objects.filter(name="Đảng bộ Khối Hợp nhất").exists()  # the preview wrote nothing
     fingerprint = preview.context["fingerprint"]

@@ -74,7 +74,7 @@ def _carry_out(actor, plan: Plan, new_units: dict[str, NewUnit]) -> dict:
     for unit_id, old, new in plan.renamed:
         with _about(f"“{old}”, ngày {day}"):
             org_actions.change_unit(actor, unit(unit_id), on=on, name=new, decision=text)
-    for unit_id, name, _from, to_key, _to, _size in plan.moved:
+    for unit_id, name, _from, to_key, _to, _size, _members in plan.moved:
         with _about(f"“{name}”, ngày {day}"):
             org_actions.change_unit(actor, unit(unit_id), on=on, parent=unit(to_key), decision=text)
     for member_id, name, from_id, _from, to_key, _to in plan.transfers:

@@ -27,6 +27,7 @@ from dangbo.accounts.actions import ROLES_BY_KIND
 from dangbo.accounts.models import Role, User
 from dangbo.lib import vn
 from dangbo.lib.http import today
+from dangbo.members.figures import subtree_figures
 from dangbo.members.models import Event, EventKind, Member, Stint, StintKind
 from dangbo.orgs.actions import check_parent_form
 from dangbo.orgs.models import CELL_KINDS, UnitKind, UnitVersion, form_rules, latest_names
@@ -85,7 +86,7 @@ class Plan:
     founded: list[tuple] = field(default_factory=list)
     # (unit id, old name, new name)
     renamed: list[tuple] = field(default_factory=list)
-    # (unit id, name, from parent name, to key, to name, units in its subtree)
+    # (unit id, name, from parent name, to key, to name, units in its subtree, members counted there)
     moved: list[tuple] = field(default_factory=list)
     # (member id, full name, from cell id, from name, to key, to name)
     transfers: list[tuple] = field(default_factory=list)
@@ -192,8 +193,13 @@ def _check_not_at_start(version: UnitVersion, on: datetime.date) -> None:
 class Target:
     """Where things go: an existing unit (its version on the day) or one the plan founds."""
 
-    def __init__(self, key, name: str, kind: str, form_code: str, path: str | None):
+    def __init__(self, key, name: str, kind: str, form_code: str, path: str | None, parent_path: str = ""):
         self.key, self.name, self.kind, self.form_code, self.path = key, name, kind, form_code, path
+        self.parent_path = parent_path
+
+    def inside(self, version: UnitVersion) -> bool:
+        """Whether the target lies in `version`'s subtree (a new one: its parent does)."""
+        return (self.path or self.parent_path).startswith(version.path)
 
     @classmethod
     def existing(cls, version: UnitVersion) -> Target:
@@ -213,7 +219,7 @@ def _new_target(scope, plan: Plan, spec: NewUnit, key: str) -> Target:
     except ValidationError as refusal:
         raise ValidationError(f"“{name}”, ngày {_d(plan.on)}: {' '.join(refusal.messages)}") from None
     plan.founded.append((key, name, rules[spec.form].name, parent.name))
-    return Target(key, name, rules[spec.form].kind, spec.form, None)
+    return Target(key, name, rules[spec.form].kind, spec.form, None, parent.path)
 
 
 def _destination(scope, plan: Plan, dest, key: str) -> Target:
@@ -236,13 +242,14 @@ def _subtree_size(version: UnitVersion, on: datetime.date) -> int:
 def _move_child(plan: Plan, child: UnitVersion, source: UnitVersion, to: Target) -> None:
     check_order(child, plan.on, subtree=True)
     _check_not_at_start(child, plan.on)
-    if to.path and to.path.startswith(child.path):
+    if to.inside(child):
         raise ValidationError(f"Không thể chuyển “{child.name}” vào “{to.name}”, một tổ chức nằm bên trong nó.")
     try:
         check_parent_form(child.form_code, to.form_code)
     except ValidationError as refusal:
         raise ValidationError(f"“{child.name}”, ngày {_d(plan.on)}: {' '.join(refusal.messages)}") from None
-    plan.moved.append((child.unit_id, child.name, source.name, to.key, to.name, _subtree_size(child, plan.on)))
+    members = sum(row.get("total", 0) for row in subtree_figures(child, plan.on).values())
+    plan.moved.append((child.unit_id, child.name, source.name, to.key, to.name, _subtree_size(child, plan.on), members))
 
 
 def _cell_stints(version: UnitVersion, on: datetime.date) -> list[Stint]:
@@ -373,7 +380,7 @@ def plan_merge(scope, *, sources: list[int], receiver: int | NewUnit, on: dateti
             f"Đơn vị nhận “{to.name}” phải cùng loại với các tổ chức hợp nhất ({versions[0].get_kind_display()})."
         )
     for version in versions:
-        if to.path and to.path.startswith(version.path):
+        if to.inside(version):
             raise ValidationError(f"Đơn vị nhận “{to.name}” nằm trong “{version.name}”.")
         _dissolvable(plan, version)
     taken = _types_of(to)
@@ -399,7 +406,7 @@ def plan_split(scope, *, source: int, destinations: list, children: dict[int, in
         if not isinstance(dest, NewUnit) and dest == source:
             raise ValidationError(f"“{version.name}” không thể là đơn vị nhận của chính nó.")
         target = _destination(scope, plan, dest, f"new{index}")
-        if target.path and target.path.startswith(version.path):
+        if target.inside(version):
             raise ValidationError(f"Đơn vị nhận “{target.name}” nằm trong “{version.name}”.")
         targets.append(target)
     for child in _children(version, on):
@@ -483,7 +490,7 @@ def plan_dissolve(scope, *, unit: int, receiver: int | None, on: datetime.date, 
         if receiver == unit:
             raise ValidationError(f"“{version.name}” không thể là đơn vị nhận của chính nó.")
         to = _destination(scope, plan, receiver, "new0")
-        if to.path and to.path.startswith(version.path):
+        if to.inside(version):
             raise ValidationError(f"Đơn vị nhận “{to.name}” nằm trong “{version.name}”.")
         _absorb(plan, version, to, _types_of(to))
     plan.summary = f"Giải thể “{version.name}” từ ngày {_d(on)}" + (f"; chuyển sang “{to.name}”." if to.key else ".")

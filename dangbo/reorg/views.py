@@ -117,7 +117,8 @@ def _run(request, operation: Operation, scope: Scope, form_args: tuple = (), con
                 if "edit" not in request.POST:
                     return render(request, "reorg/preview.html", {
                         "operation": operation, "form": form, "plan": preview, "counts": preview.counts(),
-                        "fingerprint": preview.fingerprint(), **(context or {}),
+                        "fingerprint": preview.fingerprint(), "moved_members": sum(row[6] for row in preview.moved),
+                        **(context or {}),
                     })  # fmt: skip
             except ValidationError as refusal:
                 error = " ".join(refusal.messages)
