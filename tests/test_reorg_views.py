@@ -193,3 +193,10 @@ def test_simultaneous_confirmations_merge_once(committed_demo):
     assert sorted(statuses) == [302, 400, 400, 400], statuses
     assert UnitVersion.objects.filter(name="Đảng bộ Khối Hợp nhất").count() == 1
     assert AuditEntry.objects.filter(action="reorg_merge").count() == 1
+
+
+def test_a_cells_member_list_leads_staff_to_the_bulk_transfer(as_user, demo):
+    link = f'href="/sap-xep/chuyen-sinh-hoat/?cell={demo["chibo"]}"'
+    assert link in as_user("coso").get(f"/dang-vien/?unit={demo['chibo']}").content.decode()
+    assert link not in as_user("chibo").get(f"/dang-vien/?unit={demo['chibo']}").content.decode()
+    assert "bulk-transfer" not in as_user("coso").get("/dang-vien/").content.decode()  # the whole committee
