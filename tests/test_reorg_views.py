@@ -6,6 +6,7 @@ submission, bad input and personas out of scope."""
 import datetime
 import re
 
+import lxml.html
 import pytest
 
 from dangbo.accounts.menu import menu_for
@@ -25,6 +26,14 @@ DECISION = {"decision_number": "125-QĐ/ĐUK", "signed_on": "2026-09-20", "issui
 def figures(response) -> dict[str, int]:
     html = response.content.decode()
     return {key: int(value.replace(".", "")) for key, value in re.findall(r'data-figure="(\w+)">([\d.]+)<', html)}
+
+
+def posted_back(response, form_id="confirm-form") -> dict:
+    """What the browser sends with the form's submit button "confirmed": its hidden fields as drawn."""
+    data: dict = {}
+    for field in lxml.html.fromstring(response.content).xpath(f'//form[@id="{form_id}"]//input[@type="hidden"]'):
+        data.setdefault(field.name, []).append(field.value or "")
+    return {name: values if len(values) > 1 else values[0] for name, values in data.items()} | {"confirmed": "1"}
 
 
 def merge_data(demo, a, b) -> dict:
@@ -51,8 +60,8 @@ def test_khoi_merges_two_committees_through_the_pages(as_user, demo):
     assert not UnitVersion.objects.filter(name="Đảng bộ Khối Hợp nhất").exists()  # the preview wrote nothing
     fingerprint = preview.context["fingerprint"]
 
-    token = new_key()
-    confirm = {**merge_data(demo, a, b), "confirmed": "1", "expected": fingerprint, "form_token": token}
+    confirm = posted_back(preview)
+    assert confirm["expected"] == fingerprint and sorted(map(int, confirm["sources"])) == sorted([a.unit_id, b.unit_id])
     done = client.post("/sap-xep/hop-nhat/", confirm)
     assert done.status_code == 302
     merged = UnitVersion.objects.get(name="Đảng bộ Khối Hợp nhất")
@@ -104,7 +113,7 @@ def test_rename_through_the_pages(as_user, demo):
     data = {**DECISION, "unit": a.unit_id, "name": "Đảng bộ Tên Mới"}
     preview = client.post("/sap-xep/doi-ten/", data)
     assert preview.status_code == 200 and "Đảng bộ Tên Mới" in preview.content.decode()
-    done = client.post("/sap-xep/doi-ten/", {**data, "confirmed": "1", "expected": preview.context["fingerprint"]})
+    done = client.post("/sap-xep/doi-ten/", posted_back(preview))
     assert done.status_code == 302
     assert UnitVersion.objects.on(D).get(unit_id=a.unit_id).name == "Đảng bộ Tên Mới"
     assert UnitVersion.objects.on(D - datetime.timedelta(days=1)).get(unit_id=a.unit_id).name == a.name
@@ -122,8 +131,7 @@ def test_bulk_transfer_page(as_user, demo):
     data = {**DECISION, "members": members, "to": y.unit_id}
     preview = client.post(f"/sap-xep/chuyen-sinh-hoat/?cell={x.unit_id}", data)
     assert preview.status_code == 200 and "Đảng viên chuyển sinh hoạt (2)" in preview.content.decode()
-    done = client.post(f"/sap-xep/chuyen-sinh-hoat/?cell={x.unit_id}",
-                       {**data, "confirmed": "1", "expected": preview.context["fingerprint"]})  # fmt: skip
+    done = client.post(f"/sap-xep/chuyen-sinh-hoat/?cell={x.unit_id}", posted_back(preview))
     assert done.status_code == 302
     assert set(members) <= _official(y.unit_id, D)
 
@@ -144,6 +152,13 @@ def test_split_page_lists_every_member_of_a_cell(as_user, demo):
     # A member sent to a destination that was not named.
     bad = client.post(f"/sap-xep/chia-tach/?unit={x.unit_id}", {**data, f"member_{min(members)}": "2"})
     assert bad.status_code == 400
+    done = client.post(f"/sap-xep/chia-tach/?unit={x.unit_id}", posted_back(preview))
+    assert done.status_code == 302
+    assert not UnitVersion.objects.filter(unit_id=x.unit_id, valid_to__isnull=True).exists()
+    assert _official(UnitVersion.objects.get(name="Chi bộ A").unit_id, D) | _official(
+        UnitVersion.objects.get(name="Chi bộ B").unit_id, D) == members  # fmt: skip
+    # The split cell is gone from today's tree: its page answers 404.
+    assert client.get(f"/sap-xep/chia-tach/?unit={x.unit_id}").status_code == 404
 
 
 @pytest.mark.parametrize("persona", ["chibo", "xem"])
