@@ -117,17 +117,22 @@ def test_a_plan_changed_since_the_preview_is_refused(demo):
 def test_merging_into_an_existing_committee_moves_tasks_and_accounts(demo):
     a, b, c = quiet_committees(demo, 3)
     account = User.objects.create(username="cosob", role=Role.GRASSROOTS_STAFF, unit_id=a.unit_id)
-    task = Task.objects.filter(completed_on__isnull=True).first()
-    task.responsible_unit_id = b.unit_id
-    task.save(update_fields=["responsible_unit"])
+    task, late = Task.objects.work().filter(completed_on__isnull=True)[:2]
+    Task.objects.filter(pk=task.pk).update(responsible_unit_id=b.unit_id, due_on=D + datetime.timedelta(days=30))
+    Task.objects.filter(pk=late.pk).update(responsible_unit_id=b.unit_id, starts_on=datetime.date(2026, 1, 1),
+                                           due_on=D - datetime.timedelta(days=10))  # fmt: skip
     plan = plan_merge(scope_of("khoi"), sources=[a.unit_id, b.unit_id], receiver=c.unit_id, on=D, decision=DECISION)
     assert (account.pk, "cosob", Role.GRASSROOTS_STAFF.label, a.name, c.unit_id, c.name) in plan.accounts
     assert any(row[0] == task.pk and row[2] == "responsible_unit" for row in plan.tasks)
+    assert not any(row[0] == late.pk for row in plan.tasks)  # overdue before the day: its lateness stays
+    assert any("quá hạn trước ngày 01/10/2026" in what and name == b.name for what, name in plan.kept)
     actions.merge_units(khoi(), scope_of("khoi"), sources=[a.unit_id, b.unit_id], receiver=c.unit_id, on=D,
                         decision=DECISION, expected=plan.fingerprint())  # fmt: skip
     account.refresh_from_db()
     task.refresh_from_db()
+    late.refresh_from_db()
     assert account.unit_id == c.unit_id and task.responsible_unit_id == c.unit_id
+    assert late.responsible_unit_id == b.unit_id
 
 
 def _cells_of(committee: UnitVersion, on) -> list[UnitVersion]:

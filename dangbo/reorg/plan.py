@@ -290,9 +290,17 @@ def _transfer_member(plan: Plan, stint: Stint, source: UnitVersion, to: Target) 
 
 def _reassign_work(plan: Plan, source: UnitVersion, to: Target, taken_types: set) -> None:
     """Open tasks, report schedules, reports, targets and accounts of a unit that ends on the day."""
-    for task in Task.objects.filter(completed_on__isnull=True).filter(
+    # An open task due before the day (overdue then) stays: its lateness counts in the old unit's
+    # figures of the periods before (tasks.figures); the work still ahead, and recurring series,
+    # go to the receiver. No figure of a day before the operation reads a task due after it.
+    tasks = Task.objects.filter(completed_on__isnull=True).filter(
         Q(responsible_unit_id=source.unit_id) | Q(assigned_by_unit_id=source.unit_id)
-    ).order_by("due_on", "pk"):
+    )
+    overdue = tasks.filter(recurrence="", due_on__lt=plan.on).count()
+    if overdue:
+        plan.kept.append((f"{overdue} nhiệm vụ đã quá hạn trước ngày {_d(plan.on)} (kết quả thực hiện tính cho đơn vị "
+                          "cũ)", source.name))  # fmt: skip
+    for task in tasks.filter(Q(due_on__gte=plan.on) | ~Q(recurrence="")).order_by("due_on", "pk"):
         if task.responsible_unit_id == source.unit_id:
             plan.tasks.append((task.pk, task.title, "responsible_unit", source.unit_id, source.name, to.key, to.name))
         if task.assigned_by_unit_id == source.unit_id:
