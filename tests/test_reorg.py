@@ -17,6 +17,7 @@ from dangbo.members.models import Event, Stint, StintKind
 from dangbo.orgs.models import CELL_KINDS, UnitKind, UnitVersion
 from dangbo.reorg import actions
 from dangbo.reorg.plan import Decision, NewUnit, plan_merge, plan_split, plan_transfer
+from dangbo.reports.models import ReportType, Schedule
 from dangbo.tasks.models import Task
 from tests.helpers import is_vietnamese, refused
 
@@ -117,6 +118,8 @@ def test_a_plan_changed_since_the_preview_is_refused(demo):
 def test_merging_into_an_existing_committee_moves_tasks_and_accounts(demo):
     a, b, c = quiet_committees(demo, 3)
     account = User.objects.create(username="cosob", role=Role.GRASSROOTS_STAFF, unit_id=a.unit_id)
+    report_type = ReportType.objects.first()
+    Schedule.objects.create(superior_id=a.unit_id, report_type=report_type, reporter_kinds=["attached_cell"])
     task, late = Task.objects.work().filter(completed_on__isnull=True)[:2]
     Task.objects.filter(pk=task.pk).update(responsible_unit_id=b.unit_id, due_on=D + datetime.timedelta(days=30))
     Task.objects.filter(pk=late.pk).update(responsible_unit_id=b.unit_id, starts_on=datetime.date(2026, 1, 1),
@@ -133,6 +136,9 @@ def test_merging_into_an_existing_committee_moves_tasks_and_accounts(demo):
     late.refresh_from_db()
     assert account.unit_id == c.unit_id and task.responsible_unit_id == c.unit_id
     assert late.responsible_unit_id == b.unit_id
+    # The schedule applies to the receiver from now; the old unit keeps its own for its past boards.
+    assert Schedule.objects.filter(superior_id=c.unit_id, report_type=report_type).count() == 1
+    assert Schedule.objects.filter(superior_id=a.unit_id, report_type=report_type).count() == 1
 
 
 def _cells_of(committee: UnitVersion, on) -> list[UnitVersion]:

@@ -28,7 +28,7 @@ WRITES = {
     "reorg_dissolve": "Giải thể tổ chức đảng theo quyết định sắp xếp",
     "reorg_transfer": "Chuyển sinh hoạt đảng hàng loạt",
     "reorg_reassign_task": "Chuyển nhiệm vụ sang đơn vị nhận khi sắp xếp tổ chức",
-    "reorg_move_schedule": "Chuyển lịch báo cáo sang đơn vị nhận khi sắp xếp tổ chức",
+    "reorg_copy_schedule": "Áp dụng lịch báo cáo cho đơn vị nhận khi sắp xếp tổ chức",
     "reorg_move_account": "Chuyển tài khoản sang đơn vị nhận khi sắp xếp tổ chức",
     # meetings
     "plan_meeting": "Lên kế hoạch sinh hoạt",

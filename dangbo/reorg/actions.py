@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from dangbo.accounts.models import User
-from dangbo.audit.log import audited, record
+from dangbo.audit.log import audited, record, snapshot
 from dangbo.lib import vn
 from dangbo.members import actions as member_actions
 from dangbo.members.models import Member
@@ -89,12 +89,12 @@ def _carry_out(actor, plan: Plan, new_units: dict[str, NewUnit]) -> dict:
         setattr(task, field, unit(to_key))
         task.save(update_fields=[field])
         record(actor, "reorg_reassign_task", task, {field: from_id}, {field: getattr(task, f"{field}_id")}, note=text)
-    for schedule_id, _label, from_id, _from, to_key, _to in plan.schedules:
+    for schedule_id, _label, _from_id, _from, to_key, _to in plan.schedules:
+        # A copy: the old unit's schedule stays, so its board of the periods before reads the same.
         schedule = Schedule.objects.get(pk=schedule_id)
-        schedule.superior = unit(to_key)
-        schedule.save(update_fields=["superior"])
-        record(actor, "reorg_move_schedule", schedule, {"superior": from_id}, {"superior": schedule.superior_id},
-               note=text, unit=schedule.superior_id)  # fmt: skip
+        copy = Schedule.objects.create(superior=unit(to_key), report_type=schedule.report_type,
+                                       reporter_kinds=schedule.reporter_kinds, due_day=schedule.due_day)  # fmt: skip
+        record(actor, "reorg_copy_schedule", copy, None, snapshot(copy), note=text, unit=copy.superior_id)
     for account_id, _username, _role, _from, to_key, _to in plan.accounts:
         if to_key is None:
             continue

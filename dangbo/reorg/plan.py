@@ -92,7 +92,7 @@ class Plan:
     transfers: list[tuple] = field(default_factory=list)
     # (task id, title, field, from unit id, from name, to key, to name)
     tasks: list[tuple] = field(default_factory=list)
-    # (schedule id, report type, from unit id, from name, to key, to name)
+    # (schedule id, report type, from unit id, from name, to key, to name): copied to the receiver
     schedules: list[tuple] = field(default_factory=list)
     # (account id, username, role label, from name, to key or None, to name or why not)
     accounts: list[tuple] = field(default_factory=list)
@@ -307,8 +307,7 @@ def _reassign_work(plan: Plan, source: UnitVersion, to: Target, taken_types: set
             plan.tasks.append((task.pk, task.title, "assigned_by_unit", source.unit_id, source.name, to.key, to.name))
     for schedule in Schedule.objects.filter(superior_id=source.unit_id, active=True).select_related("report_type"):
         if schedule.report_type_id in taken_types:
-            plan.kept.append((f"Lịch báo cáo “{schedule.report_type}” (đơn vị nhận đã có lịch cùng loại)", source.name))
-            continue
+            continue  # the receiver has its own schedule of the type
         taken_types.add(schedule.report_type_id)
         plan.schedules.append((schedule.pk, str(schedule.report_type), source.unit_id, source.name, to.key, to.name))
     drafts = Report.objects.filter(unit_id=source.unit_id).exclude(status__in=(Status.ACCEPTED, Status.FINAL)).count()
