@@ -298,3 +298,24 @@ def test_a_temporary_stay_elsewhere_that_the_transfer_ends_is_said_in_the_previe
         f"Đảng viên {member.full_name} đang sinh hoạt tạm thời nơi khác đến ngày 01/03/2027: chuyển sinh hoạt chính "
         "thức kết thúc sinh hoạt tạm thời đó từ ngày 01/10/2026."
     ]
+
+
+def test_grassroots_staff_merge_two_cells_of_their_committee(demo):
+    coso = UnitVersion.objects.on(D).get(unit_id=demo["coso"])
+    cells = [c for c in UnitVersion.objects.on(D).under(coso.path).filter(kind__in=CELL_KINDS).order_by("unit_id")
+             if not Stint.unscoped.filter(unit_id=c.unit_id, kind=StintKind.TEMPORARY).filter(
+                 Q(end__isnull=True) | Q(end__gt=D)).exists()
+             and not Event.unscoped.filter(member__stints__unit_id=c.unit_id, effective_on__gte=D).exists()
+             and not UnitVersion.objects.filter(unit_id=c.unit_id, valid_from__gt=D).exists()]  # fmt: skip
+    if len(cells) < 2:
+        pytest.skip("coso's committee has no two quiet cells")
+    x, y = cells[:2]
+    members = _official(x.unit_id, D) | _official(y.unit_id, D)
+    coso_user = User.objects.get(username="coso")
+    refused(lambda: actions.merge_units(coso_user, scope_of("coso"), sources=[x.unit_id], receiver=y.unit_id, on=D,
+                                        decision=DECISION), match="ít nhất hai")  # fmt: skip
+    z = UnitVersion.objects.on(D).get(unit_id=x.parent_id)
+    cell = actions.merge_units(coso_user, scope_of("coso"), sources=[x.unit_id, y.unit_id],
+                               receiver=NewUnit("Chi bộ Chung", x.form_code, z.unit_id), on=D, decision=DECISION)
+    assert _official(cell.pk, D) == members
+    assert AuditEntry.objects.get(action="reorg_merge").actor_id == coso_user.pk
