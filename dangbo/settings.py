@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "dangbo.tasks",
     "dangbo.overview",
     "dangbo.reports",
+    "dangbo.reorg",
     "dangbo.demo",
     "dangbo.backups",
 ]

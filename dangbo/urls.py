@@ -15,6 +15,7 @@ from dangbo.members import views as member_views
 from dangbo.notices import views as notice_views
 from dangbo.overview import views as overview_views
 from dangbo.ratings import views as rating_views
+from dangbo.reorg import views as reorg_views
 from dangbo.reports import views as periodic_views
 from dangbo.targets import views as target_views
 from dangbo.tasks import views as task_views
@@ -76,6 +77,13 @@ urlpatterns = [
     path("nhiem-vu/thong-ke/", task_views.statistics, name="task_statistics"),
     path("nhiem-vu/<int:task_id>/", task_views.task_page, name="task"),
     path("nhiem-vu/tep/<int:update_id>/", task_views.attachment, name="task_attachment"),
+    path("sap-xep/", reorg_views.index, name="reorg"),
+    path("sap-xep/hop-nhat/", reorg_views.operation_page, {"operation": "merge"}, name="reorg_merge"),
+    path("sap-xep/doi-ten/", reorg_views.operation_page, {"operation": "rename"}, name="reorg_rename"),
+    path("sap-xep/chuyen-truc-thuoc/", reorg_views.operation_page, {"operation": "move"}, name="reorg_move"),
+    path("sap-xep/giai-the/", reorg_views.operation_page, {"operation": "dissolve"}, name="reorg_dissolve"),
+    path("sap-xep/chia-tach/", reorg_views.split_page, name="reorg_split"),
+    path("sap-xep/chuyen-sinh-hoat/", reorg_views.transfer_page, name="reorg_transfer"),
     path("bao-cao/", periodic_views.report_list, name="reports"),
     path("bao-cao/lap/", periodic_views.report_open, name="report_open"),
     path("bao-cao/theo-doi/", periodic_views.board_page, name="report_board"),

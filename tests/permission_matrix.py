@@ -125,6 +125,10 @@ RECORDS_OUT = E(302, 200, 404, 403, 404, 403)
 REFUSED_IN = E(302, 400, 400, 403, 404, 403)  # an empty form to a records page: sent back (400)
 POST_ONLY = E(302, 405, 405, 405, 405, 405)  # a GET to a view that takes POST only
 EMPTY_FORM_PEOPLE = E(302, 400, 400, 400, 404, 400)
+# Reorganisations: committee staff only; every other role may not know the pages (404).
+REORG_OWN = E(302, 200, 200, 404, 404, 404)
+REORG_OUT = E(302, 200, 404, 404, 404, 404)
+REORG_EMPTY = E(302, 400, 400, 404, 404, 404)
 # The back office: staff accounts only; every persona but the superuser goes to its login page.
 ADMIN = "/admin/login/"
 STAFF_ONLY = E(302, 302, 302, 302, 302, 302, admin=200)
@@ -216,6 +220,24 @@ MATRIX: dict[str, list[Case]] = {
         get("bad date", E(302, 302, 302, 302, 404, 302), query={"unit": "unit.chibo", "date": "31/02/2025"}),
     ],
     "import_template": [get("own", RECORDS_OWN)],
+    # --- reorganisations (sắp xếp tổ chức) -----------------------------------------------------------
+    "reorg": [get("own", REORG_OWN)],
+    "reorg_merge": [get("own", REORG_OWN), post("empty", REORG_EMPTY)],
+    "reorg_rename": [get("own", REORG_OWN), post("empty", REORG_EMPTY)],
+    "reorg_move": [get("own", REORG_OWN), post("empty", REORG_EMPTY)],
+    "reorg_dissolve": [get("own", REORG_OWN), post("empty", REORG_EMPTY)],
+    "reorg_split": [
+        get("own", REORG_OWN),
+        get("unit=in", REORG_OWN, query={"unit": "unit.chibo"}),
+        get("unit=out", REORG_OUT, query={"unit": "unit.out"}),
+        post("unit=in", REORG_EMPTY, query={"unit": "unit.chibo"}),
+    ],
+    "reorg_transfer": [
+        get("own", REORG_OWN),
+        get("cell=in", REORG_OWN, query={"cell": "unit.chibo"}),
+        get("cell=out", REORG_OUT, query={"cell": "unit.out"}),
+        post("cell=in", REORG_EMPTY, query={"cell": "unit.chibo"}),
+    ],
     # --- membership events ----------------------------------------------------------------------
     "event_new": [
         get("in", RECORDS_IN, member_id="member.in", kind="transfer_within"),

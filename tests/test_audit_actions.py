@@ -48,6 +48,8 @@ NOT_WRITING = {
     "dangbo.members.actions.papers_note": "composes a note's text",
     # orgs.actions
     "dangbo.orgs.actions.check_parent_kind": "validates a unit's place in the tree",
+    "dangbo.orgs.actions.check_parent_form": "validates a unit's place in the tree by the forms' rules",
+    "dangbo.orgs.actions.resolve_form": "reads which kind and form a unit is given",
     # ratings.actions
     "dangbo.ratings.actions.level_for_score": "maps a score to a level",
     "dangbo.ratings.actions.check_level": "validates a level",

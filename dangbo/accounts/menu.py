@@ -67,6 +67,7 @@ def menu_for(user, path: str) -> list[Group]:
         _group("Báo cáo", ("Báo cáo định kỳ", "reports"), ("Theo dõi báo cáo", "report_board")),
         _group(
             "Quản trị" if staff else "Dữ liệu",
+            staff and ("Sắp xếp tổ chức", "reorg"),
             staff and ("Nhập dữ liệu", "import"),
             people and ("Xuất dữ liệu", "export"),
             ("Chất lượng dữ liệu", "quality"),

@@ -20,6 +20,16 @@ WRITES = {
     "found_unit": "Thành lập tổ chức đảng",
     "change_unit": "Thay đổi tổ chức đảng",
     "dissolve_unit": "Giải thể tổ chức đảng",
+    # reorg
+    "reorg_merge": "Hợp nhất tổ chức đảng",
+    "reorg_split": "Chia tách tổ chức đảng",
+    "reorg_rename": "Đổi tên tổ chức đảng theo quyết định sắp xếp",
+    "reorg_move": "Chuyển tổ chức đảng sang trực thuộc đơn vị khác",
+    "reorg_dissolve": "Giải thể tổ chức đảng theo quyết định sắp xếp",
+    "reorg_transfer": "Chuyển sinh hoạt đảng hàng loạt",
+    "reorg_reassign_task": "Chuyển nhiệm vụ sang đơn vị nhận khi sắp xếp tổ chức",
+    "reorg_copy_schedule": "Áp dụng lịch báo cáo cho đơn vị nhận khi sắp xếp tổ chức",
+    "reorg_move_account": "Chuyển tài khoản sang đơn vị nhận khi sắp xếp tổ chức",
     # meetings
     "plan_meeting": "Lên kế hoạch sinh hoạt",
     "change_meeting": "Sửa kế hoạch sinh hoạt",

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReorgConfig(AppConfig):
+    name = "dangbo.reorg"
+    verbose_name = "Sắp xếp tổ chức"
