@@ -319,3 +319,34 @@ def test_grassroots_staff_merge_two_cells_of_their_committee(demo):
                                receiver=NewUnit("Chi bộ Chung", x.form_code, z.unit_id), on=D, decision=DECISION)
     assert _official(cell.pk, D) == members
     assert AuditEntry.objects.get(action="reorg_merge").actor_id == coso_user.pk
+
+
+def test_a_merger_leaves_the_history_to_the_new_committee_and_opens_its_term(demo, client):
+    from dangbo.orgs.models import Succession, Term
+    from dangbo.reports.actions import term_on
+
+    a, b = quiet_committees(demo)
+    receiver = NewUnit("Đảng bộ Kế thừa", "grassroots_committee", demo["root"])
+    plan = plan_merge(scope_of("khoi"), sources=[a.unit_id, b.unit_id], receiver=receiver, on=D, decision=DECISION)
+    assert [(row[0], row[3]) for row in plan.successions] == [(a.unit_id, "Đảng bộ Kế thừa"),
+                                                               (b.unit_id, "Đảng bộ Kế thừa")]  # fmt: skip
+    merged = actions.merge_units(khoi(), scope_of("khoi"), sources=[a.unit_id, b.unit_id], receiver=receiver, on=D,
+                                 decision=DECISION, expected=plan.fingerprint())  # fmt: skip
+    assert set(Succession.objects.filter(successor=merged).values_list("predecessor_id", "on")) == {
+        (a.unit_id, D), (b.unit_id, D)}  # fmt: skip
+    # Its own term from the day: its documents are numbered from 01 in it.
+    term = Term.objects.get(committee=merged)
+    assert (term.starts_on, term_on(merged.pk, D)) == (D, term)
+    # Its staff read both predecessors' past under their old names, and nothing of theirs after.
+    user = User(username="ketthua", role=Role.GRASSROOTS_STAFF, unit=merged)
+    user.set_password("demo")
+    user.save()
+    assert client.login(username="ketthua", password="demo")
+    before = (D - datetime.timedelta(days=1)).isoformat()
+    page = client.get(f"/?date={before}").content.decode()
+    assert a.name in page and b.name in page
+    assert client.get(f"/to-chuc/{a.unit_id}/?date={before}").status_code == 200
+    cell = UnitVersion.objects.on(D).filter(path__startswith=UnitVersion.objects.on(D).get(unit_id=merged.pk).path,
+                                            kind__in=CELL_KINDS).first()  # fmt: skip
+    member = Stint.unscoped.official().open_on(D).filter(unit_id=cell.unit_id).first().member_id
+    assert client.get(f"/dang-vien/{member}/").status_code == 200

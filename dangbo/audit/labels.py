@@ -30,6 +30,8 @@ WRITES = {
     "reorg_reassign_task": "Chuyển nhiệm vụ sang đơn vị nhận khi sắp xếp tổ chức",
     "reorg_copy_schedule": "Áp dụng lịch báo cáo cho đơn vị nhận khi sắp xếp tổ chức",
     "reorg_move_account": "Chuyển tài khoản sang đơn vị nhận khi sắp xếp tổ chức",
+    "reorg_succession": "Ghi nhận đơn vị kế thừa khi sắp xếp tổ chức",
+    "reorg_term": "Mở nhiệm kỳ cho tổ chức mới thành lập khi sắp xếp",
     # meetings
     "plan_meeting": "Lên kế hoạch sinh hoạt",
     "change_meeting": "Sửa kế hoạch sinh hoạt",

@@ -22,7 +22,7 @@ from dangbo.lib import vn
 from dangbo.members import actions as member_actions
 from dangbo.members.models import Member
 from dangbo.orgs import actions as org_actions
-from dangbo.orgs.models import Unit
+from dangbo.orgs.models import Succession, Term, Unit
 from dangbo.reports.models import Schedule
 from dangbo.tasks.models import Task
 
@@ -107,6 +107,12 @@ def _carry_out(actor, plan: Plan, new_units: dict[str, NewUnit]) -> dict:
     for unit_id, name in plan.dissolved:
         with _about(f"“{name}”, ngày {day}"):
             org_actions.dissolve_unit(actor, unit(unit_id), on=on, decision=text)
+    for unit_id, _name, to_key, _to in plan.successions:
+        succession = Succession.objects.create(predecessor_id=unit_id, successor=unit(to_key), on=on, decision=text)
+        record(actor, "reorg_succession", succession, None, snapshot(succession), note=text, unit=unit_id)
+    for key, name, starts_on in plan.terms:
+        term = Term.objects.create(committee=unit(key), name=name, starts_on=starts_on)
+        record(actor, "reorg_term", term, None, snapshot(term), note=text, unit=term.committee_id)
     return made
 
 

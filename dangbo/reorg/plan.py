@@ -30,9 +30,10 @@ from dangbo.lib.http import today
 from dangbo.members.figures import subtree_figures
 from dangbo.members.models import Event, EventKind, Member, Stint, StintKind
 from dangbo.orgs.actions import check_parent_form
-from dangbo.orgs.models import CELL_KINDS, UnitKind, UnitVersion, form_rules, latest_names
+from dangbo.orgs.models import CELL_KINDS, Term, UnitKind, UnitVersion, form_rules, latest_names
 from dangbo.reports.models import AdHocRequest, Report, Schedule, Status
 from dangbo.targets.models import Resolution
+from dangbo.targets.progress import TERM_YEARS, term_end
 from dangbo.tasks.models import Task
 
 # UnitVersion.decision holds the composed text of the decision.
@@ -100,6 +101,10 @@ class Plan:
     kept: list[tuple] = field(default_factory=list)
     # (unit id, name)
     dissolved: list[tuple] = field(default_factory=list)
+    # (unit id, name, to key, to name): a unit that ends in another, whose history the other reads
+    successions: list[tuple] = field(default_factory=list)
+    # (key, term name, first day): a new committee's own congress term
+    terms: list[tuple] = field(default_factory=list)
     # What the user should know that is not a row written by the plan itself
     warnings: list[str] = field(default_factory=list)
     summary: str = ""
@@ -112,7 +117,8 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in
-                ("founded", "renamed", "moved", "transfers", "tasks", "schedules", "accounts", "kept", "dissolved")}
+                ("founded", "renamed", "moved", "transfers", "tasks", "schedules", "accounts", "kept", "dissolved",
+                 "successions", "terms")}
 
     def snapshot(self) -> dict:
         """What the audit entry keeps of the plan."""
@@ -128,6 +134,8 @@ class Plan:
             "schedules": [[row[0], row[2], row[4]] for row in self.schedules],
             "accounts": [[row[0], row[4]] for row in self.accounts],
             "dissolved": [row[0] for row in self.dissolved],
+            "successions": [[row[0], row[2]] for row in self.successions],
+            "terms": [[row[0], row[1]] for row in self.terms],
         }
 
 
@@ -344,6 +352,19 @@ def _absorb(plan: Plan, source: UnitVersion, to: Target, taken_types: set) -> No
             _transfer_member(plan, stint, source, to)
     _reassign_work(plan, source, to, taken_types)
     plan.dissolved.append((source.unit_id, source.name))
+    plan.successions.append((source.unit_id, source.name, to.key, to.name))
+
+
+def _new_term(plan: Plan, to: Target, sources: list[UnitVersion]) -> None:
+    """A committee founded by the operation starts its own congress term on the day (its documents
+    are numbered from 01 in it), running to the end of the sources' current term — or for a
+    whole term when they had none."""
+    if not isinstance(to.key, str) or to.kind in CELL_KINDS:
+        return
+    ends = [term_end(t) for t in Term.objects.filter(committee_id__in=[v.unit_id for v in sources],
+                                                     starts_on__lte=plan.on) if term_end(t) > plan.on]  # fmt: skip
+    end = min(ends) if ends else vn.add_years(plan.on, TERM_YEARS)
+    plan.terms.append((to.key, f"{plan.on.year}–{end.year}", plan.on))
 
 
 def _dissolvable(plan: Plan, source: UnitVersion) -> None:
@@ -393,6 +414,7 @@ def plan_merge(scope, *, sources: list[int], receiver: int | NewUnit, on: dateti
     taken = _types_of(to)
     for version in versions:
         _absorb(plan, version, to, taken)
+    _new_term(plan, to, versions)
     plan.summary = (f"Hợp nhất {', '.join(f'“{v.name}”' for v in versions)} vào “{to.name}” từ ngày {_d(on)}.")
     return plan
 
