@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1:8000
 # install sets SECRET_KEY instead (see "Settings" in the README).
 export DANGBO_ENV ?= development
 
-.PHONY: run serve test install install-dev lint bench clean
+.PHONY: run run-city serve test install install-dev lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,19 @@ run: $(VENV)/.installed
 	@echo ""
 	@echo "dangbo đang chạy tại http://$(HOST)/  (Ctrl+C để dừng)"
 	$(BIN)/python manage.py runserver $(HOST)
+
+# The whole city of Hải Phòng around the demo committee (load_demo --city; ≈ 3 minutes at SCALE=1),
+# in its own SQLite file, city.sqlite3, so the plain demo of `make run` stays as it is.
+SCALE ?= 1
+CITY_DB = DATABASE_URL=sqlite:///$(CURDIR)/city.sqlite3
+
+run-city: $(VENV)/.installed
+	$(CITY_DB) $(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(CITY_DB) $(BIN)/python manage.py load_demo --city --scale $(SCALE)
+	@echo ""
+	@echo "dangbo (Đảng bộ thành phố mẫu) đang chạy tại http://$(HOST)/  (Ctrl+C để dừng)"
+	$(CITY_DB) $(BIN)/python manage.py runserver $(HOST)
 
 # Production: DEBUG off, the secret key from a file outside the repository (made once, readable by
 # this user only), static files collected for WhiteNoise, migrations applied, then gunicorn with
@@ -69,4 +82,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/overview.py --members 4466
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 city.sqlite3 staticfiles

@@ -459,6 +459,8 @@ def plan_split(scope, *, source: int, destinations: list, children: dict[int, in
         _dissolvable(plan, version)
         _reassign_work(plan, version, targets[0], _types_of(targets[0]))
         plan.dissolved.append((version.unit_id, version.name))
+    for target in targets:
+        _new_term(plan, target, [version])
     names = ", ".join(f"“{t.name}”" for t in targets)
     plan.summary = f"Chia tách “{version.name}” sang {names} từ ngày {_d(on)}" + (
         "; giữ lại tổ chức cũ." if keep else "; giải thể tổ chức cũ."
