@@ -102,6 +102,22 @@ class UnitSpec:
         return {d for d in days if self.exists_on(d) and d != self.founded}
 
 
+def spec_versions(specs, decision=lambda start: "") -> list[UnitVersion]:
+    """The versions of planned units (their ids given): one per span between their changes."""
+    versions = []
+    for spec in specs:
+        days = sorted({spec.founded} | spec.change_days())
+        for start, end in zip(days, days[1:] + [spec.dissolved]):
+            parent = spec.parent_on(start)
+            path = spec.path_on(start)
+            versions.append(UnitVersion(
+                unit_id=spec.unit_id, name=spec.name_on(start), kind=spec.kind, form_id=getattr(spec, "form", None),
+                parent_id=parent.unit_id if parent else None, path=path, depth=len(path) // PATH_WIDTH - 1,
+                valid_from=start, valid_to=end, decision=decision(start),
+            ))  # fmt: skip
+    return versions
+
+
 def _random_day(rng: random.Random, start: date, end: date) -> date:
     """A day in [start, end)."""
     return start + datetime.timedelta(days=rng.randrange(max((end - start).days, 1)))
@@ -584,18 +600,7 @@ class DemoBuilder:
         created = Unit.objects.bulk_create([Unit(code=code) for code in codes])
         for spec, unit in zip(self.units, created):
             spec.unit_id = unit.pk
-        versions = []
-        for spec in self.units:
-            days = sorted({spec.founded} | spec.change_days())
-            for start, end in zip(days, days[1:] + [spec.dissolved]):
-                parent = spec.parent_on(start)
-                path = spec.path_on(start)
-                versions.append(UnitVersion(
-                    unit_id=spec.unit_id, name=spec.name_on(start), kind=spec.kind,
-                    parent_id=parent.unit_id if parent else None, path=path,
-                    depth=len(path) // PATH_WIDTH - 1, valid_from=start, valid_to=end,
-                ))  # fmt: skip
-        UnitVersion.objects.bulk_create(versions, batch_size=2000)
+        versions = UnitVersion.objects.bulk_create(spec_versions(self.units), batch_size=2000)
         self._stints_by_member: dict[int, list] = {}
         for stint in self.stints:
             self._stints_by_member.setdefault(stint[0], []).append(stint)

@@ -39,10 +39,10 @@ from dangbo.members.events import replay
 from dangbo.members.models import Event, EventKind, Member, Stint, StintKind, TheoryLevel
 from dangbo.members.quality import refresh_flags_of_new
 from dangbo.members.tallies import refresh_tallies
-from dangbo.orgs.models import PATH_WIDTH, Term, Unit, UnitForm, UnitKind, UnitVersion, path_segment
+from dangbo.orgs.models import Term, Unit, UnitForm, UnitKind, UnitVersion, path_segment
 
 from . import names
-from .builder import DEMO_PASSWORD, SUMMARY_LABELS, UnitSpec, _allocate, _weighted, build_demo
+from .builder import DEMO_PASSWORD, SUMMARY_LABELS, UnitSpec, _allocate, _weighted, build_demo, spec_versions
 from .days import HORIZON
 
 date = datetime.date
@@ -386,17 +386,7 @@ class CityBuilder:
         bulk.insert(Unit, units)
         for spec, unit in zip(self.units, units):
             spec.unit_id = unit.pk
-        versions = []
-        for spec in self.units:
-            days = sorted({spec.founded} | spec.change_days())
-            for start, end in zip(days, days[1:] + [spec.dissolved]):
-                parent = spec.parent_on(start)
-                path = spec.path_on(start)
-                versions.append(UnitVersion(
-                    unit_id=spec.unit_id, name=spec.name_on(start), kind=spec.kind, form_id=spec.form,
-                    parent_id=parent.unit_id if parent else None, path=path, depth=len(path) // PATH_WIDTH - 1,
-                    valid_from=start, valid_to=end, decision="" if start != MERGER else "Quyết định của Bộ Chính trị",
-                ))  # fmt: skip
+        versions = spec_versions(self.units, lambda start: "Quyết định của Bộ Chính trị" if start == MERGER else "")
         bulk.insert(UnitVersion, versions)
         # The demo committee becomes the city's agencies' bloc: its subtree's paths start with the city's.
         root_path = path_segment(self.root.unit_id)
