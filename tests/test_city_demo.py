@@ -139,3 +139,22 @@ def test_the_city_forms_and_logins(city):
 def test_the_command_refuses_a_scale_of_nothing(db):
     with pytest.raises(CommandError, match="Tỉ lệ phải lớn hơn 0"):
         call_command("load_demo", "--city", "--scale", "0", stdout=io.StringIO())
+
+
+def test_the_city_overview_of_30_september_2025(city, demo, client):
+    """The done-means page: the city's viewer sees the city's figures of 30/09/2025 — the total
+    counted by hand, the 118 committees — with the demo committee among its units."""
+    from dangbo.lib import vn
+
+    assert client.login(username="xemtp", password="demo")
+    root = _version(city["root"], CITY_DAY)
+    total, _ = _counted(root.path, CITY_DAY)
+    first = client.get(f"/?date={CITY_DAY}").content.decode()
+    assert f'data-figure="members">{vn.format_number(total)}<' in first
+    assert f'data-figure="superiors">{COMMITTEES_UNDER_CITY}<' in first
+    assert f"Các đơn vị trực thuộc ({COMMITTEES_UNDER_CITY})" in first
+    pages = first + client.get(f"/?date={CITY_DAY}&page=2").content.decode()
+    assert f'href="/to-chuc/{demo["root"]}/?date={CITY_DAY}"' in pages
+    # The demo committee's own overview, opened from the city, on the reference day.
+    bloc = client.get(f"/to-chuc/{demo['root']}/?date=2024-09-30").content.decode()
+    assert 'data-figure="members">4.466<' in bloc
