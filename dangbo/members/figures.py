@@ -121,55 +121,61 @@ def _as_date(value):
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-# One row per tallied unit on each day asked: the direct sub-units, and, under a committee above the
-# grassroots whose sub-units are committees too (a city, a district, a commune since 07/2025), the
-# grassroots organisations at any depth below it — the highest units that keep tallies (committees
-# above the grassroots keep none: a write in a cell never recomputes a city). Each row is the unit's
-# latest tally interval starting on or before the day (an index seek), kept if it has not ended by
-# then; the rows are summed per direct sub-unit in Python. The root itself is read when it is a cell.
+# One row per direct sub-unit on each day asked (and the root itself when it is a cell): the sums of
+# the tallies of the units below it that keep tallies — the direct sub-units themselves, or, under a
+# committee above the grassroots whose sub-units are committees too (a city, a district, a commune
+# since 07/2025), the grassroots organisations at any depth below it. Committees above the
+# grassroots keep no tally, so a write in a cell never recomputes a city. Each tally row read is the
+# unit's latest interval starting on or before the day (an index seek), kept if it has not ended by
+# then; the rows are summed per direct sub-unit (the first `width` characters of the path) by the
+# database. The tallied versions are read once for all days (`w`, materialised), then matched to
+# each day: a series over ten year ends reads the versions once, not ten times.
 # Written by hand because the ORM cannot express that join. PostgreSQL runs it as a LATERAL join;
 # SQLite, which has no LATERAL, joins on a correlated subquery (which PostgreSQL would instead answer
-# by hashing every tally row). The days are a list of constants: one for a page's date, a few for
-# a series of year ends, in the same query.
-_TALLIED = """((v.path > %(path)s AND v.path < %(after)s AND v.kind <> 'superior'
-    AND (v.parent_id = %(root)s OR v.kind IN ('grassroots_committee', 'grassroots_cell')))
-  OR v.unit_id = %(own)s)"""
-_SUBTREE_FIGURES_SQL = {
-    "postgresql": """
-WITH d (i, day) AS (VALUES {days})
-SELECT d.i, v.path, {sums}, 0
-FROM d
-JOIN {versions} v ON """ + _TALLIED + """
-  AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
-CROSS JOIN LATERAL (
-    SELECT * FROM {tallies} latest
-    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= d.day
-    ORDER BY latest.valid_from DESC LIMIT 1
-) t
-WHERE (t.valid_to IS NULL OR t.valid_to > d.day)
-""",
-    "sqlite": """
-WITH d (i, day) AS (VALUES {days})
-SELECT d.i, v.path, {sums}, 0
-FROM d CROSS JOIN {versions} v
-JOIN {tallies} t ON t.id = (
-    SELECT latest.id FROM {tallies} latest
-    WHERE latest.unit_id = v.unit_id AND latest.valid_from <= d.day
-    ORDER BY latest.valid_from DESC LIMIT 1
+# by hashing every tally row). The days are a list of constants.
+_SUBTREE_FIGURES_SQL = """
+WITH d (i, day) AS (VALUES {days}),
+w AS {materialized} (
+    SELECT v.unit_id, v.path, v.valid_from, v.valid_to FROM {versions} v
+    WHERE ((v.path > %(path)s AND v.path < %(after)s AND v.kind <> 'superior'
+            AND (v.parent_id = %(root)s OR v.kind IN ('grassroots_committee', 'grassroots_cell')))
+           OR v.unit_id = %(own)s)
+      AND v.valid_from <= %(last)s AND (v.valid_to IS NULL OR v.valid_to > %(first)s)
 )
-WHERE """ + _TALLIED + """
-  AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
-  AND (t.valid_to IS NULL OR t.valid_to > d.day)
-""",
+SELECT d.i, substr(w.path, 1, {width}), {sums}, 0
+FROM d JOIN w ON w.valid_from <= d.day AND (w.valid_to IS NULL OR w.valid_to > d.day)
+{tally_join}
+WHERE (t.valid_to IS NULL OR t.valid_to > d.day)
+GROUP BY d.i, substr(w.path, 1, {width})
+"""
+_TALLY_JOIN = {
+    "postgresql": """CROSS JOIN LATERAL (
+    SELECT * FROM {tallies} latest
+    WHERE latest.unit_id = w.unit_id AND latest.valid_from <= d.day
+    ORDER BY latest.valid_from DESC LIMIT 1
+) t""",
+    "sqlite": """JOIN {tallies} t ON t.id = (
+    SELECT latest.id FROM {tallies} latest
+    WHERE latest.unit_id = w.unit_id AND latest.valid_from <= d.day
+    ORDER BY latest.valid_from DESC LIMIT 1
+)""",
 }
-# The committees above the grassroots below a root, by day and path (they keep no tally): added to
-# the same query, with every measure 0 and units_superior 1.
+# The committees above the grassroots below a root, by day and direct sub-unit (they keep no tally):
+# added to the same query, with every measure 0.
 _SUPERIORS_SQL = """
 UNION ALL
-SELECT d.i, v.path, {zeros}, 1 FROM d CROSS JOIN {versions} v
+SELECT d.i, substr(v.path, 1, {width}), {zeros}, COUNT(*) FROM d CROSS JOIN {versions} v
 WHERE v.path > %(path)s AND v.path < %(after)s AND v.kind = 'superior'
   AND v.valid_from <= d.day AND (v.valid_to IS NULL OR v.valid_to > d.day)
+GROUP BY d.i, substr(v.path, 1, {width})
 """
+
+
+def _materialized() -> str:
+    """Asks that a CTE be computed once (PostgreSQL 12+, SQLite 3.35+); older SQLite decides alone."""
+    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 35):
+        return ""
+    return "MATERIALIZED"
 
 
 def subtree_figures(root: UnitVersion, on: datetime.date) -> dict[str, dict[str, int]]:
@@ -189,33 +195,31 @@ def subtree_figures_on_days(root: UnitVersion, days: list[datetime.date]) -> dic
     tree changes); the root stays the same unit."""
     measures = MEASURES + UNIT_MEASURES
     cast = "::date" if connection.vendor == "postgresql" else ""
-    day_values = ", ".join(f"({i}, %(day{i})s{cast})" for i in range(len(days)))
-    sql = _SUBTREE_FIGURES_SQL[connection.vendor].format(
-        sums=", ".join(f"t.{measure}" for measure in measures),
-        versions=UnitVersion._meta.db_table,
-        tallies=UnitTally._meta.db_table,
-        days=day_values,
+    width = len(root.path) + PATH_WIDTH
+    tables = {"versions": UnitVersion._meta.db_table, "tallies": UnitTally._meta.db_table, "width": width}
+    sql = _SUBTREE_FIGURES_SQL.format(
+        sums=", ".join(f"SUM(t.{measure})" for measure in measures),
+        days=", ".join(f"({i}, %(day{i})s{cast})" for i in range(len(days))),
+        tally_join=_TALLY_JOIN[connection.vendor].format(**tables),
+        materialized=_materialized(),
+        **tables,
     )
     if root.kind == UnitKind.SUPERIOR:
-        sql += _SUPERIORS_SQL.format(zeros=", ".join("0" for _ in measures), versions=UnitVersion._meta.db_table)
-    measures = [*measures, "units_superior"]
+        sql += _SUPERIORS_SQL.format(zeros=", ".join("0" for _ in measures), **tables)
     own = root.unit_id if root.kind in CELL_KINDS else 0
-    params = {"root": root.unit_id, "own": own, "path": root.path, "after": path_after(root.path)}
+    params = {"root": root.unit_id, "own": own, "path": root.path, "after": path_after(root.path),
+              "first": min(days), "last": max(days)}  # fmt: skip
     params |= {f"day{i}": day for i, day in enumerate(days)}
-    width = len(root.path) + PATH_WIDTH
+    measures = [*measures, "units_superior"]
     result: dict[datetime.date, dict] = {day: {} for day in days}
-
-    def add(day, path, row):
-        key = root.path if path == root.path else path[:width]
-        into = result[day].setdefault(key, {} if key == root.path else dict.fromkeys(measures, 0))
-        for measure, value in row.items():
-            into[measure] = into.get(measure, 0) + value
-
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for i, path, *values in cursor.fetchall():
-            row = dict(zip(measures, values))
+            row = dict(zip(measures, (int(v or 0) for v in values)))
             if path == root.path:  # a cell's own row: its members, not itself as a unit
-                row = {k: v for k, v in row.items() if k in MEASURES}
-            add(days[i], path, row)
+                result[days[i]][path] = {k: v for k, v in row.items() if k in MEASURES}
+                continue
+            into = result[days[i]].setdefault(path, dict.fromkeys(measures, 0))
+            for measure, value in row.items():
+                into[measure] += value
     return result
