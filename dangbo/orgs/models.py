@@ -19,8 +19,10 @@ recursive CTE cannot use an index for the date-bounded walk and its cost grows w
 from __future__ import annotations
 
 import datetime
+import time
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import models
 
 from dangbo.lib.dates import valid_on
@@ -176,16 +178,14 @@ class UnitVersion(models.Model):
 
 
 _FORM_NAMES: dict = {}
-FORM_NAMES_SECONDS = 60
 
 
 def form_names() -> dict[str, str]:
-    """{form code: name}, read at most once a minute per process (a list of units names each one's
-    form; the forms are a dozen rows that change once in years)."""
-    import time
-
+    """{form code: name}, read at most once a minute per process (settings.FORM_NAMES_SECONDS): a
+    list of units names each one's form, and the forms are a dozen rows that change once in years.
+    A change in this process is seen at once; in the server's other processes within the minute."""
     now = time.monotonic()
-    if not _FORM_NAMES or now - _FORM_NAMES["at"] > FORM_NAMES_SECONDS:
+    if not _FORM_NAMES or now - _FORM_NAMES["at"] > getattr(settings, "FORM_NAMES_SECONDS", 60):
         _FORM_NAMES.update(names=dict(UnitForm.objects.values_list("code", "name")), at=now)
     return _FORM_NAMES["names"]
 
