@@ -120,8 +120,9 @@ def test_merging_into_an_existing_committee_moves_tasks_and_accounts(demo):
     account = User.objects.create(username="cosob", role=Role.GRASSROOTS_STAFF, unit_id=a.unit_id)
     report_type = ReportType.objects.first()
     Schedule.objects.create(superior_id=a.unit_id, report_type=report_type, reporter_kinds=["attached_cell"])
-    task, late = Task.objects.work().filter(completed_on__isnull=True)[:2]
-    Task.objects.filter(pk=task.pk).update(responsible_unit_id=b.unit_id, due_on=D + datetime.timedelta(days=30))
+    task, late = Task.objects.work().filter(completed_on__isnull=True).order_by("pk")[:2]
+    Task.objects.filter(pk=task.pk).update(responsible_unit_id=b.unit_id, starts_on=datetime.date(2026, 1, 1),
+                                           due_on=D + datetime.timedelta(days=30))  # fmt: skip
     Task.objects.filter(pk=late.pk).update(responsible_unit_id=b.unit_id, starts_on=datetime.date(2026, 1, 1),
                                            due_on=D - datetime.timedelta(days=10))  # fmt: skip
     plan = plan_merge(scope_of("khoi"), sources=[a.unit_id, b.unit_id], receiver=c.unit_id, on=D, decision=DECISION)
