@@ -103,13 +103,18 @@ CITY_PAGES = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def city_staff(city, client):
-    user = User(username="thanhuy-thu", role=Role.SUPERIOR_STAFF, unit_id=city.top.pk)
+def logged_in_at_the_city(client, city, username: str, role: str):
+    """`client`, logged in as a new account of `role` at the city committee."""
+    user = User(username=username, role=role, unit_id=city.top.pk)
     user.set_password("demo")
     user.save()
-    assert client.login(username="thanhuy-thu", password="demo")
+    assert client.login(username=username, password="demo")
     return client
+
+
+@pytest.fixture
+def city_staff(city, client):
+    return logged_in_at_the_city(client, city, "thanhuy-thu", Role.SUPERIOR_STAFF)
 
 
 def test_every_page_answers_for_the_city(city_staff):
@@ -144,11 +149,7 @@ def test_the_bloc_does_not_see_the_city(city, as_user):
 
 @pytest.fixture
 def city_viewer(city, client):
-    user = User(username="xemtp-thu", role=Role.VIEWER, unit_id=city.top.pk)
-    user.set_password("demo")
-    user.save()
-    assert client.login(username="xemtp-thu", password="demo")
-    return client
+    return logged_in_at_the_city(client, city, "xemtp-thu", Role.VIEWER)
 
 
 def test_the_city_viewer_sees_the_aggregated_figures(city_viewer):
